@@ -1,0 +1,246 @@
+//! Gradient flow: per-layer ‖∂L/∂W‖ and per-block ‖∂L/∂x‖, with and without skip connections,
+//! on the same weights, through candle's autograd.
+
+use std::collections::BTreeMap;
+
+use candle_core::{DType, Tensor, Var};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Network, Progress, Step};
+use crate::model::{LayerId, NormMode, ResNet, ResNetConfig, Skips};
+use crate::weights::{spec::weight_layer_names, Weights};
+use crate::{Error, Result};
+
+/// One weight layer's gradient norms.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerGradient {
+    /// torchvision parameter name, e.g. `layer1.0.conv2.weight`.
+    pub name: String,
+    /// ‖∂L/∂W‖₂ in the residual network.
+    pub skip: f64,
+    /// ‖∂L/∂W‖₂ without shortcuts; `None` for projection shortcuts (unused there).
+    pub plain: Option<f64>,
+    /// ‖W‖₂, for relative norms.
+    pub weight_norm: f64,
+}
+
+/// ‖∂L/∂x‖₂ at one activation (a block output or the stem output).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivationGradient {
+    /// `stem` or the block's torchvision path, e.g. `layer3.5`.
+    pub name: String,
+    /// In the residual network.
+    pub skip: f64,
+    /// Without shortcuts.
+    pub plain: f64,
+}
+
+/// Cross-entropy loss of both networks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Losses {
+    /// With skips.
+    pub skip: f64,
+    /// Without skips.
+    pub plain: f64,
+}
+
+/// A one-line numeric summary of one network's gradients.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetworkSummary {
+    /// log₁₀(largest / smallest) layer gradient norm.
+    pub span_decades: f64,
+    /// ‖∂L/∂W‖ of the first convolution over that of the last convolution.
+    pub first_over_last: f64,
+}
+
+/// Both summaries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summaries {
+    /// With skips.
+    pub skip: NetworkSummary,
+    /// Without skips.
+    pub plain: NetworkSummary,
+}
+
+/// The full result of a gradient-flow run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradientFlow {
+    /// Target class of the cross-entropy loss.
+    pub target: usize,
+    /// Batch-norm mode used.
+    pub norm: NormMode,
+    /// Input side in pixels.
+    pub input_size: usize,
+    /// Losses.
+    pub loss: Losses,
+    /// Every convolution weight and `fc.weight`, in network order.
+    pub layers: Vec<LayerGradient>,
+    /// ‖∂L/∂x‖ at the stem output (Stage 1).
+    pub stem: ActivationGradient,
+    /// ‖∂L/∂x‖ at each of the 16 block outputs.
+    pub blocks: Vec<ActivationGradient>,
+    /// Per-network summaries.
+    pub summary: Summaries,
+}
+
+/// What one backward pass produced.
+struct Pass {
+    loss: f64,
+    layers: BTreeMap<String, f64>,
+    activations: Vec<(String, f64)>,
+}
+
+fn l2(t: &Tensor) -> Result<f64> {
+    Ok(t.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()?.sqrt())
+}
+
+fn one_pass(
+    weights: &Weights,
+    vars: &BTreeMap<String, Var>,
+    config: ResNetConfig,
+    input: &Tensor,
+    target: usize,
+    network: Network,
+    progress: &mut dyn FnMut(Progress) -> Result<()>,
+    step0: usize,
+) -> Result<Pass> {
+    let model = ResNet::new(config, weights)?;
+    let mut probes: Vec<(String, Var)> = Vec::new();
+    let logits = model.run(input, &mut |_| Ok(()), &mut |id, t| {
+        // Adding a zero variable makes ∂L/∂(activation) show up in the gradient store.
+        let probe = Var::zeros(t.shape(), t.dtype(), t.device())?;
+        let out = (&t + probe.as_tensor())?;
+        let name = match id {
+            LayerId::Stage(_) => "stem".to_string(),
+            other => other.name(),
+        };
+        probes.push((name, probe));
+        Ok(out)
+    })?;
+    let batch = input.dim(0)?;
+    let targets = Tensor::new(vec![target as u32; batch], input.device())?;
+    let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
+    progress(Progress::new(Step::Forward(network), step0 + 1, 4))?;
+    let grads = loss.backward()?;
+    progress(Progress::new(Step::Backward(network), step0 + 2, 4))?;
+    let mut layers = BTreeMap::new();
+    for (name, var) in vars {
+        if let Some(g) = grads.get(var.as_tensor()) {
+            layers.insert(name.clone(), l2(g)?);
+        }
+    }
+    let activations = probes
+        .iter()
+        .map(|(name, var)| {
+            let norm = match grads.get(var.as_tensor()) {
+                Some(g) => l2(g)?,
+                None => 0.0,
+            };
+            Ok((name.clone(), norm))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Pass {
+        loss: loss.to_dtype(DType::F64)?.to_scalar::<f64>()?,
+        layers,
+        activations,
+    })
+}
+
+fn summarize(norms: &[f64]) -> NetworkSummary {
+    let positive: Vec<f64> = norms.iter().copied().filter(|v| *v > 0.0).collect();
+    let max = positive.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
+    // norms are conv layers then fc; the last convolution is the one before fc.
+    let first = norms.first().copied().unwrap_or(f64::NAN);
+    let last_conv = norms.len().checked_sub(2).map(|i| norms[i]).unwrap_or(f64::NAN);
+    NetworkSummary {
+        span_decades: if positive.is_empty() { 0.0 } else { (max / min).log10() },
+        first_over_last: first / last_conv,
+    }
+}
+
+/// Runs both networks (with and without skips) on the same weights and reports gradient norms.
+///
+/// `config` gives variant, head and batch-norm mode; its `skips` is ignored.
+pub fn gradient_flow(
+    weights: &Weights,
+    config: &ResNetConfig,
+    input: &Tensor,
+    target: usize,
+    progress: &mut dyn FnMut(Progress) -> Result<()>,
+) -> Result<GradientFlow> {
+    if target >= config.classes {
+        return Err(Error::InvalidArgument(format!(
+            "target class {target} is outside 0..{}",
+            config.classes
+        )));
+    }
+    let (var_weights, vars) = weights.to_vars()?;
+    let with = |skips| ResNetConfig {
+        skips,
+        ..config.clone()
+    };
+    let skip = one_pass(&var_weights, &vars, with(Skips::All), input, target, Network::Skip, progress, 0)?;
+    let plain = one_pass(&var_weights, &vars, with(Skips::None), input, target, Network::Plain, progress, 2)?;
+
+    let names = weight_layer_names(config);
+    let mut layers = Vec::with_capacity(names.len());
+    for name in names {
+        let weight_norm = l2(&weights.get(&name)?)?;
+        let skip_norm = skip.layers.get(&name).copied().unwrap_or(0.0);
+        let plain_norm = if name.contains("downsample") {
+            None
+        } else {
+            Some(plain.layers.get(&name).copied().unwrap_or(0.0))
+        };
+        layers.push(LayerGradient {
+            name,
+            skip: skip_norm,
+            plain: plain_norm,
+            weight_norm,
+        });
+    }
+    let mut acts = skip
+        .activations
+        .iter()
+        .zip(&plain.activations)
+        .map(|((name, s), (_, p))| ActivationGradient {
+            name: name.clone(),
+            skip: *s,
+            plain: *p,
+        });
+    let stem = acts
+        .next()
+        .ok_or_else(|| Error::InvalidArgument("no activations recorded".into()))?;
+    let blocks: Vec<_> = acts.collect();
+    let conv_and_fc = |f: fn(&LayerGradient) -> Option<f64>| -> Vec<f64> { layers.iter().filter_map(f).collect() };
+    let summary = Summaries {
+        skip: summarize(&conv_and_fc(|l| Some(l.skip))),
+        plain: summarize(&conv_and_fc(|l| l.plain)),
+    };
+    Ok(GradientFlow {
+        target,
+        norm: config.norm,
+        input_size: input.dim(2)?,
+        loss: Losses {
+            skip: skip.loss,
+            plain: plain.loss,
+        },
+        layers,
+        stem,
+        blocks,
+        summary,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_reads_span_and_first_over_last_conv() {
+        let s = summarize(&[1e-2, 1.0, 1e-4, 5.0]);
+        assert!((s.span_decades - (5.0f64 / 1e-4).log10()).abs() < 1e-12);
+        assert!((s.first_over_last - 1e-2 / 1e-4).abs() < 1e-9);
+    }
+}

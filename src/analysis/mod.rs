@@ -1,0 +1,4 @@
+//! What the visualizer computes on top of the model: feature statistics and gradient flow.
+
+pub mod features;
+pub mod gradients;

@@ -1,0 +1,265 @@
+//! The `resnet-lab` command line: argument parsing and the four commands of the contract.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use serde_json::json;
+
+use crate::analysis::gradients::GradientFlow;
+use crate::engine::{Engine, PredictOptions, Prediction};
+use crate::image::{preprocess, RgbImage};
+use crate::model::{NormMode, ResNet, ResNetConfig, Skips, Variant};
+use crate::weights::export::{to_safetensors, ExportDtype};
+use crate::weights::{Init, InitKind, Naming};
+use crate::{Error, Result};
+
+const USAGE: &str = "\
+usage:
+  resnet-lab predict  [--weights FILE | --init he|xavier --seed N] [--variant v1.5|v1] [--no-skip]
+                      (--image FILE | --input FILE.safetensors) [--top K] [--json]
+  resnet-lab grads    [--weights FILE | --init he|xavier --seed N] [--variant v1.5|v1]
+                      (--image FILE | --input FILE.safetensors) --target CLASS --bn train|eval|off
+                      [--size S] [--json]
+  resnet-lab export-init --init he|xavier --seed N --out FILE.safetensors [--gain G]
+  resnet-lab bench    [--size 224] [--iters N] [--json]";
+
+/// Parsed `--flag value` and `--switch` arguments.
+struct Args {
+    values: HashMap<String, String>,
+    switches: Vec<String>,
+}
+
+const SWITCHES: [&str; 2] = ["--json", "--no-skip"];
+
+impl Args {
+    fn parse(args: &[String]) -> Result<Self> {
+        let mut values = HashMap::new();
+        let mut switches = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if SWITCHES.contains(&a.as_str()) {
+                switches.push(a.clone());
+            } else if a.starts_with("--") {
+                let v = it
+                    .next()
+                    .ok_or_else(|| Error::InvalidArgument(format!("{a} needs a value")))?;
+                values.insert(a.clone(), v.clone());
+            } else {
+                return Err(Error::InvalidArgument(format!("unexpected argument `{a}`")));
+            }
+        }
+        Ok(Self { values, switches })
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(String::as_str)
+    }
+
+    fn require(&self, key: &str) -> Result<&str> {
+        self.get(key)
+            .ok_or_else(|| Error::InvalidArgument(format!("{key} is required")))
+    }
+
+    fn parse_or<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| Error::InvalidArgument(format!("{key}: cannot parse `{v}`"))),
+        }
+    }
+
+    fn has(&self, switch: &str) -> bool {
+        self.switches.iter().any(|s| s == switch)
+    }
+}
+
+fn read(path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_string(),
+        source,
+    })
+}
+
+fn init_from(args: &Args) -> Result<Init> {
+    let kind: InitKind = args.get("--init").unwrap_or("he").parse()?;
+    Ok(Init {
+        kind,
+        gain: args.parse_or("--gain", 1.0)?,
+        seed: args.parse_or("--seed", 0)?,
+    })
+}
+
+fn engine_from(args: &Args) -> Result<Engine> {
+    match args.get("--weights") {
+        Some(path) => {
+            let mut engine = Engine::with_init(Init::new(InitKind::He, 0))?;
+            engine.load_weights(&read(path)?, path)?;
+            Ok(engine)
+        }
+        None => Engine::with_init(init_from(args)?),
+    }
+}
+
+fn input_from(args: &Args, size: u32) -> Result<Tensor> {
+    match (args.get("--image"), args.get("--input")) {
+        (Some(path), None) => preprocess(&RgbImage::decode(&read(path)?)?, size),
+        (None, Some(path)) => {
+            let bytes = read(path)?;
+            let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+                .map_err(|e| Error::WeightsFormat(format!("{path}: {e}")))?;
+            let input = tensors
+                .get("input")
+                .ok_or_else(|| Error::InvalidArgument(format!("{path} has no tensor named `input`")))?;
+            Ok(input.to_dtype(candle_core::DType::F32)?)
+        }
+        _ => Err(Error::InvalidArgument("give exactly one of --image or --input".into())),
+    }
+}
+
+fn print_prediction(p: &Prediction, ms: f64, as_json: bool) {
+    if as_json {
+        println!("{}", json!({"logits": p.logits, "top": p.top, "stages": p.stages}));
+        return;
+    }
+    println!("forward: {ms:.1} ms");
+    for r in &p.top {
+        println!("{:>6.2}%  {:>4}  {}", r.prob * 100.0, r.class, r.label);
+    }
+    for s in &p.stages {
+        println!(
+            "{:<7} {:<20} mean {:>9.4}  std {:>9.4}  min {:>9.4}  max {:>9.4}",
+            s.name,
+            format!("{:?}", s.shape),
+            s.mean,
+            s.std,
+            s.min,
+            s.max
+        );
+    }
+}
+
+fn predict(args: &Args) -> Result<()> {
+    let engine = engine_from(args)?;
+    let input = input_from(args, 224)?;
+    let options = PredictOptions {
+        variant: args.parse_or("--variant", Variant::V1_5)?,
+        skips: if args.has("--no-skip") { Skips::None } else { Skips::All },
+        top_k: args.parse_or("--top", 5)?,
+    };
+    let start = Instant::now();
+    let p = engine.predict(&input, &options, &mut |_| Ok(()))?;
+    print_prediction(&p, start.elapsed().as_secs_f64() * 1e3, args.has("--json"));
+    Ok(())
+}
+
+fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
+    if as_json {
+        println!(
+            "{}",
+            json!({"loss": g.loss, "layers": g.layers.iter().map(|l| json!({"name": l.name, "skip": l.skip, "plain": l.plain, "weight_norm": l.weight_norm})).collect::<Vec<_>>(),
+                   "stem": g.stem, "blocks": g.blocks, "summary": g.summary, "target": g.target})
+        );
+        return;
+    }
+    println!("target class {} ({}), batch norm {:?}, {}×{} input, {ms:.0} ms", g.target, crate::imagenet::label(g.target), g.norm, g.input_size, g.input_size);
+    println!("loss: with skips {:.6}, without skips {:.6}", g.loss.skip, g.loss.plain);
+    println!("{:<32} {:>12} {:>12}", "layer ‖∂L/∂W‖", "with skips", "without");
+    for l in &g.layers {
+        let plain = l.plain.map(|p| format!("{p:>12.3e}")).unwrap_or_else(|| format!("{:>12}", "—"));
+        println!("{:<32} {:>12.3e} {plain}", l.name, l.skip);
+    }
+    println!("{:<32} {:>12} {:>12}", "activation ‖∂L/∂x‖", "with skips", "without");
+    for b in std::iter::once(&g.stem).chain(&g.blocks) {
+        println!("{:<32} {:>12.3e} {:>12.3e}", b.name, b.skip, b.plain);
+    }
+    for (name, s) in [("with skips", &g.summary.skip), ("without skips", &g.summary.plain)] {
+        println!(
+            "{name:<14} span {:.2} decades, first conv / last conv = {:.3e}",
+            s.span_decades, s.first_over_last
+        );
+    }
+}
+
+fn grads(args: &Args) -> Result<()> {
+    let engine = engine_from(args)?;
+    let input = input_from(args, args.parse_or("--size", 224)?)?;
+    let norm: NormMode = args.require("--bn")?.parse()?;
+    let target: usize = args
+        .require("--target")?
+        .parse()
+        .map_err(|_| Error::InvalidArgument("--target must be a class index".into()))?;
+    let variant = args.parse_or("--variant", Variant::V1_5)?;
+    let start = Instant::now();
+    let g = engine.gradient_flow(&input, variant, norm, Some(target), &mut |_| Ok(()))?;
+    print_grads(&g, start.elapsed().as_secs_f64() * 1e3, args.has("--json"));
+    Ok(())
+}
+
+fn export_init(args: &Args) -> Result<()> {
+    let init = init_from(args)?;
+    if args.get("--init").is_none() {
+        return Err(Error::InvalidArgument("--init is required".into()));
+    }
+    let out = args.require("--out")?;
+    let weights = init.weights(&ResNetConfig::resnet50(1000))?;
+    let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F32)?;
+    std::fs::write(out, bytes).map_err(|source| Error::Io {
+        path: out.to_string(),
+        source,
+    })
+}
+
+fn bench(args: &Args) -> Result<()> {
+    let size: usize = args.parse_or("--size", 224)?;
+    let iters: usize = args.parse_or("--iters", 10)?;
+    let config = ResNetConfig {
+        input_size: size,
+        ..ResNetConfig::resnet50(1000)
+    };
+    let model = ResNet::new(config.clone(), &Init::new(InitKind::He, 0).weights(&config)?)?;
+    let input = Tensor::randn(0f32, 1f32, (1, 3, size, size), &Device::Cpu)?;
+    model.forward(&input)?;
+    let mut times = Vec::with_capacity(iters);
+    for _ in 0..iters.max(1) {
+        let start = Instant::now();
+        model.forward(&input)?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let min = times[0];
+    if args.has("--json") {
+        println!("{}", json!({"size": size, "iters": times.len(), "median_ms": median, "min_ms": min}));
+    } else {
+        println!("{size}×{size} forward: median {median:.1} ms, min {min:.1} ms over {} runs", times.len());
+    }
+    Ok(())
+}
+
+/// Runs the CLI on `args` (without the program name); returns the process exit code.
+pub fn main(args: Vec<String>) -> i32 {
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return 2;
+    };
+    let result = Args::parse(rest).and_then(|a| match command.as_str() {
+        "predict" => predict(&a),
+        "grads" => grads(&a),
+        "export-init" => export_init(&a),
+        "bench" => bench(&a),
+        other => Err(Error::InvalidArgument(format!("unknown command `{other}`\n{USAGE}"))),
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_bad_input() {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The crate's one error type.
+
+use thiserror::Error;
+
+/// Everything that can go wrong in ResNet Lab, with messages meant for the person at the screen.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A tensor operation failed inside candle.
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+
+    /// The weights file is not a readable safetensors file (truncated, lying header, bad offsets).
+    #[error("the weights file is not a valid safetensors file: {0}")]
+    WeightsFormat(String),
+
+    /// The checkpoint uses neither torchvision/timm nor Hugging Face transformers naming.
+    #[error("unrecognised checkpoint naming: {0}")]
+    UnknownNaming(String),
+
+    /// A tensor the model needs is absent from the checkpoint.
+    #[error("missing tensor `{name}` (expected shape {expected:?})")]
+    MissingTensor { name: String, expected: Vec<usize> },
+
+    /// The checkpoint holds a tensor the model does not use.
+    #[error("unexpected tensor `{name}` with shape {shape:?} in the checkpoint")]
+    UnexpectedTensor { name: String, shape: Vec<usize> },
+
+    /// A tensor has the wrong shape.
+    #[error("tensor `{name}` has shape {found:?}, expected {expected:?}")]
+    ShapeMismatch {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
+
+    /// A tensor is stored in a dtype we do not read.
+    #[error("tensor `{name}` has dtype {dtype}, expected f32, f16 or bf16")]
+    UnsupportedDtype { name: String, dtype: String },
+
+    /// A tensor holds NaN or infinite values.
+    #[error("tensor `{name}` contains {count} NaN or infinite value(s)")]
+    NonFinite { name: String, count: usize },
+
+    /// The image could not be decoded or has an unusable size.
+    #[error("image error: {0}")]
+    Image(String),
+
+    /// The image is too large to decode safely.
+    #[error("image is {width}×{height} pixels; the limit is 8192 px a side and 40 megapixels")]
+    ImageTooLarge { width: u32, height: u32 },
+
+    /// An argument or configuration value is out of range.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+
+    /// The job was cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    /// True when the error comes from the user's input rather than a bug (CLI exit code 2 vs 1).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Error::Candle(_) | Error::Cancelled)
+    }
+}
+
+/// Result with the crate's error type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,120 @@
+//! The building pieces shared by every block: batch norm with its three modes and the stem's max-pool.
+
+use candle_core::{Tensor, D};
+
+use super::config::NormMode;
+use crate::Result;
+
+/// PyTorch's default batch-norm epsilon.
+pub const BN_EPS: f64 = 1e-5;
+
+/// Batch normalization with learned scale/shift and running statistics (torchvision's `bnN`).
+#[derive(Clone, Debug)]
+pub struct BatchNorm {
+    /// Learned scale γ.
+    pub weight: Tensor,
+    /// Learned shift β.
+    pub bias: Tensor,
+    /// Running mean used in eval mode.
+    pub running_mean: Tensor,
+    /// Running (unbiased) variance used in eval mode.
+    pub running_var: Tensor,
+}
+
+impl BatchNorm {
+    /// Normalizes `[N, C, H, W]` per channel as `mode` says.
+    pub fn forward(&self, x: &Tensor, mode: NormMode) -> Result<Tensor> {
+        let channels = x.dim(1)?;
+        let per_channel = |t: &Tensor| t.reshape((1, channels, 1, 1));
+        match mode {
+            NormMode::Off => Ok(x.clone()),
+            NormMode::Eval => {
+                let scale = (&self.weight / (&self.running_var + BN_EPS)?.sqrt()?)?;
+                let shift = (&self.bias - (&self.running_mean * &scale)?)?;
+                Ok(x.broadcast_mul(&per_channel(&scale)?)?
+                    .broadcast_add(&per_channel(&shift)?)?)
+            }
+            NormMode::Train => {
+                let mean = x.mean_keepdim((0, 2, 3))?;
+                let centered = x.broadcast_sub(&mean)?;
+                let var = centered.sqr()?.mean_keepdim((0, 2, 3))?;
+                let normalized = centered.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
+                Ok(normalized
+                    .broadcast_mul(&per_channel(&self.weight)?)?
+                    .broadcast_add(&per_channel(&self.bias)?)?)
+            }
+        }
+    }
+}
+
+/// Max-pool 3×3, stride 2, padding 1 (the stem's), as two separable 1-D maxima.
+///
+/// Built from `maximum` so that it is differentiable (candle's own max-pool has no backward for
+/// overlapping windows). Padding is with zeros, which is exact because the input follows a ReLU.
+pub fn max_pool_3x3_s2(x: &Tensor) -> Result<Tensor> {
+    let rows = max_pool_1d(x, 2)?;
+    max_pool_1d(&rows, 3)
+}
+
+fn max_pool_1d(x: &Tensor, dim: usize) -> Result<Tensor> {
+    let len = x.dim(dim)?;
+    let out = (len - 1) / 2 + 1;
+    // After padding 1 on the left, output i covers padded positions 2i, 2i+1, 2i+2.
+    let extra = (2 * out + 2).saturating_sub(len + 2);
+    let padded = x.pad_with_zeros(dim, 1, 1 + extra)?;
+    let mut split = padded.dims().to_vec();
+    split[dim] = out;
+    split.insert(dim + 1, 2);
+    let pairs = padded.narrow(dim, 0, 2 * out)?.reshape(split.as_slice())?;
+    let next = padded.narrow(dim, 2, 2 * out)?.reshape(split.as_slice())?;
+    let a = pairs.narrow(dim + 1, 0, 1)?;
+    let b = pairs.narrow(dim + 1, 1, 1)?;
+    let c = next.narrow(dim + 1, 0, 1)?;
+    Ok(a.maximum(&b)?.maximum(&c)?.squeeze(dim + 1)?)
+}
+
+/// Population statistics of a tensor: mean, standard deviation, min and max.
+pub fn summary_stats(x: &Tensor) -> Result<[f32; 4]> {
+    let flat = x.flatten_all()?.to_dtype(candle_core::DType::F64)?;
+    let mean = flat.mean(D::Minus1)?;
+    let std = flat.broadcast_sub(&mean)?.sqr()?.mean(D::Minus1)?.sqrt()?;
+    let min = flat.min(D::Minus1)?;
+    let max = flat.max(D::Minus1)?;
+    Ok([mean, std, min, max].map(|t| t.to_scalar::<f64>().unwrap_or(f64::NAN) as f32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Device;
+
+    /// Plain 3×3/2 max-pool with −∞ padding, the definition PyTorch uses.
+    fn reference_pool(x: &[f32], h: usize, w: usize) -> Vec<f32> {
+        let (oh, ow) = ((h - 1) / 2 + 1, (w - 1) / 2 + 1);
+        let mut out = vec![f32::NEG_INFINITY; oh * ow];
+        for i in 0..oh {
+            for j in 0..ow {
+                for di in 0..3 {
+                    for dj in 0..3 {
+                        let (y, x_) = ((2 * i + di) as isize - 1, (2 * j + dj) as isize - 1);
+                        if y >= 0 && x_ >= 0 && (y as usize) < h && (x_ as usize) < w {
+                            let v = x[y as usize * w + x_ as usize];
+                            out[i * ow + j] = out[i * ow + j].max(v);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn max_pool_matches_the_padded_definition_for_odd_and_even_sides() {
+        for (h, w) in [(8, 8), (7, 9), (5, 4), (112, 112), (3, 3)] {
+            let data: Vec<f32> = (0..h * w).map(|i| ((i * 37 % 101) as f32) / 7.0).collect();
+            let x = Tensor::from_vec(data.clone(), (1, 1, h, w), &Device::Cpu).unwrap();
+            let got = max_pool_3x3_s2(&x).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            assert_eq!(got, reference_pool(&data, h, w), "{h}×{w}");
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! ResNet-50 as typed structs: configuration, layers, blocks and the network.
+
+pub mod blocks;
+pub mod config;
+pub mod layers;
+pub mod resnet;
+
+pub use blocks::{BlockId, BlockOutput, Bottleneck, Stem};
+pub use config::{Head, NormMode, ResNetConfig, Skips, Variant};
+pub use resnet::{LayerId, ResNet, Tap};

@@ -1,0 +1,173 @@
+//! The whole network: stem, four stages of bottlenecks, pooling head and classifier.
+
+use candle_core::{Tensor, D};
+use candle_nn::{Linear, Module};
+use serde::{Deserialize, Serialize};
+
+use super::blocks::{BlockId, BlockOutput, Bottleneck, Stem};
+use super::config::{Head, ResNetConfig, BLOCKS_PER_STAGE};
+use crate::weights::Weights;
+use crate::Result;
+
+/// A point in the network the visualizer can look at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LayerId {
+    /// Output of stage 1..=5 (Stage 1 is the stem, after its max-pool).
+    Stage(usize),
+    /// One bottleneck block.
+    Block(BlockId),
+    /// The pooled, flattened features entering the classifier.
+    Pool,
+    /// The classifier's logits.
+    Logits,
+}
+
+impl LayerId {
+    /// Short stable name: `stage1`…`stage5`, `layer1.0`…, `pool`, `logits`.
+    pub fn name(&self) -> String {
+        match self {
+            LayerId::Stage(s) => format!("stage{s}"),
+            LayerId::Block(b) => b.torch_name(),
+            LayerId::Pool => "pool".into(),
+            LayerId::Logits => "logits".into(),
+        }
+    }
+}
+
+/// An intermediate result handed to the caller of [`ResNet::forward_with_taps`].
+#[derive(Debug)]
+pub enum Tap<'a> {
+    /// A stage output, a pooled feature vector or the logits.
+    Output {
+        /// Which one.
+        id: LayerId,
+        /// Its value.
+        value: &'a Tensor,
+    },
+    /// What a bottleneck block did.
+    Block {
+        /// Which block.
+        id: BlockId,
+        /// Its input x.
+        input: &'a Tensor,
+        /// The pieces of its output.
+        parts: &'a BlockOutput,
+    },
+}
+
+/// ResNet-50 with typed parts; weights are candle tensors (or variables, for gradients).
+#[derive(Clone, Debug)]
+pub struct ResNet {
+    /// What was built.
+    pub config: ResNetConfig,
+    /// Stage 1.
+    pub stem: Stem,
+    /// Stages 2–5, each a list of bottleneck blocks.
+    pub stages: Vec<Vec<Bottleneck>>,
+    /// The classifier (`fc`).
+    pub fc: Linear,
+}
+
+impl ResNet {
+    /// Builds the network from weights in canonical (torchvision) naming.
+    pub fn new(config: ResNetConfig, weights: &Weights) -> Result<Self> {
+        config.validate()?;
+        weights.check_against(&config)?;
+        let stem = Stem::load(weights)?;
+        let stages = BLOCKS_PER_STAGE
+            .iter()
+            .enumerate()
+            .map(|(s, &count)| {
+                (0..count)
+                    .map(|index| {
+                        let id = BlockId { stage: s + 2, index };
+                        Bottleneck::load(weights, id, config.variant)
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let fc = Linear::new(weights.get("fc.weight")?, Some(weights.get("fc.bias")?));
+        Ok(Self {
+            config,
+            stem,
+            stages,
+            fc,
+        })
+    }
+
+    /// The same weights under another configuration (skips, batch-norm mode, input size).
+    pub fn with_config(&self, config: ResNetConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            ..self.clone()
+        })
+    }
+
+    /// All 16 blocks in network order.
+    pub fn blocks(&self) -> impl Iterator<Item = &Bottleneck> {
+        self.stages.iter().flatten()
+    }
+
+    /// Logits `[N, classes]` for a normalized input `[N, 3, H, W]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_with_taps(x, &mut |_| Ok(()))
+    }
+
+    /// Like [`forward`](Self::forward), reporting every stage output and what each block did.
+    pub fn forward_with_taps(
+        &self,
+        x: &Tensor,
+        on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
+    ) -> Result<Tensor> {
+        self.run(x, on_tap, &mut |_, t| Ok(t))
+    }
+
+    /// The forward pass with two hooks: `on_tap` observes, `rewrite` may replace the stem
+    /// output and each block output before the network goes on (used to probe gradients).
+    pub(crate) fn run(
+        &self,
+        x: &Tensor,
+        on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
+        rewrite: &mut dyn FnMut(LayerId, Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        let norm = self.config.norm;
+        let stem = self.stem.forward(x, norm)?;
+        let mut h = rewrite(LayerId::Stage(1), stem)?;
+        on_tap(Tap::Output {
+            id: LayerId::Stage(1),
+            value: &h,
+        })?;
+        for (s, stage) in self.stages.iter().enumerate() {
+            for block in stage {
+                let skip = self.config.skips.enabled(block.id.flat_index());
+                let mut parts = block.forward(&h, norm, skip)?;
+                parts.output = rewrite(LayerId::Block(block.id), parts.output)?;
+                on_tap(Tap::Block {
+                    id: block.id,
+                    input: &h,
+                    parts: &parts,
+                })?;
+                h = parts.output;
+            }
+            on_tap(Tap::Output {
+                id: LayerId::Stage(s + 2),
+                value: &h,
+            })?;
+        }
+        let pooled = match self.config.head {
+            Head::GlobalAvgPool => h.mean(D::Minus1)?.mean(D::Minus1)?,
+            Head::AvgPool2x2Flatten => h.avg_pool2d(2)?.flatten_from(1)?,
+        };
+        on_tap(Tap::Output {
+            id: LayerId::Pool,
+            value: &pooled,
+        })?;
+        let logits = self.fc.forward(&pooled)?;
+        on_tap(Tap::Output {
+            id: LayerId::Logits,
+            value: &logits,
+        })?;
+        Ok(logits)
+    }
+}

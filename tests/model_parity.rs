@@ -1,0 +1,112 @@
+//! ResNet-50 against PyTorch on the same weights (fixtures from tests/reference/make_fixtures.py).
+
+mod common;
+
+use common::{assert_logits_close, case, init_weights, numbers, pattern_input};
+use resnet_lab::analysis::features::StageStats;
+use resnet_lab::engine::{Engine, PredictOptions};
+use resnet_lab::image::{preprocess, RgbImage};
+use resnet_lab::model::{Skips, Variant};
+use resnet_lab::weights::export::{to_safetensors, ExportDtype};
+use resnet_lab::weights::{InitKind, Naming};
+use serde_json::Value;
+
+const LOGIT_TOL: f64 = 1e-4;
+const STAT_TOL: f64 = 1e-4;
+
+fn check_stages(got: &[StageStats], expected: &Value, what: &str) {
+    let mut worst = 0f64;
+    for (g, e) in got.iter().zip(expected.as_array().unwrap()) {
+        assert_eq!(g.name, e["name"].as_str().unwrap());
+        let shape: Vec<usize> = e["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        assert_eq!(g.shape, shape, "{what} {}", g.name);
+        let scale = e["std"].as_f64().unwrap().max(1e-12);
+        for (field, value) in [("mean", g.mean), ("std", g.std), ("min", g.min), ("max", g.max)] {
+            let exp = e[field].as_f64().unwrap();
+            let err = (value as f64 - exp).abs() / exp.abs().max(scale);
+            worst = worst.max(err);
+            assert!(err <= STAT_TOL, "{what} {} {field}: {value} vs {exp} ({err:.2e})", g.name);
+        }
+    }
+    assert_eq!(got.len(), 6, "{what}: five stages and the pool");
+    eprintln!("{what}: worst stage-statistic error {worst:.2e}");
+}
+
+fn run(engine: &Engine, size: usize, variant: Variant, skips: Skips, fixture: &str) {
+    let expected = case("predict.json", fixture);
+    let options = PredictOptions {
+        variant,
+        skips,
+        top_k: 5,
+    };
+    let p = engine.predict(&pattern_input(size), &options, &mut |_| Ok(())).unwrap();
+    assert_logits_close(&p.logits[0], &numbers(&expected["logits"]), LOGIT_TOL, fixture);
+    check_stages(&p.stages, &expected["stages"], fixture);
+}
+
+fn he0() -> Engine {
+    Engine::with_weights(init_weights(InitKind::He, 0)).unwrap()
+}
+
+#[test]
+fn v1_5_torchvision_naming_matches_pytorch() {
+    let weights = init_weights(InitKind::He, 0);
+    let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F32).unwrap();
+    let mut engine = he0();
+    let info = engine.load_weights(&bytes, "torchvision.safetensors").unwrap();
+    assert_eq!(info.naming, Some(Naming::Torchvision));
+    run(&engine, 224, Variant::V1_5, Skips::All, "v1_5_eval");
+}
+
+#[test]
+fn transformers_naming_gives_the_same_logits() {
+    let weights = init_weights(InitKind::He, 0);
+    let bytes = to_safetensors(&weights, Naming::Transformers, ExportDtype::F32).unwrap();
+    let mut engine = he0();
+    let info = engine.load_weights(&bytes, "hf.safetensors").unwrap();
+    assert_eq!(info.naming, Some(Naming::Transformers));
+    run(&engine, 224, Variant::V1_5, Skips::All, "v1_5_eval");
+}
+
+#[test]
+fn f16_weights_match_pytorch_on_the_rounded_weights() {
+    let weights = init_weights(InitKind::He, 0);
+    let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F16).unwrap();
+    let mut engine = he0();
+    assert_eq!(engine.load_weights(&bytes, "f16").unwrap().dtype, "f16+i64".replace("+i64", ""));
+    run(&engine, 224, Variant::V1_5, Skips::All, "f16_eval");
+}
+
+#[test]
+fn v1_strides_match_pytorch() {
+    run(&he0(), 224, Variant::V1, Skips::All, "v1_eval");
+}
+
+#[test]
+fn skips_off_matches_pytorch() {
+    run(&he0(), 224, Variant::V1_5, Skips::None, "no_skip_eval");
+}
+
+#[test]
+fn small_input_matches_pytorch() {
+    run(&he0(), 64, Variant::V1_5, Skips::All, "v1_5_eval_64");
+}
+
+#[test]
+fn preprocessing_matches_torchvision_within_two_levels() {
+    // PIL's decoding of static/samples/cat.jpg (JPEG decoders differ by a few levels).
+    let bytes = std::fs::read(format!("{}/tests/fixtures/cat_decoded.png", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let image = RgbImage::decode(&bytes).unwrap();
+    assert_ne!(image.width, image.height, "the case needs a non-square image");
+    let ours = image.network_crop(224).unwrap();
+    let png = std::fs::read(format!("{}/tests/fixtures/cat_crop224.png", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let theirs = RgbImage::decode(&png).unwrap();
+    let worst = ours.data.iter().zip(&theirs.data).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    eprintln!("preprocessing: largest pixel difference {worst}/255");
+    assert!(worst <= 2, "pixels differ by {worst}/255");
+
+    // The whole path, image to logits: equal up to the pixel rounding above.
+    let expected = case("predict.json", "cat_full_preprocessing");
+    let p = he0().predict(&preprocess(&image, 224).unwrap(), &PredictOptions::default(), &mut |_| Ok(())).unwrap();
+    assert_logits_close(&p.logits[0], &numbers(&expected["logits"]), 2e-2, "cat image end to end");
+}

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Golden fixtures for ResNet Lab, computed with PyTorch on weights exported by `resnet-lab`.
+
+Run by hand, never by CI:
+
+    python3 -m venv /tmp/refvenv
+    /tmp/refvenv/bin/pip install torch torchvision safetensors numpy pillow
+    cargo build --release --bin resnet-lab
+    /tmp/refvenv/bin/python tests/reference/make_fixtures.py
+
+It exports seeded weights with `target/release/resnet-lab export-init` (≈100 MB each, into
+target/reference/, never committed), runs torchvision's ResNet-50 on them and writes small JSON
+files into tests/fixtures/. The Rust tests regenerate the same weights from the same seeds.
+
+Inputs are the deterministic `pattern_input` below (mirrored in tests/common/mod.rs), so the
+model parity does not depend on image preprocessing; preprocessing has its own fixture (a PNG of
+the crop PIL/torchvision produce for a non-square sample image).
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+from PIL import Image
+from safetensors.torch import load_file
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "tests", "fixtures")
+WORK = os.path.join(ROOT, "target", "reference")
+CLI = os.path.join(ROOT, "target", "release", "resnet-lab")
+
+torch.set_grad_enabled(False)
+torch.use_deterministic_algorithms(True)
+
+
+def pattern_input(size, batch=1):
+    """x[i] = ((i * 2654435761) mod 65536) / 32768 - 1, exact in f32 (tests/common/mod.rs)."""
+    n = batch * 3 * size * size
+    i = np.arange(n, dtype=np.uint64)
+    v = ((i * np.uint64(2654435761)) % np.uint64(65536)).astype(np.float64) / 32768.0 - 1.0
+    return torch.from_numpy(v.astype(np.float32).reshape(batch, 3, size, size))
+
+
+def exported(init, seed):
+    path = os.path.join(WORK, f"{init}-{seed}.safetensors")
+    if not os.path.exists(path):
+        os.makedirs(WORK, exist_ok=True)
+        subprocess.run([CLI, "export-init", "--init", init, "--seed", str(seed), "--out", path], check=True)
+    return path
+
+
+def build(path, variant="v1.5", norm="eval", skips=True, f16=False):
+    model = torchvision.models.resnet50()
+    state = load_file(path)
+    if f16:
+        state = {k: (v.half().float() if v.is_floating_point() else v) for k, v in state.items()}
+    model.load_state_dict(state, strict=True)
+    if variant == "v1":
+        for layer in (model.layer2, model.layer3, model.layer4):
+            layer[0].conv1.stride = (2, 2)
+            layer[0].conv2.stride = (1, 1)
+    if norm == "off":
+        for name, m in list(model.named_modules()):
+            if isinstance(m, nn.BatchNorm2d):
+                parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
+                setattr(parent, name.rsplit(".", 1)[-1], nn.Identity())
+    model.train(norm == "train")
+    model.skips = skips
+    return model
+
+
+def run(model, x, keep=None):
+    """torchvision's forward, step by step, with optional skips and retained activations."""
+    acts = []
+
+    def mark(name, t):
+        if keep is not None:
+            t.retain_grad()
+            acts.append((name, t))
+        return t
+
+    h = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+    h = mark("stem", h)
+    stages = [h]
+    for s, layer in enumerate((model.layer1, model.layer2, model.layer3, model.layer4)):
+        for b, blk in enumerate(layer):
+            out = blk.relu(blk.bn1(blk.conv1(h)))
+            out = blk.relu(blk.bn2(blk.conv2(out)))
+            out = blk.bn3(blk.conv3(out))
+            if model.skips:
+                short = blk.downsample(h) if blk.downsample is not None else h
+                out = out + short
+            h = mark(f"layer{s + 1}.{b}", blk.relu(out))
+        stages.append(h)
+    pooled = torch.flatten(model.avgpool(h), 1)
+    return model.fc(pooled), stages + [pooled], acts
+
+
+def stats(name, t):
+    t = t.double()
+    return {"name": name, "shape": list(t.shape), "mean": t.mean().item(), "std": t.std(unbiased=False).item(),
+            "min": t.min().item(), "max": t.max().item()}
+
+
+def predict_case(case, path, size, **kw):
+    model = build(path, **kw)
+    logits, outs, _ = run(model, pattern_input(size))
+    names = ["stage1", "stage2", "stage3", "stage4", "stage5", "pool"]
+    return {"case": case, "size": size, **kw, "logits": logits[0].tolist(),
+            "stages": [stats(n, t) for n, t in zip(names, outs)]}
+
+
+def grads_case(case, init, seed, norm, size):
+    path = exported(init, seed)
+    result = {"case": case, "init": init, "seed": seed, "bn": norm, "size": size}
+    target = 281
+    for skips in (True, False):
+        model = build(path, norm=norm, skips=skips)
+        with torch.enable_grad():
+            x = pattern_input(size)
+            logits, _, acts = run(model, x, keep=True)
+            loss = F.cross_entropy(logits, torch.tensor([target]))
+            loss.backward()
+        key = "skip" if skips else "plain"
+        result[f"loss_{key}"] = loss.item()
+        result[f"layers_{key}"] = {n: p.grad.double().norm().item() for n, p in model.named_parameters()
+                                  if p.grad is not None and (n.endswith("conv1.weight") or n.endswith("conv2.weight")
+                                                             or n.endswith("conv3.weight") or n == "fc.weight"
+                                                             or n.endswith("downsample.0.weight"))}
+        result[f"acts_{key}"] = {n: t.grad.double().norm().item() for n, t in acts}
+    result["target"] = target
+    return result
+
+
+def preprocessing_fixture():
+    from torchvision import transforms
+    # JPEG decoders differ by a few levels (libjpeg here, the `image` crate in the CLI), so the
+    # fixture starts from PIL's decoded pixels, stored losslessly.
+    img = Image.open(os.path.join(ROOT, "static", "samples", "cat.jpg")).convert("RGB")
+    img.save(os.path.join(OUT, "cat_decoded.png"))
+    crop = transforms.CenterCrop(224)(transforms.Resize(256)(img))
+    crop.save(os.path.join(OUT, "cat_crop224.png"))
+    x = transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])(transforms.ToTensor()(crop))
+    model = build(exported("he", 0))
+    logits, _, _ = run(model, x.unsqueeze(0))
+    return {"case": "cat_full_preprocessing", "image": "tests/fixtures/cat_decoded.png", "size": list(img.size),
+            "logits": logits[0].tolist()}
+
+
+def main():
+    if not os.path.exists(CLI):
+        sys.exit("build the CLI first: cargo build --release --bin resnet-lab")
+    os.makedirs(OUT, exist_ok=True)
+    he = exported("he", 0)
+    cases = [
+        predict_case("v1_5_eval", he, 224),
+        predict_case("f16_eval", he, 224, f16=True),
+        predict_case("v1_eval", he, 224, variant="v1"),
+        predict_case("no_skip_eval", he, 224, skips=False),
+        predict_case("v1_5_eval_64", he, 64),
+        preprocessing_fixture(),
+    ]
+    with open(os.path.join(OUT, "predict.json"), "w") as f:
+        json.dump({"generator": f"torch {torch.__version__}, torchvision {torchvision.__version__}",
+                   "cases": cases}, f)
+    grads = [
+        grads_case("classic_64", "xavier", 0, "off", 64),
+        grads_case("trained_64", "he", 0, "train", 64),
+        grads_case("classic_224", "xavier", 0, "off", 224),
+        grads_case("trained_224", "he", 0, "train", 224),
+    ]
+    with open(os.path.join(OUT, "grads.json"), "w") as f:
+        json.dump({"generator": f"torch {torch.__version__}", "cases": grads}, f)
+    print("wrote", os.listdir(OUT))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,8 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use serde_json::json;
 
-use crate::analysis::gradients::GradientFlow;
-use crate::engine::{Engine, PredictOptions, Prediction};
+use crate::analysis::gradients::{GradientFlow, Precision};
+use crate::engine::{Engine, GradientOptions, PredictOptions, Prediction};
 use crate::image::{preprocess, RgbImage};
 use crate::model::{NormMode, ResNet, ResNetConfig, Skips, Variant};
 use crate::weights::export::{to_safetensors, ExportDtype};
@@ -20,7 +20,7 @@ usage:
                       (--image FILE | --input FILE.safetensors) [--top K] [--json]
   resnet-lab grads    [--weights FILE | --init he|xavier --seed N] [--variant v1.5|v1]
                       (--image FILE | --input FILE.safetensors) --target CLASS --bn train|eval|off
-                      [--size S] [--json]
+                      [--size S] [--precision f32|f64] [--json]
   resnet-lab export-init --init he|xavier --seed N --out FILE.safetensors [--gain G]
   resnet-lab bench    [--size 224] [--iters N] [--json]";
 
@@ -190,9 +190,19 @@ fn grads(args: &Args) -> Result<()> {
         .require("--target")?
         .parse()
         .map_err(|_| Error::InvalidArgument("--target must be a class index".into()))?;
-    let variant = args.parse_or("--variant", Variant::V1_5)?;
+    let precision = match args.get("--precision").unwrap_or("f32") {
+        "f32" => Precision::F32,
+        "f64" => Precision::F64,
+        other => return Err(Error::InvalidArgument(format!("--precision `{other}`: expected f32 or f64"))),
+    };
+    let options = GradientOptions {
+        variant: args.parse_or("--variant", Variant::V1_5)?,
+        norm,
+        target: Some(target),
+        precision,
+    };
     let start = Instant::now();
-    let g = engine.gradient_flow(&input, variant, norm, Some(target), &mut |_| Ok(()))?;
+    let g = engine.gradient_flow(&input, &options, &mut |_| Ok(()))?;
     print_grads(&g, start.elapsed().as_secs_f64() * 1e3, args.has("--json"));
     Ok(())
 }

@@ -4,7 +4,7 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::features::StageStats;
-use crate::analysis::gradients::{gradient_flow, GradientFlow};
+use crate::analysis::gradients::{gradient_flow, GradientFlow, Precision};
 use crate::imagenet::{top_k, Ranked};
 use crate::model::{LayerId, NormMode, ResNet, ResNetConfig, Skips, Tap, Variant};
 use crate::weights::{load::load_safetensors, Init, Weights, WeightsInfo};
@@ -67,6 +67,19 @@ impl Default for PredictOptions {
             top_k: 5,
         }
     }
+}
+
+/// Options of a gradient-flow run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GradientOptions {
+    /// Stride placement.
+    pub variant: Variant,
+    /// Batch-norm mode.
+    pub norm: NormMode,
+    /// Target class; `None` picks the residual network's own top-1.
+    pub target: Option<usize>,
+    /// f32 or f64 arithmetic.
+    pub precision: Precision,
 }
 
 /// What a prediction returns: logits, ranking and per-stage statistics.
@@ -162,17 +175,15 @@ impl Engine {
         Ok(Prediction { logits, top, stages })
     }
 
-    /// Gradient flow with and without skips for `target` (default: the residual network's top-1).
+    /// Gradient flow with and without skips (target default: the residual network's top-1).
     pub fn gradient_flow(
         &self,
         input: &Tensor,
-        variant: Variant,
-        norm: NormMode,
-        target: Option<usize>,
+        options: &GradientOptions,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<GradientFlow> {
-        let config = self.config_for(input, variant, Skips::All, norm)?;
-        let target = match target {
+        let config = self.config_for(input, options.variant, Skips::All, options.norm)?;
+        let target = match options.target {
             Some(t) => t,
             None => {
                 let logits = ResNet::new(config.clone(), &self.weights)?.forward(input)?.to_vec2::<f32>()?;
@@ -182,6 +193,6 @@ impl Engine {
                     .unwrap_or(0)
             }
         };
-        gradient_flow(&self.weights, &config, input, target, progress)
+        gradient_flow(&self.weights, &config, input, target, options.precision, progress)
     }
 }

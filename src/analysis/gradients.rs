@@ -71,6 +71,8 @@ pub struct GradientFlow {
     pub norm: NormMode,
     /// Input side in pixels.
     pub input_size: usize,
+    /// Arithmetic precision.
+    pub precision: Precision,
     /// Losses.
     pub loss: Losses,
     /// Every convolution weight and `fc.weight`, in network order.
@@ -159,6 +161,26 @@ fn summarize(norms: &[f64]) -> NetworkSummary {
     }
 }
 
+/// Arithmetic precision of a gradient-flow run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Precision {
+    /// 32-bit floats, as PyTorch by default.
+    #[default]
+    F32,
+    /// 64-bit floats: slower, but immune to the float32 rounding that batch norm in training
+    /// mode amplifies on a single small image.
+    F64,
+}
+
+impl Precision {
+    fn dtype(self) -> DType {
+        match self {
+            Precision::F32 => DType::F32,
+            Precision::F64 => DType::F64,
+        }
+    }
+}
+
 /// Runs both networks (with and without skips) on the same weights and reports gradient norms.
 ///
 /// `config` gives variant, head and batch-norm mode; its `skips` is ignored.
@@ -167,8 +189,11 @@ pub fn gradient_flow(
     config: &ResNetConfig,
     input: &Tensor,
     target: usize,
+    precision: Precision,
     progress: &mut dyn FnMut(Progress) -> Result<()>,
 ) -> Result<GradientFlow> {
+    let weights = &weights.to_dtype(precision.dtype())?;
+    let input = &input.to_dtype(precision.dtype())?;
     if target >= config.classes {
         return Err(Error::InvalidArgument(format!(
             "target class {target} is outside 0..{}",
@@ -222,6 +247,7 @@ pub fn gradient_flow(
         target,
         norm: config.norm,
         input_size: input.dim(2)?,
+        precision,
         loss: Losses {
             skip: skip.loss,
             plain: plain.loss,

@@ -1,6 +1,6 @@
 //! The building pieces shared by every block: batch norm with its three modes and the stem's max-pool.
 
-use candle_core::{Tensor, D};
+use candle_core::{DType, Tensor, D};
 
 use super::config::NormMode;
 use crate::Result;
@@ -35,10 +35,15 @@ impl BatchNorm {
                     .broadcast_add(&per_channel(&shift)?)?)
             }
             NormMode::Train => {
-                let mean = x.mean_keepdim((0, 2, 3))?;
-                let centered = x.broadcast_sub(&mean)?;
+                // Batch statistics in f64: a plain f32 sum over 12 544 values per channel loses
+                // ~1e-3 relative, which the following layers amplify (PyTorch sums pairwise).
+                let wide = x.to_dtype(DType::F64)?;
+                let mean = wide.mean_keepdim((0, 2, 3))?;
+                let centered = wide.broadcast_sub(&mean)?;
                 let var = centered.sqr()?.mean_keepdim((0, 2, 3))?;
-                let normalized = centered.broadcast_div(&(var + BN_EPS)?.sqrt()?)?;
+                let normalized = centered
+                    .broadcast_div(&(var + BN_EPS)?.sqrt()?)?
+                    .to_dtype(x.dtype())?;
                 Ok(normalized
                     .broadcast_mul(&per_channel(&self.weight)?)?
                     .broadcast_add(&per_channel(&self.bias)?)?)
@@ -75,7 +80,7 @@ fn max_pool_1d(x: &Tensor, dim: usize) -> Result<Tensor> {
 
 /// Population statistics of a tensor: mean, standard deviation, min and max.
 pub fn summary_stats(x: &Tensor) -> Result<[f32; 4]> {
-    let flat = x.flatten_all()?.to_dtype(candle_core::DType::F64)?;
+    let flat = x.flatten_all()?.to_dtype(DType::F64)?;
     let mean = flat.mean(D::Minus1)?;
     let std = flat.broadcast_sub(&mean)?.sqr()?.mean(D::Minus1)?.sqrt()?;
     let min = flat.min(D::Minus1)?;

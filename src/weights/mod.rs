@@ -94,6 +94,16 @@ impl Weights {
         Ok(())
     }
 
+    /// The same weights converted to `dtype`.
+    pub fn to_dtype(&self, dtype: candle_core::DType) -> Result<Weights> {
+        let tensors = self
+            .tensors
+            .iter()
+            .map(|(k, t)| Ok((k.clone(), t.to_dtype(dtype)?)))
+            .collect::<Result<BTreeMap<_, _>>>()?;
+        Ok(Weights::from_map(tensors, self.info.clone()))
+    }
+
     /// The same weights as trainable variables (for autograd), with the variables by name.
     pub fn to_vars(&self) -> Result<(Weights, BTreeMap<String, Var>)> {
         let vars = self

@@ -116,23 +116,29 @@ def predict_case(case, path, size, **kw):
 
 
 def grads_case(case, init, seed, norm, size):
+    """Both networks, in float64 (the reference) and float32 (PyTorch's own rounding error).
+
+    Batch norm in training mode on one small image is ill-conditioned: PyTorch's float32 result
+    differs from its float64 one by up to tens of percent in the plain network, so the Rust
+    tests compare float64 to float64 at 1e-3 and float32 against the float64 truth with a
+    tolerance scaled by PyTorch's own float32 error.
+    """
     path = exported(init, seed)
     result = {"case": case, "init": init, "seed": seed, "bn": norm, "size": size}
     target = 281
-    for skips in (True, False):
-        model = build(path, norm=norm, skips=skips)
-        with torch.enable_grad():
-            x = pattern_input(size)
-            logits, _, acts = run(model, x, keep=True)
-            loss = F.cross_entropy(logits, torch.tensor([target]))
-            loss.backward()
-        key = "skip" if skips else "plain"
-        result[f"loss_{key}"] = loss.item()
-        result[f"layers_{key}"] = {n: p.grad.double().norm().item() for n, p in model.named_parameters()
-                                  if p.grad is not None and (n.endswith("conv1.weight") or n.endswith("conv2.weight")
-                                                             or n.endswith("conv3.weight") or n == "fc.weight"
-                                                             or n.endswith("downsample.0.weight"))}
-        result[f"acts_{key}"] = {n: t.grad.double().norm().item() for n, t in acts}
+    for dtype, suffix in ((torch.float64, ""), (torch.float32, "_f32")):
+        for skips in (True, False):
+            model = build(path, norm=norm, skips=skips).to(dtype)
+            with torch.enable_grad():
+                x = pattern_input(size).to(dtype)
+                logits, _, acts = run(model, x, keep=True)
+                loss = F.cross_entropy(logits, torch.tensor([target]))
+                loss.backward()
+            key = ("skip" if skips else "plain") + suffix
+            result[f"loss_{key}"] = loss.item()
+            result[f"layers_{key}"] = {n: p.grad.double().norm().item() for n, p in model.named_parameters()
+                                      if p.grad is not None and p.dim() in (2, 4)}
+            result[f"acts_{key}"] = {n: t.grad.double().norm().item() for n, t in acts}
     result["target"] = target
     return result
 

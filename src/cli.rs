@@ -109,18 +109,23 @@ fn input_from(args: &Args, size: u32) -> Result<Tensor> {
             let bytes = read(path)?;
             let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
                 .map_err(|e| Error::WeightsFormat(format!("{path}: {e}")))?;
-            let input = tensors
-                .get("input")
-                .ok_or_else(|| Error::InvalidArgument(format!("{path} has no tensor named `input`")))?;
+            let input = tensors.get("input").ok_or_else(|| {
+                Error::InvalidArgument(format!("{path} has no tensor named `input`"))
+            })?;
             Ok(input.to_dtype(candle_core::DType::F32)?)
         }
-        _ => Err(Error::InvalidArgument("give exactly one of --image or --input".into())),
+        _ => Err(Error::InvalidArgument(
+            "give exactly one of --image or --input".into(),
+        )),
     }
 }
 
 fn print_prediction(p: &Prediction, ms: f64, as_json: bool) {
     if as_json {
-        println!("{}", json!({"logits": p.logits, "top": p.top, "stages": p.stages}));
+        println!(
+            "{}",
+            json!({"logits": p.logits, "top": p.top, "stages": p.stages})
+        );
         return;
     }
     println!("forward: {ms:.1} ms");
@@ -145,7 +150,11 @@ fn predict(args: &Args) -> Result<()> {
     let input = input_from(args, 224)?;
     let options = PredictOptions {
         variant: args.parse_or("--variant", Variant::V1_5)?,
-        skips: if args.has("--no-skip") { Skips::None } else { Skips::All },
+        skips: if args.has("--no-skip") {
+            Skips::None
+        } else {
+            Skips::All
+        },
         top_k: args.parse_or("--top", 5)?,
     };
     let start = Instant::now();
@@ -163,18 +172,40 @@ fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
         );
         return;
     }
-    println!("target class {} ({}), batch norm {:?}, {}×{} input, {ms:.0} ms", g.target, crate::imagenet::label(g.target), g.norm, g.input_size, g.input_size);
-    println!("loss: with skips {:.6}, without skips {:.6}", g.loss.skip, g.loss.plain);
-    println!("{:<32} {:>12} {:>12}", "layer ‖∂L/∂W‖", "with skips", "without");
+    println!(
+        "target class {} ({}), batch norm {:?}, {}×{} input, {ms:.0} ms",
+        g.target,
+        crate::imagenet::label(g.target),
+        g.norm,
+        g.input_size,
+        g.input_size
+    );
+    println!(
+        "loss: with skips {:.6}, without skips {:.6}",
+        g.loss.skip, g.loss.plain
+    );
+    println!(
+        "{:<32} {:>12} {:>12}",
+        "layer ‖∂L/∂W‖", "with skips", "without"
+    );
     for l in &g.layers {
-        let plain = l.plain.map(|p| format!("{p:>12.3e}")).unwrap_or_else(|| format!("{:>12}", "—"));
+        let plain = l
+            .plain
+            .map(|p| format!("{p:>12.3e}"))
+            .unwrap_or_else(|| format!("{:>12}", "—"));
         println!("{:<32} {:>12.3e} {plain}", l.name, l.skip);
     }
-    println!("{:<32} {:>12} {:>12}", "activation ‖∂L/∂x‖", "with skips", "without");
+    println!(
+        "{:<32} {:>12} {:>12}",
+        "activation ‖∂L/∂x‖", "with skips", "without"
+    );
     for b in std::iter::once(&g.stem).chain(&g.blocks) {
         println!("{:<32} {:>12.3e} {:>12.3e}", b.name, b.skip, b.plain);
     }
-    for (name, s) in [("with skips", &g.summary.skip), ("without skips", &g.summary.plain)] {
+    for (name, s) in [
+        ("with skips", &g.summary.skip),
+        ("without skips", &g.summary.plain),
+    ] {
         println!(
             "{name:<14} span {:.2} decades, first conv / last conv = {:.3e}",
             s.span_decades, s.first_over_last
@@ -193,7 +224,11 @@ fn grads(args: &Args) -> Result<()> {
     let precision = match args.get("--precision").unwrap_or("f32") {
         "f32" => Precision::F32,
         "f64" => Precision::F64,
-        other => return Err(Error::InvalidArgument(format!("--precision `{other}`: expected f32 or f64"))),
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "--precision `{other}`: expected f32 or f64"
+            )))
+        }
     };
     let options = GradientOptions {
         variant: args.parse_or("--variant", Variant::V1_5)?,
@@ -228,7 +263,10 @@ fn bench(args: &Args) -> Result<()> {
         input_size: size,
         ..ResNetConfig::resnet50(1000)
     };
-    let model = ResNet::new(config.clone(), &Init::new(InitKind::He, 0).weights(&config)?)?;
+    let model = ResNet::new(
+        config.clone(),
+        &Init::new(InitKind::He, 0).weights(&config)?,
+    )?;
     let input = Tensor::randn(0f32, 1f32, (1, 3, size, size), &Device::Cpu)?;
     model.forward(&input)?;
     let mut times = Vec::with_capacity(iters);
@@ -241,9 +279,15 @@ fn bench(args: &Args) -> Result<()> {
     let median = times[times.len() / 2];
     let min = times[0];
     if args.has("--json") {
-        println!("{}", json!({"size": size, "iters": times.len(), "median_ms": median, "min_ms": min}));
+        println!(
+            "{}",
+            json!({"size": size, "iters": times.len(), "median_ms": median, "min_ms": min})
+        );
     } else {
-        println!("{size}×{size} forward: median {median:.1} ms, min {min:.1} ms over {} runs", times.len());
+        println!(
+            "{size}×{size} forward: median {median:.1} ms, min {min:.1} ms over {} runs",
+            times.len()
+        );
     }
     Ok(())
 }
@@ -259,7 +303,9 @@ pub fn main(args: Vec<String>) -> i32 {
         "grads" => grads(&a),
         "export-init" => export_init(&a),
         "bench" => bench(&a),
-        other => Err(Error::InvalidArgument(format!("unknown command `{other}`\n{USAGE}"))),
+        other => Err(Error::InvalidArgument(format!(
+            "unknown command `{other}`\n{USAGE}"
+        ))),
     });
     match result {
         Ok(()) => 0,

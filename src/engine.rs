@@ -116,9 +116,10 @@ impl Engine {
     /// Replaces the weights with a safetensors checkpoint; on any error the old weights stay.
     pub fn load_weights(&mut self, bytes: &[u8], source: &str) -> Result<WeightsInfo> {
         let weights = load_safetensors(bytes, source)?;
-        let classes = weights
-            .classes()
-            .map_err(|_| Error::MissingTensor { name: "fc.weight".into(), expected: vec![1000, 2048] })?;
+        let classes = weights.classes().map_err(|_| Error::MissingTensor {
+            name: "fc.weight".into(),
+            expected: vec![1000, 2048],
+        })?;
         weights.check_against(&ResNetConfig::resnet50(classes))?;
         self.weights = weights;
         Ok(self.weights.info.clone())
@@ -130,7 +131,13 @@ impl Engine {
     }
 
     /// The inference configuration for an input tensor.
-    fn config_for(&self, input: &Tensor, variant: Variant, skips: Skips, norm: NormMode) -> Result<ResNetConfig> {
+    fn config_for(
+        &self,
+        input: &Tensor,
+        variant: Variant,
+        skips: Skips,
+        norm: NormMode,
+    ) -> Result<ResNetConfig> {
         let (_, c, h, w) = input.dims4()?;
         if c != 3 || h != w {
             return Err(Error::InvalidArgument(format!(
@@ -154,7 +161,12 @@ impl Engine {
         options: &PredictOptions,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<Prediction> {
-        let config = self.config_for(input, options.variant, options.skips.clone(), NormMode::Eval)?;
+        let config = self.config_for(
+            input,
+            options.variant,
+            options.skips.clone(),
+            NormMode::Eval,
+        )?;
         let model = ResNet::new(config, &self.weights)?;
         let mut stages = Vec::with_capacity(6);
         let logits = model.forward_with_taps(input, &mut |tap| {
@@ -171,8 +183,15 @@ impl Engine {
             Ok(())
         })?;
         let logits = logits.to_vec2::<f32>()?;
-        let top = logits.first().map(|l| top_k(l, options.top_k)).unwrap_or_default();
-        Ok(Prediction { logits, top, stages })
+        let top = logits
+            .first()
+            .map(|l| top_k(l, options.top_k))
+            .unwrap_or_default();
+        Ok(Prediction {
+            logits,
+            top,
+            stages,
+        })
     }
 
     /// Gradient flow with and without skips (target default: the residual network's top-1).
@@ -186,13 +205,22 @@ impl Engine {
         let target = match options.target {
             Some(t) => t,
             None => {
-                let logits = ResNet::new(config.clone(), &self.weights)?.forward(input)?.to_vec2::<f32>()?;
+                let logits = ResNet::new(config.clone(), &self.weights)?
+                    .forward(input)?
+                    .to_vec2::<f32>()?;
                 logits
                     .first()
                     .and_then(|l| top_k(l, 1).first().map(|r| r.class))
                     .unwrap_or(0)
             }
         };
-        gradient_flow(&self.weights, &config, input, target, options.precision, progress)
+        gradient_flow(
+            &self.weights,
+            &config,
+            input,
+            target,
+            options.precision,
+            progress,
+        )
     }
 }

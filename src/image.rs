@@ -27,7 +27,9 @@ pub struct RgbImage {
 
 fn check_size(width: u32, height: u32) -> Result<()> {
     if width == 0 || height == 0 {
-        return Err(Error::Image(format!("image has no pixels ({width}×{height})")));
+        return Err(Error::Image(format!(
+            "image has no pixels ({width}×{height})"
+        )));
     }
     if width > MAX_SIDE || height > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
         return Err(Error::ImageTooLarge { width, height });
@@ -46,8 +48,15 @@ impl RgbImage {
                 rgba.len()
             )));
         }
-        let data = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-        Ok(Self { width, height, data })
+        let data = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        Ok(Self {
+            width,
+            height,
+            data,
+        })
     }
 
     /// Decodes JPEG, PNG or WebP bytes, refusing oversized images before decoding them.
@@ -60,7 +69,8 @@ impl RgbImage {
             .into_dimensions()
             .map_err(|e| Error::Image(format!("not a readable image: {e}")))?;
         check_size(width, height)?;
-        let img = ::image::load_from_memory(bytes).map_err(|e| Error::Image(format!("not a readable image: {e}")))?;
+        let img = ::image::load_from_memory(bytes)
+            .map_err(|e| Error::Image(format!("not a readable image: {e}")))?;
         let rgb = img.to_rgb8();
         Ok(Self {
             width,
@@ -124,7 +134,10 @@ impl RgbImage {
         RgbImage {
             width,
             height,
-            data: vertical.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect(),
+            data: vertical
+                .iter()
+                .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                .collect(),
         }
     }
 
@@ -220,11 +233,15 @@ mod tests {
     #[test]
     fn refuses_decompression_bombs_before_decoding() {
         let err = RgbImage::from_rgba(9000, 10, &[]).unwrap_err();
-        assert!(matches!(err, Error::ImageTooLarge { width: 9000, .. }), "{err}");
+        assert!(
+            matches!(err, Error::ImageTooLarge { width: 9000, .. }),
+            "{err}"
+        );
         let err = RgbImage::from_rgba(8000, 8000, &[]).unwrap_err();
         assert!(err.to_string().contains("40 megapixels"), "{err}");
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     #[test]
     fn corrupt_bytes_give_a_clear_error() {
         let err = RgbImage::decode(b"\x89PNG\r\n\x1a\nnot really").unwrap_err();

@@ -69,7 +69,10 @@ mod tests {
     #[test]
     fn top_k_ranks_by_probability_and_survives_nan() {
         let top = top_k(&[0.1, 3.0, -1.0, 2.0], 3);
-        assert_eq!(top.iter().map(|r| r.class).collect::<Vec<_>>(), vec![1, 3, 0]);
+        assert_eq!(
+            top.iter().map(|r| r.class).collect::<Vec<_>>(),
+            vec![1, 3, 0]
+        );
         assert!((top.iter().map(|r| r.prob).sum::<f32>() - 0.98).abs() < 0.05);
         assert_eq!(top_k(&[f32::NAN, 1.0], 2).len(), 2);
     }

@@ -6,6 +6,8 @@
 //! tens of percent there), our float32 must stay within 3× PyTorch's worst float32 error of the
 //! case.
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use common::{case, init_weights, pattern_input};
@@ -40,18 +42,32 @@ fn torch_f32_error(expected: &Value) -> f64 {
 
 fn check(flow: &GradientFlow, expected: &Value, f32_mode: bool, what: &str) -> f64 {
     let sfx = if f32_mode { "_f32" } else { "" };
-    let slack = if f32_mode { 3.0 * torch_f32_error(expected) } else { 0.0 };
+    let slack = if f32_mode {
+        3.0 * torch_f32_error(expected)
+    } else {
+        0.0
+    };
     if f32_mode {
-        eprintln!("{what}: PyTorch's own float32 error reaches {:.2e}", slack / 3.0);
+        eprintln!(
+            "{what}: PyTorch's own float32 error reaches {:.2e}",
+            slack / 3.0
+        );
     }
     let mut worst = 0f64;
     for (net, loss) in [("skip", flow.loss.skip), ("plain", flow.loss.plain)] {
         let truth = expected[format!("loss_{net}")].as_f64().unwrap();
         let tol = LOSS_TOL.max(slack);
-        assert!(rel(loss, truth) <= tol, "{what}{sfx} {net} loss {loss} vs {truth}");
+        assert!(
+            rel(loss, truth) <= tol,
+            "{what}{sfx} {net} loss {loss} vs {truth}"
+        );
     }
     let skip_layers = expected["layers_skip"].as_object().unwrap();
-    assert_eq!(flow.layers.len(), skip_layers.len(), "{what}: one entry per conv weight and fc.weight");
+    assert_eq!(
+        flow.layers.len(),
+        skip_layers.len(),
+        "{what}: one entry per conv weight and fc.weight"
+    );
     for layer in &flow.layers {
         for (net, got) in [("skip", Some(layer.skip)), ("plain", layer.plain)] {
             let key = format!("layers_{net}");
@@ -61,7 +77,11 @@ fn check(flow: &GradientFlow, expected: &Value, f32_mode: bool, what: &str) -> f
                     let err = rel(g, truth);
                     worst = worst.max(err);
                     let tol = GRAD_TOL.max(slack);
-                    assert!(err <= tol, "{what}{sfx} {} ({net}): {g} vs {truth} ({err:.2e} > {tol:.2e})", layer.name);
+                    assert!(
+                        err <= tol,
+                        "{what}{sfx} {} ({net}): {g} vs {truth} ({err:.2e} > {tol:.2e})",
+                        layer.name
+                    );
                 }
                 (None, None) => assert!(layer.name.contains("downsample"), "{}", layer.name),
                 (g, e) => panic!("{what} {} ({net}): {g:?} vs {e:?}", layer.name),
@@ -76,7 +96,11 @@ fn check(flow: &GradientFlow, expected: &Value, f32_mode: bool, what: &str) -> f
             let err = rel(got, truth);
             worst = worst.max(err);
             let tol = GRAD_TOL.max(slack);
-            assert!(err <= tol, "{what}{sfx} ‖∂L/∂x‖ at {} ({net}): {got} vs {truth} ({err:.2e})", a.name);
+            assert!(
+                err <= tol,
+                "{what}{sfx} ‖∂L/∂x‖ at {} ({net}): {got} vs {truth} ({err:.2e})",
+                a.name
+            );
         }
     }
     assert_eq!(flow.blocks.len(), 16);
@@ -94,7 +118,9 @@ fn run(kind: InitKind, norm: NormMode, size: usize, fixture: &str) {
             target: Some(expected["target"].as_u64().unwrap() as usize),
             precision,
         };
-        let flow = engine.gradient_flow(&pattern_input(size), &options, &mut |_| Ok(())).unwrap();
+        let flow = engine
+            .gradient_flow(&pattern_input(size), &options, &mut |_| Ok(()))
+            .unwrap();
         check(&flow, &expected, precision == Precision::F32, fixture);
     }
 }

@@ -1,5 +1,7 @@
 //! ResNet-50 against PyTorch on the same weights (fixtures from tests/reference/make_fixtures.py).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 mod common;
 
 use common::{assert_logits_close, case, init_weights, numbers, pattern_input};
@@ -18,14 +20,28 @@ fn check_stages(got: &[StageStats], expected: &Value, what: &str) {
     let mut worst = 0f64;
     for (g, e) in got.iter().zip(expected.as_array().unwrap()) {
         assert_eq!(g.name, e["name"].as_str().unwrap());
-        let shape: Vec<usize> = e["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> = e["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
         assert_eq!(g.shape, shape, "{what} {}", g.name);
         let scale = e["std"].as_f64().unwrap().max(1e-12);
-        for (field, value) in [("mean", g.mean), ("std", g.std), ("min", g.min), ("max", g.max)] {
+        for (field, value) in [
+            ("mean", g.mean),
+            ("std", g.std),
+            ("min", g.min),
+            ("max", g.max),
+        ] {
             let exp = e[field].as_f64().unwrap();
             let err = (value as f64 - exp).abs() / exp.abs().max(scale);
             worst = worst.max(err);
-            assert!(err <= STAT_TOL, "{what} {} {field}: {value} vs {exp} ({err:.2e})", g.name);
+            assert!(
+                err <= STAT_TOL,
+                "{what} {} {field}: {value} vs {exp} ({err:.2e})",
+                g.name
+            );
         }
     }
     assert_eq!(got.len(), 6, "{what}: five stages and the pool");
@@ -39,8 +55,15 @@ fn run(engine: &Engine, size: usize, variant: Variant, skips: Skips, fixture: &s
         skips,
         top_k: 5,
     };
-    let p = engine.predict(&pattern_input(size), &options, &mut |_| Ok(())).unwrap();
-    assert_logits_close(&p.logits[0], &numbers(&expected["logits"]), LOGIT_TOL, fixture);
+    let p = engine
+        .predict(&pattern_input(size), &options, &mut |_| Ok(()))
+        .unwrap();
+    assert_logits_close(
+        &p.logits[0],
+        &numbers(&expected["logits"]),
+        LOGIT_TOL,
+        fixture,
+    );
     check_stages(&p.stages, &expected["stages"], fixture);
 }
 
@@ -53,7 +76,9 @@ fn v1_5_torchvision_naming_matches_pytorch() {
     let weights = init_weights(InitKind::He, 0);
     let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F32).unwrap();
     let mut engine = he0();
-    let info = engine.load_weights(&bytes, "torchvision.safetensors").unwrap();
+    let info = engine
+        .load_weights(&bytes, "torchvision.safetensors")
+        .unwrap();
     assert_eq!(info.naming, Some(Naming::Torchvision));
     run(&engine, 224, Variant::V1_5, Skips::All, "v1_5_eval");
 }
@@ -95,18 +120,46 @@ fn small_input_matches_pytorch() {
 #[test]
 fn preprocessing_matches_torchvision_within_two_levels() {
     // PIL's decoding of static/samples/cat.jpg (JPEG decoders differ by a few levels).
-    let bytes = std::fs::read(format!("{}/tests/fixtures/cat_decoded.png", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let bytes = std::fs::read(format!(
+        "{}/tests/fixtures/cat_decoded.png",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let image = RgbImage::decode(&bytes).unwrap();
-    assert_ne!(image.width, image.height, "the case needs a non-square image");
+    assert_ne!(
+        image.width, image.height,
+        "the case needs a non-square image"
+    );
     let ours = image.network_crop(224).unwrap();
-    let png = std::fs::read(format!("{}/tests/fixtures/cat_crop224.png", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let png = std::fs::read(format!(
+        "{}/tests/fixtures/cat_crop224.png",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let theirs = RgbImage::decode(&png).unwrap();
-    let worst = ours.data.iter().zip(&theirs.data).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    let worst = ours
+        .data
+        .iter()
+        .zip(&theirs.data)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
     eprintln!("preprocessing: largest pixel difference {worst}/255");
     assert!(worst <= 2, "pixels differ by {worst}/255");
 
     // The whole path, image to logits: equal up to the pixel rounding above.
     let expected = case("predict.json", "cat_full_preprocessing");
-    let p = he0().predict(&preprocess(&image, 224).unwrap(), &PredictOptions::default(), &mut |_| Ok(())).unwrap();
-    assert_logits_close(&p.logits[0], &numbers(&expected["logits"]), LOGIT_TOL, "cat image end to end");
+    let p = he0()
+        .predict(
+            &preprocess(&image, 224).unwrap(),
+            &PredictOptions::default(),
+            &mut |_| Ok(()),
+        )
+        .unwrap();
+    assert_logits_close(
+        &p.logits[0],
+        &numbers(&expected["logits"]),
+        LOGIT_TOL,
+        "cat image end to end",
+    );
 }

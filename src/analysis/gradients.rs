@@ -93,19 +93,37 @@ struct Pass {
 }
 
 fn l2(t: &Tensor) -> Result<f64> {
-    Ok(t.to_dtype(DType::F64)?.sqr()?.sum_all()?.to_scalar::<f64>()?.sqrt())
+    Ok(t.to_dtype(DType::F64)?
+        .sqr()?
+        .sum_all()?
+        .to_scalar::<f64>()?
+        .sqrt())
+}
+
+/// The inputs shared by both passes: same weights (as variables), same image, same target.
+struct Setup<'a> {
+    weights: &'a Weights,
+    vars: &'a BTreeMap<String, Var>,
+    input: &'a Tensor,
+    target: usize,
 }
 
 fn one_pass(
-    weights: &Weights,
-    vars: &BTreeMap<String, Var>,
+    setup: &Setup<'_>,
     config: ResNetConfig,
-    input: &Tensor,
-    target: usize,
     network: Network,
     progress: &mut dyn FnMut(Progress) -> Result<()>,
-    step0: usize,
 ) -> Result<Pass> {
+    let Setup {
+        weights,
+        vars,
+        input,
+        target,
+    } = *setup;
+    let step0 = match network {
+        Network::Skip => 0,
+        Network::Plain => 2,
+    };
     let model = ResNet::new(config, weights)?;
     let mut probes: Vec<(String, Var)> = Vec::new();
     let logits = model.run(input, &mut |_| Ok(()), &mut |id, t| {
@@ -154,9 +172,17 @@ fn summarize(norms: &[f64]) -> NetworkSummary {
     let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
     // norms are conv layers then fc; the last convolution is the one before fc.
     let first = norms.first().copied().unwrap_or(f64::NAN);
-    let last_conv = norms.len().checked_sub(2).map(|i| norms[i]).unwrap_or(f64::NAN);
+    let last_conv = norms
+        .len()
+        .checked_sub(2)
+        .map(|i| norms[i])
+        .unwrap_or(f64::NAN);
     NetworkSummary {
-        span_decades: if positive.is_empty() { 0.0 } else { (max / min).log10() },
+        span_decades: if positive.is_empty() {
+            0.0
+        } else {
+            (max / min).log10()
+        },
         first_over_last: first / last_conv,
     }
 }
@@ -205,8 +231,14 @@ pub fn gradient_flow(
         skips,
         ..config.clone()
     };
-    let skip = one_pass(&var_weights, &vars, with(Skips::All), input, target, Network::Skip, progress, 0)?;
-    let plain = one_pass(&var_weights, &vars, with(Skips::None), input, target, Network::Plain, progress, 2)?;
+    let setup = Setup {
+        weights: &var_weights,
+        vars: &vars,
+        input,
+        target,
+    };
+    let skip = one_pass(&setup, with(Skips::All), Network::Skip, progress)?;
+    let plain = one_pass(&setup, with(Skips::None), Network::Plain, progress)?;
 
     let names = weight_layer_names(config);
     let mut layers = Vec::with_capacity(names.len());
@@ -238,7 +270,9 @@ pub fn gradient_flow(
         .next()
         .ok_or_else(|| Error::InvalidArgument("no activations recorded".into()))?;
     let blocks: Vec<_> = acts.collect();
-    let conv_and_fc = |f: fn(&LayerGradient) -> Option<f64>| -> Vec<f64> { layers.iter().filter_map(f).collect() };
+    let conv_and_fc = |f: fn(&LayerGradient) -> Option<f64>| -> Vec<f64> {
+        layers.iter().filter_map(f).collect()
+    };
     let summary = Summaries {
         skip: summarize(&conv_and_fc(|l| Some(l.skip))),
         plain: summarize(&conv_and_fc(|l| l.plain)),

@@ -29,7 +29,10 @@ impl BlockId {
 
     /// Position among all 16 blocks in network order.
     pub fn flat_index(&self) -> usize {
-        super::config::BLOCKS_PER_STAGE[..self.stage - 2].iter().sum::<usize>() + self.index
+        super::config::BLOCKS_PER_STAGE[..self.stage - 2]
+            .iter()
+            .sum::<usize>()
+            + self.index
     }
 }
 
@@ -39,7 +42,11 @@ pub(crate) fn conv(weights: &Weights, name: &str, stride: usize, padding: usize)
         stride,
         ..Default::default()
     };
-    Ok(Conv2d::new(weights.get(&format!("{name}.weight"))?, None, config))
+    Ok(Conv2d::new(
+        weights.get(&format!("{name}.weight"))?,
+        None,
+        config,
+    ))
 }
 
 pub(crate) fn batch_norm(weights: &Weights, name: &str) -> Result<BatchNorm> {

@@ -185,7 +185,10 @@ mod tests {
 
     #[test]
     fn stage_sides_follow_the_tutorial_table() {
-        assert_eq!(ResNetConfig::resnet50(1000).stage_sides(), [112, 56, 28, 14, 7]);
+        assert_eq!(
+            ResNetConfig::resnet50(1000).stage_sides(),
+            [112, 56, 28, 14, 7]
+        );
         assert_eq!(ResNetConfig::tutorial(6).stage_sides(), [32, 16, 8, 4, 2]);
     }
 

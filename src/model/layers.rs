@@ -118,7 +118,12 @@ mod tests {
         for (h, w) in [(8, 8), (7, 9), (5, 4), (112, 112), (3, 3)] {
             let data: Vec<f32> = (0..h * w).map(|i| ((i * 37 % 101) as f32) / 7.0).collect();
             let x = Tensor::from_vec(data.clone(), (1, 1, h, w), &Device::Cpu).unwrap();
-            let got = max_pool_3x3_s2(&x).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let got = max_pool_3x3_s2(&x)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
             assert_eq!(got, reference_pool(&data, h, w), "{h}×{w}");
         }
     }

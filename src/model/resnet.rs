@@ -80,7 +80,10 @@ impl ResNet {
             .map(|(s, &count)| {
                 (0..count)
                     .map(|index| {
-                        let id = BlockId { stage: s + 2, index };
+                        let id = BlockId {
+                            stage: s + 2,
+                            index,
+                        };
                         Bottleneck::load(weights, id, config.variant)
                     })
                     .collect::<Result<Vec<_>>>()

@@ -22,10 +22,16 @@ pub fn to_safetensors(weights: &Weights, naming: Naming, dtype: ExportDtype) -> 
     for (name, tensor) in weights.iter() {
         let values = tensor.flatten_all()?.to_vec1::<f32>()?;
         let (st_dtype, bytes): (Dtype, Vec<u8>) = match dtype {
-            ExportDtype::F32 => (Dtype::F32, values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+            ExportDtype::F32 => (
+                Dtype::F32,
+                values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ),
             ExportDtype::F16 => (
                 Dtype::F16,
-                values.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect(),
+                values
+                    .iter()
+                    .flat_map(|v| half::f16::from_f32(*v).to_le_bytes())
+                    .collect(),
             ),
         };
         buffers.push((name.clone(), st_dtype, tensor.dims().to_vec(), bytes));
@@ -42,8 +48,9 @@ pub fn to_safetensors(weights: &Weights, naming: Naming, dtype: ExportDtype) -> 
     for (name, st_dtype, shape, bytes) in &buffers {
         let key = match naming {
             Naming::Torchvision => name.clone(),
-            Naming::Transformers => torchvision_to_transformers(name)
-                .ok_or_else(|| Error::InvalidArgument(format!("no transformers name for `{name}`")))?,
+            Naming::Transformers => torchvision_to_transformers(name).ok_or_else(|| {
+                Error::InvalidArgument(format!("no transformers name for `{name}`"))
+            })?,
         };
         let view = TensorView::new(*st_dtype, shape.clone(), bytes)
             .map_err(|e| Error::WeightsFormat(e.to_string()))?;

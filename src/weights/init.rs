@@ -29,7 +29,9 @@ impl std::str::FromStr for InitKind {
         match s {
             "he" | "kaiming" => Ok(InitKind::He),
             "xavier" | "glorot" => Ok(InitKind::Xavier),
-            other => Err(Error::InvalidArgument(format!("init `{other}`: expected he or xavier"))),
+            other => Err(Error::InvalidArgument(format!(
+                "init `{other}`: expected he or xavier"
+            ))),
         }
     }
 }
@@ -48,7 +50,11 @@ pub struct Init {
 impl Init {
     /// The textbook scheme with gain 1.
     pub fn new(kind: InitKind, seed: u64) -> Self {
-        Self { kind, gain: 1.0, seed }
+        Self {
+            kind,
+            gain: 1.0,
+            seed,
+        }
     }
 
     /// Generates every tensor `config` needs.
@@ -74,7 +80,10 @@ impl Init {
                 Role::BnWeight | Role::BnVar => vec![1.0; n],
                 Role::BnBias | Role::BnMean => vec![0.0; n],
             };
-            tensors.insert(spec.name, Tensor::from_vec(values, spec.shape, &Device::Cpu)?);
+            tensors.insert(
+                spec.name,
+                Tensor::from_vec(values, spec.shape, &Device::Cpu)?,
+            );
         }
         Ok(Weights::from_map(
             tensors,
@@ -109,9 +118,9 @@ struct SplitMix64(u64);
 impl SplitMix64 {
     fn for_tensor(seed: u64, name: &str) -> Self {
         // FNV-1a of the name, mixed with the seed.
-        let hash = name
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        });
         Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ hash)
     }
 
@@ -141,7 +150,9 @@ impl SplitMix64 {
     }
 
     fn uniforms(&mut self, n: usize, bound: f64) -> Vec<f32> {
-        (0..n).map(|_| (bound * (2.0 * self.unit() - 1.0)) as f32).collect()
+        (0..n)
+            .map(|_| (bound * (2.0 * self.unit() - 1.0)) as f32)
+            .collect()
     }
 }
 
@@ -151,11 +162,22 @@ mod tests {
 
     #[test]
     fn he_init_has_the_fan_out_standard_deviation() {
-        let w = Init::new(InitKind::He, 7).weights(&ResNetConfig::resnet50(1000)).unwrap();
-        let conv = w.get("layer3.0.conv2.weight").unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let w = Init::new(InitKind::He, 7)
+            .weights(&ResNetConfig::resnet50(1000))
+            .unwrap();
+        let conv = w
+            .get("layer3.0.conv2.weight")
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         let var = conv.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / conv.len() as f64;
         let expected = 2.0 / (256.0 * 9.0);
-        assert!((var / expected - 1.0).abs() < 0.02, "variance {var} vs {expected}");
+        assert!(
+            (var / expected - 1.0).abs() < 0.02,
+            "variance {var} vs {expected}"
+        );
     }
 
     #[test]
@@ -164,7 +186,14 @@ mod tests {
         let a = Init::new(InitKind::Xavier, 3).weights(&cfg).unwrap();
         let b = Init::new(InitKind::Xavier, 3).weights(&cfg).unwrap();
         let c = Init::new(InitKind::Xavier, 4).weights(&cfg).unwrap();
-        let bits = |w: &Weights| w.get("conv1.weight").unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let bits = |w: &Weights| {
+            w.get("conv1.weight")
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
         assert_eq!(bits(&a), bits(&b));
         assert_ne!(bits(&a), bits(&c));
     }

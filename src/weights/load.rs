@@ -10,15 +10,20 @@ use crate::{Error, Result};
 
 fn describe(err: SafeTensorError) -> String {
     match err {
-        SafeTensorError::HeaderTooSmall => "the file is shorter than a safetensors header (truncated?)".into(),
+        SafeTensorError::HeaderTooSmall => {
+            "the file is shorter than a safetensors header (truncated?)".into()
+        }
         SafeTensorError::InvalidHeaderLength => {
-            "the header claims to be longer than the file (truncated, or not a safetensors file)".into()
+            "the header claims to be longer than the file (truncated, or not a safetensors file)"
+                .into()
         }
         SafeTensorError::MetadataIncompleteBuffer => {
             "the tensor data does not match the header's offsets (truncated or padded file)".into()
         }
         SafeTensorError::InvalidOffset(name) => format!("tensor `{name}` has invalid offsets"),
-        SafeTensorError::TensorInvalidInfo => "a tensor's shape and dtype do not match its byte range".into(),
+        SafeTensorError::TensorInvalidInfo => {
+            "a tensor's shape and dtype do not match its byte range".into()
+        }
         SafeTensorError::HeaderTooLarge => "the header is larger than 100 MB".into(),
         other => other.to_string(),
     }

@@ -44,10 +44,13 @@ impl Weights {
 
     /// The tensor named `name` (torchvision naming).
     pub fn get(&self, name: &str) -> Result<Tensor> {
-        self.tensors.get(name).cloned().ok_or_else(|| Error::MissingTensor {
-            name: name.to_string(),
-            expected: Vec::new(),
-        })
+        self.tensors
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::MissingTensor {
+                name: name.to_string(),
+                expected: Vec::new(),
+            })
     }
 
     /// All tensors by canonical name.

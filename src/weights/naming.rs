@@ -24,10 +24,9 @@ impl Naming {
 
     /// Guesses the naming from the checkpoint's keys.
     pub fn detect<'a>(mut keys: impl Iterator<Item = &'a str> + Clone) -> Result<Self> {
-        if keys
-            .clone()
-            .any(|k| k.starts_with("resnet.") || k.starts_with("embedder.") || k.starts_with("classifier."))
-        {
+        if keys.clone().any(|k| {
+            k.starts_with("resnet.") || k.starts_with("embedder.") || k.starts_with("classifier.")
+        }) {
             Ok(Naming::Transformers)
         } else if keys
             .clone()
@@ -52,7 +51,9 @@ impl Naming {
         }
         match self {
             Naming::Torchvision => Some(key.to_string()),
-            Naming::Transformers => Some(transformers_to_torchvision(key).unwrap_or_else(|| key.to_string())),
+            Naming::Transformers => {
+                Some(transformers_to_torchvision(key).unwrap_or_else(|| key.to_string()))
+            }
         }
     }
 }
@@ -120,14 +121,24 @@ pub fn torchvision_to_transformers(key: &str) -> Option<String> {
     Some(match module {
         "downsample" => {
             let (idx, suffix) = suffix.split_once('.')?;
-            let kind = if idx == "0" { "convolution" } else { "normalization" };
+            let kind = if idx == "0" {
+                "convolution"
+            } else {
+                "normalization"
+            };
             format!("{base}.shortcut.{kind}.{suffix}")
         }
         m if m.starts_with("conv") => {
-            format!("{base}.layer.{}.convolution.{suffix}", m[4..].parse::<usize>().ok()? - 1)
+            format!(
+                "{base}.layer.{}.convolution.{suffix}",
+                m[4..].parse::<usize>().ok()? - 1
+            )
         }
         m if m.starts_with("bn") => {
-            format!("{base}.layer.{}.normalization.{suffix}", m[2..].parse::<usize>().ok()? - 1)
+            format!(
+                "{base}.layer.{}.normalization.{suffix}",
+                m[2..].parse::<usize>().ok()? - 1
+            )
         }
         _ => return None,
     })
@@ -143,7 +154,11 @@ mod tests {
     fn transformers_keys_round_trip_for_every_parameter() {
         for spec in parameter_specs(&ResNetConfig::resnet50(1000)) {
             let hf = torchvision_to_transformers(&spec.name).expect(&spec.name);
-            assert_eq!(Naming::Transformers.canonical(&hf).as_deref(), Some(spec.name.as_str()), "{hf}");
+            assert_eq!(
+                Naming::Transformers.canonical(&hf).as_deref(),
+                Some(spec.name.as_str()),
+                "{hf}"
+            );
         }
     }
 
@@ -151,8 +166,14 @@ mod tests {
     fn detects_both_namings_and_refuses_others() {
         let tv = ["conv1.weight", "bn1.bias"];
         let hf = ["resnet.embedder.embedder.convolution.weight"];
-        assert_eq!(Naming::detect(tv.iter().copied()).unwrap(), Naming::Torchvision);
-        assert_eq!(Naming::detect(hf.iter().copied()).unwrap(), Naming::Transformers);
+        assert_eq!(
+            Naming::detect(tv.iter().copied()).unwrap(),
+            Naming::Torchvision
+        );
+        assert_eq!(
+            Naming::detect(hf.iter().copied()).unwrap(),
+            Naming::Transformers
+        );
         let err = Naming::detect(["model.embed.weight"].iter().copied()).unwrap_err();
         assert!(err.to_string().contains("model.embed.weight"), "{err}");
     }

@@ -1,6 +1,8 @@
 //! Every parameter tensor ResNet-50 needs, in torchvision naming and network order.
 
-use crate::model::config::{ResNetConfig, BLOCKS_PER_STAGE, EXPANSION, STAGE_WIDTHS, STEM_CHANNELS};
+use crate::model::config::{
+    ResNetConfig, BLOCKS_PER_STAGE, EXPANSION, STAGE_WIDTHS, STEM_CHANNELS,
+};
 
 /// What a parameter tensor is for (decides how it is initialized).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,9 +63,24 @@ pub fn parameter_specs(config: &ResNetConfig) -> Vec<ParamSpec> {
         let out_ch = width * EXPANSION;
         for b in 0..count {
             let p = format!("layer{}.{b}", s + 1);
-            push_conv_bn(&mut out, &format!("{p}.conv1"), &format!("{p}.bn1"), [width, in_ch, 1, 1]);
-            push_conv_bn(&mut out, &format!("{p}.conv2"), &format!("{p}.bn2"), [width, width, 3, 3]);
-            push_conv_bn(&mut out, &format!("{p}.conv3"), &format!("{p}.bn3"), [out_ch, width, 1, 1]);
+            push_conv_bn(
+                &mut out,
+                &format!("{p}.conv1"),
+                &format!("{p}.bn1"),
+                [width, in_ch, 1, 1],
+            );
+            push_conv_bn(
+                &mut out,
+                &format!("{p}.conv2"),
+                &format!("{p}.bn2"),
+                [width, width, 3, 3],
+            );
+            push_conv_bn(
+                &mut out,
+                &format!("{p}.conv3"),
+                &format!("{p}.bn3"),
+                [out_ch, width, 1, 1],
+            );
             if b == 0 {
                 push_conv_bn(
                     &mut out,

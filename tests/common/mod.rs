@@ -18,7 +18,9 @@ pub fn pattern_input(size: usize) -> Tensor {
 
 /// The seeded weights the fixtures were computed on.
 pub fn init_weights(kind: InitKind, seed: u64) -> Weights {
-    Init::new(kind, seed).weights(&ResNetConfig::resnet50(1000)).unwrap()
+    Init::new(kind, seed)
+        .weights(&ResNetConfig::resnet50(1000))
+        .unwrap()
 }
 
 /// A fixture file from tests/fixtures/ as JSON.
@@ -40,7 +42,11 @@ pub fn case(file: &str, case: &str) -> Value {
 
 /// A JSON array of numbers as f64.
 pub fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 /// Largest |a − b| / max|b| over two logit vectors; panics above `tol`. Returns the error.
@@ -54,6 +60,9 @@ pub fn assert_logits_close(got: &[f32], expected: &[f64], tol: f64, what: &str) 
         .fold(0f64, f64::max)
         / scale;
     eprintln!("{what}: max |Δlogit| / max|logit| = {err:.2e}");
-    assert!(err <= tol, "{what}: logits differ by {err:.2e} of max|logit| (> {tol:e})");
+    assert!(
+        err <= tol,
+        "{what}: logits differ by {err:.2e} of max|logit| (> {tol:e})"
+    );
     err
 }

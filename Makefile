@@ -1,0 +1,94 @@
+# ResNet Lab — every command a newcomer needs. Tools are pinned here, and only here.
+#   make serve   install what is missing, build, serve on http://127.0.0.1:8080
+#   make test    install what is missing (Chromium too), run every check
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TRUNK_VERSION     := 0.21.14
+WASM_PACK_VERSION := 0.13.1
+BINARYEN_VERSION  := 132
+# wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock (pinned with `=` in Cargo.toml).
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+
+TOOLS_DIR := $(CURDIR)/.tools
+export PATH := $(TOOLS_DIR)/binaryen/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export CARGO_BUILD_JOBS ?= 2
+# trunk uses these exact versions from PATH and never downloads (see Trunk.toml).
+export TRUNK_TOOLS_WASM_BINDGEN := $(WASM_BINDGEN_VERSION)
+export TRUNK_TOOLS_WASM_OPT := version_$(BINARYEN_VERSION)
+export CHROMEDRIVER := /usr/bin/chromedriver
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help tools browser-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots
+
+help:
+	@echo "make serve   build and serve the app on http://127.0.0.1:8080 (installs tools)"
+	@echo "make test    fmt, clippy, native tests, browser tests, end-to-end tests (installs tools)"
+	@echo "make build   static site in dist/ (release, wasm-opt)"
+	@echo "make test-native | test-browser | test-e2e | lint"
+
+## Tools ---------------------------------------------------------------------------------------
+
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@[ "$$(trunk --version 2>/dev/null)" = "trunk $(TRUNK_VERSION)" ] || { \
+	  echo "installing trunk $(TRUNK_VERSION) (takes ~10 min)"; \
+	  cargo install --locked trunk --version $(TRUNK_VERSION); }
+	@[ "$$(wasm-bindgen --version 2>/dev/null)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ] || { \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (takes ~5 min)"; \
+	  cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); }
+	@[ "$$(wasm-opt --version 2>/dev/null | cut -d' ' -f3)" = "$(BINARYEN_VERSION)" ] || { \
+	  echo "installing binaryen $(BINARYEN_VERSION) (wasm-opt) from npm into .tools/"; \
+	  npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR)/binaryen binaryen@$(BINARYEN_VERSION).0.0; }
+	@[ "$$(wasm-pack --version 2>/dev/null)" = "wasm-pack $(WASM_PACK_VERSION)" ] || { \
+	  echo "installing wasm-pack $(WASM_PACK_VERSION) (takes ~4 min)"; \
+	  cargo install --locked wasm-pack --version $(WASM_PACK_VERSION); }
+
+browser-tools:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "installing Debian's chromium and chromium-driver"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+## App -----------------------------------------------------------------------------------------
+
+build: tools
+	trunk build --release
+
+serve: tools
+	trunk serve
+
+## Tests ---------------------------------------------------------------------------------------
+
+test: tools browser-tools lint test-native test-browser test-e2e
+	@echo "make test: all green"
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+
+test-native:
+	cargo test
+
+# wasm-bindgen-test in headless Chromium (runner and CHROMEDRIVER set in .cargo/config.toml and
+# above; extra Chrome flags in webdriver.json).
+test-browser: tools browser-tools
+	cargo test --target wasm32-unknown-unknown --tests
+
+test-e2e: build browser-tools
+	python3 tests/e2e/test_app.py
+
+# Screenshots of the built site for the README's development section.
+screenshots: build browser-tools
+	python3 tests/e2e/test_app.py --screenshots target/screenshots
+
+fmt:
+	cargo fmt --all
+
+clean:
+	cargo clean
+	rm -rf dist

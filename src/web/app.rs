@@ -1,0 +1,26 @@
+//! The root component: the engine worker's provider around the page shell.
+
+use yew::prelude::*;
+use yew_agent::reactor::ReactorProvider;
+
+use super::components::shell::Shell;
+use super::i18n::Lang;
+use super::worker::EngineWorker;
+
+/// Properties of [`App`].
+#[derive(Properties, PartialEq)]
+pub struct AppProps {
+    /// Path of the worker script (trunk's worker target).
+    #[prop_or(AttrValue::Static(super::WORKER_PATH))]
+    pub worker_path: AttrValue,
+}
+
+/// The whole page.
+#[function_component(App)]
+pub fn app(props: &AppProps) -> Html {
+    html! {
+        <ReactorProvider<EngineWorker> path={props.worker_path.clone()}>
+            <Shell lang={Lang::from_browser()} />
+        </ReactorProvider<EngineWorker>>
+    }
+}

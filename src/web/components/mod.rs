@@ -1,0 +1,5 @@
+//! One component per file.
+
+pub mod engine_status;
+pub mod header;
+pub mod shell;

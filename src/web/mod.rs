@@ -1,0 +1,10 @@
+//! Browser-only code: the yew app, its worker and the glue between them (wasm32 only).
+
+pub mod app;
+pub mod components;
+pub mod i18n;
+pub mod protocol;
+pub mod worker;
+
+/// Where trunk puts the worker's script (see www/index.html).
+pub const WORKER_PATH: &str = "./worker.js";

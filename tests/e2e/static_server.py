@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Serve a folder over HTTP with the cross-origin-isolation headers the app needs.
+
+    python3 tests/e2e/static_server.py dist 8090
+
+Used by the end-to-end tests and the screenshot commands; `make serve` uses `trunk serve`.
+"""
+import functools
+import http.server
+import sys
+
+
+class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
+                      ".js": "text/javascript"}
+
+    def end_headers(self):
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder, port):
+    handler = functools.partial(IsolatedHandler, directory=folder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    return server
+
+
+if __name__ == "__main__":
+    folder = sys.argv[1] if len(sys.argv) > 1 else "dist"
+    port = int(sys.argv[2]) if len(sys.argv) > 2 else 8090
+    print(f"serving {folder} on http://127.0.0.1:{port}", flush=True)
+    serve(folder, port).serve_forever()

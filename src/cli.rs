@@ -207,8 +207,16 @@ fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
         ("without skips", &g.summary.plain),
     ] {
         println!(
-            "{name:<14} span {:.2} decades, first conv / last conv = {:.3e}",
-            s.span_decades, s.first_over_last
+            "{name:<14} ‖∂L/∂W‖ spans {:.2} decades, first conv / last conv = {:.3e}, \
+             ‖∂L/∂x‖ stem / last block = 10^{:.2}",
+            s.span_decades, s.first_over_last, s.activation_decades
+        );
+    }
+    if let (Some(first), Some(Some(plain))) = (g.layers.first(), g.layers.first().map(|l| l.plain))
+    {
+        println!(
+            "without skips the first convolution's gradient is {:.3e} of the residual network's",
+            plain / first.skip
         );
     }
 }

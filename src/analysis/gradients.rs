@@ -51,6 +51,9 @@ pub struct NetworkSummary {
     pub span_decades: f64,
     /// ‖∂L/∂W‖ of the first convolution over that of the last convolution.
     pub first_over_last: f64,
+    /// log₁₀ of ‖∂L/∂x‖ at the stem output over ‖∂L/∂x‖ at the last block output: how many
+    /// decades the backward signal gains (positive) or loses (negative) on its way down.
+    pub activation_decades: f64,
 }
 
 /// Both summaries.
@@ -166,7 +169,7 @@ fn one_pass(
     })
 }
 
-fn summarize(norms: &[f64]) -> NetworkSummary {
+fn summarize(norms: &[f64], stem: f64, last_block: f64) -> NetworkSummary {
     let positive: Vec<f64> = norms.iter().copied().filter(|v| *v > 0.0).collect();
     let max = positive.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
@@ -184,6 +187,7 @@ fn summarize(norms: &[f64]) -> NetworkSummary {
             (max / min).log10()
         },
         first_over_last: first / last_conv,
+        activation_decades: (stem / last_block).log10(),
     }
 }
 
@@ -273,9 +277,10 @@ pub fn gradient_flow(
     let conv_and_fc = |f: fn(&LayerGradient) -> Option<f64>| -> Vec<f64> {
         layers.iter().filter_map(f).collect()
     };
+    let last = blocks.last().unwrap_or(&stem);
     let summary = Summaries {
-        skip: summarize(&conv_and_fc(|l| Some(l.skip))),
-        plain: summarize(&conv_and_fc(|l| l.plain)),
+        skip: summarize(&conv_and_fc(|l| Some(l.skip)), stem.skip, last.skip),
+        plain: summarize(&conv_and_fc(|l| l.plain), stem.plain, last.plain),
     };
     Ok(GradientFlow {
         target,
@@ -299,7 +304,8 @@ mod tests {
 
     #[test]
     fn summary_reads_span_and_first_over_last_conv() {
-        let s = summarize(&[1e-2, 1.0, 1e-4, 5.0]);
+        let s = summarize(&[1e-2, 1.0, 1e-4, 5.0], 1e-9, 1e-1);
+        assert!((s.activation_decades + 8.0).abs() < 1e-12);
         assert!((s.span_decades - (5.0f64 / 1e-4).log10()).abs() < 1e-12);
         assert!((s.first_over_last - 1e-2 / 1e-4).abs() < 1e-9);
     }

@@ -1,0 +1,132 @@
+//! The `resnet-lab` command line keeps its JSON contract (see DESIGN.md, "CLI — contract").
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::process::Command;
+
+use serde_json::Value;
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_resnet-lab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn predict_json_has_logits_top_and_stages() {
+    let (code, out, err) = cli(&[
+        "predict",
+        "--init",
+        "he",
+        "--seed",
+        "0",
+        "--image",
+        "static/samples/cat.jpg",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["logits"][0].as_array().unwrap().len(), 1000);
+    let top = v["top"].as_array().unwrap();
+    assert_eq!(top.len(), 5);
+    assert!(top[0]["class"].is_u64() && top[0]["label"].is_string() && top[0]["prob"].is_f64());
+    let names: Vec<&str> = v["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["stage1", "stage2", "stage3", "stage4", "stage5", "pool"]
+    );
+    assert_eq!(v["stages"][1]["shape"], serde_json::json!([1, 256, 56, 56]));
+}
+
+#[test]
+fn grads_json_lists_every_layer_with_null_for_unused_shortcuts() {
+    let (code, out, err) = cli(&[
+        "grads",
+        "--init",
+        "xavier",
+        "--seed",
+        "0",
+        "--bn",
+        "off",
+        "--image",
+        "static/samples/cat.jpg",
+        "--target",
+        "281",
+        "--size",
+        "64",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 54);
+    assert_eq!(layers[0]["name"], "conv1.weight");
+    assert!(layers[4]["plain"].is_null(), "{}", layers[4]);
+    assert!(layers[0]["plain"].as_f64().unwrap() < layers[0]["skip"].as_f64().unwrap());
+    assert_eq!(v["blocks"].as_array().unwrap().len(), 16);
+    assert!(v["loss"]["skip"].is_f64() && v["loss"]["plain"].is_f64());
+}
+
+#[test]
+fn bad_input_exits_with_2_and_a_message() {
+    let (code, _, err) = cli(&["predict", "--image", "Cargo.toml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a readable image"), "{err}");
+    let (code, _, err) = cli(&[
+        "grads",
+        "--image",
+        "static/samples/cat.jpg",
+        "--bn",
+        "sideways",
+        "--target",
+        "1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("batch norm mode `sideways`"), "{err}");
+    let (code, _, err) = cli(&[
+        "predict",
+        "--weights",
+        "/nonexistent.safetensors",
+        "--image",
+        "x",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent.safetensors"), "{err}");
+}
+
+#[test]
+fn export_init_writes_a_loadable_torchvision_checkpoint() {
+    let path = std::env::temp_dir().join("resnet-lab-cli-export.safetensors");
+    let (code, _, err) = cli(&[
+        "export-init",
+        "--init",
+        "xavier",
+        "--seed",
+        "5",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = cli(&[
+        "predict",
+        "--weights",
+        path.to_str().unwrap(),
+        "--image",
+        "static/samples/coffee.jpg",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"top\""));
+    let _ = std::fs::remove_file(path);
+}

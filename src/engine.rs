@@ -3,10 +3,12 @@
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::features::StageStats;
+use crate::analysis::features::{BlockView, StageMaps, StageStats};
 use crate::analysis::gradients::{gradient_flow, GradientFlow, Precision};
 use crate::imagenet::{top_k, Ranked};
-use crate::model::{LayerId, NormMode, ResNet, ResNetConfig, Skips, Tap, Variant};
+use crate::model::{
+    ForwardPass, LayerId, NormMode, ResNet, ResNetConfig, Skips, Tap, Variant, FORWARD_STEPS,
+};
 use crate::weights::{load::load_safetensors, Init, Weights, WeightsInfo};
 use crate::{Error, Result};
 
@@ -91,6 +93,95 @@ pub struct Prediction {
     pub top: Vec<Ranked>,
     /// Statistics of Stage 1–5 outputs and the pooled features.
     pub stages: Vec<StageStats>,
+}
+
+/// What Explore shows: the prediction plus every stage's maps and every block's residual view.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Exploration {
+    /// Logits, top-k and stage statistics.
+    pub prediction: Prediction,
+    /// Stage 1–5 outputs as 8-bit maps.
+    pub maps: Vec<StageMaps>,
+    /// The 16 blocks' residual views.
+    pub blocks: Vec<BlockView>,
+}
+
+/// An Explore run that advances one stage per [`step`](ExploreJob::step), so that the caller
+/// can report progress and cancel between stages.
+pub struct ExploreJob {
+    pass: ForwardPass,
+    top_k: usize,
+    stats: Vec<StageStats>,
+    maps: Vec<StageMaps>,
+    blocks: Vec<BlockView>,
+    logits: Option<Tensor>,
+}
+
+impl ExploreJob {
+    /// True once the logits are computed.
+    pub fn is_done(&self) -> bool {
+        self.logits.is_some()
+    }
+
+    /// Runs the next stage (or the head) and says how far the job is.
+    pub fn step(&mut self) -> Result<Progress> {
+        let step = self.pass.done();
+        let (stats, maps, blocks) = (&mut self.stats, &mut self.maps, &mut self.blocks);
+        let logits = self.pass.step(&mut |tap| {
+            match tap {
+                Tap::Output {
+                    id: id @ LayerId::Stage(_),
+                    value,
+                } => {
+                    stats.push(StageStats::of(&id.name(), value)?);
+                    maps.push(StageMaps::of(&id.name(), value)?);
+                }
+                Tap::Output {
+                    id: LayerId::Pool,
+                    value,
+                } => stats.push(StageStats::of("pool", value)?),
+                Tap::Block { id, parts, .. } => blocks.push(BlockView::of(
+                    &id.torch_name(),
+                    id.index == 0,
+                    parts.shortcut.as_ref(),
+                    &parts.residual,
+                    &parts.output,
+                )?),
+                Tap::Output { .. } => {}
+            }
+            Ok(())
+        })?;
+        self.logits = logits;
+        Ok(Progress::new(
+            Step::Stage((step + 1).min(5)),
+            step + 1,
+            FORWARD_STEPS,
+        ))
+    }
+
+    /// The result; runs the remaining stages first if needed.
+    pub fn finish(mut self) -> Result<Exploration> {
+        while !self.is_done() {
+            self.step()?;
+        }
+        let logits = match self.logits {
+            Some(l) => l.to_vec2::<f32>()?,
+            None => Vec::new(),
+        };
+        let top = logits
+            .first()
+            .map(|l| top_k(l, self.top_k))
+            .unwrap_or_default();
+        Ok(Exploration {
+            prediction: Prediction {
+                logits,
+                top,
+                stages: self.stats,
+            },
+            maps: self.maps,
+            blocks: self.blocks,
+        })
+    }
 }
 
 /// The model's weights plus everything that runs on them.
@@ -191,6 +282,25 @@ impl Engine {
             logits,
             top,
             stages,
+        })
+    }
+
+    /// Starts an Explore run on a normalized `[1, 3, S, S]` input.
+    pub fn start_explore(&self, input: &Tensor, options: &PredictOptions) -> Result<ExploreJob> {
+        let config = self.config_for(
+            input,
+            options.variant,
+            options.skips.clone(),
+            NormMode::Eval,
+        )?;
+        let model = ResNet::new(config, &self.weights)?;
+        Ok(ExploreJob {
+            pass: ForwardPass::new(model, input.clone()),
+            top_k: options.top_k,
+            stats: Vec::with_capacity(6),
+            maps: Vec::with_capacity(5),
+            blocks: Vec::with_capacity(16),
+            logits: None,
         })
     }
 

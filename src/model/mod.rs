@@ -7,4 +7,4 @@ pub mod resnet;
 
 pub use blocks::{BlockId, BlockOutput, Bottleneck, Stem};
 pub use config::{Head, NormMode, ResNetConfig, Skips, Variant};
-pub use resnet::{LayerId, ResNet, Tap};
+pub use resnet::{ForwardPass, LayerId, ResNet, Tap, FORWARD_STEPS};

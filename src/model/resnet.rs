@@ -134,43 +134,110 @@ impl ResNet {
         on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
         rewrite: &mut dyn FnMut(LayerId, Tensor) -> Result<Tensor>,
     ) -> Result<Tensor> {
-        let norm = self.config.norm;
-        let stem = self.stem.forward(x, norm)?;
-        let mut h = rewrite(LayerId::Stage(1), stem)?;
-        on_tap(Tap::Output {
-            id: LayerId::Stage(1),
-            value: &h,
-        })?;
-        for (s, stage) in self.stages.iter().enumerate() {
-            for block in stage {
-                let skip = self.config.skips.enabled(block.id.flat_index());
-                let mut parts = block.forward(&h, norm, skip)?;
-                parts.output = rewrite(LayerId::Block(block.id), parts.output)?;
-                on_tap(Tap::Block {
-                    id: block.id,
-                    input: &h,
-                    parts: &parts,
-                })?;
-                h = parts.output;
-            }
-            on_tap(Tap::Output {
-                id: LayerId::Stage(s + 2),
-                value: &h,
-            })?;
+        let mut h = self.run_step(0, x, on_tap, rewrite)?;
+        for step in 1..FORWARD_STEPS {
+            h = self.run_step(step, &h, on_tap, rewrite)?;
         }
-        let pooled = match self.config.head {
-            Head::GlobalAvgPool => h.mean(D::Minus1)?.mean(D::Minus1)?,
-            Head::AvgPool2x2Flatten => h.avg_pool2d(2)?.flatten_from(1)?,
-        };
-        on_tap(Tap::Output {
-            id: LayerId::Pool,
-            value: &pooled,
-        })?;
-        let logits = self.fc.forward(&pooled)?;
-        on_tap(Tap::Output {
-            id: LayerId::Logits,
-            value: &logits,
-        })?;
-        Ok(logits)
+        Ok(h)
+    }
+
+    /// One of the [`FORWARD_STEPS`] pieces of the forward pass: 0 = Stage 1 (stem),
+    /// 1..=4 = Stages 2–5, 5 = pooling and classifier (returns the logits).
+    fn run_step(
+        &self,
+        step: usize,
+        h: &Tensor,
+        on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
+        rewrite: &mut dyn FnMut(LayerId, Tensor) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        let norm = self.config.norm;
+        match step {
+            0 => {
+                let stem = self.stem.forward(h, norm)?;
+                let out = rewrite(LayerId::Stage(1), stem)?;
+                on_tap(Tap::Output {
+                    id: LayerId::Stage(1),
+                    value: &out,
+                })?;
+                Ok(out)
+            }
+            s @ 1..=4 => {
+                let mut h = h.clone();
+                for block in &self.stages[s - 1] {
+                    let skip = self.config.skips.enabled(block.id.flat_index());
+                    let mut parts = block.forward(&h, norm, skip)?;
+                    parts.output = rewrite(LayerId::Block(block.id), parts.output)?;
+                    on_tap(Tap::Block {
+                        id: block.id,
+                        input: &h,
+                        parts: &parts,
+                    })?;
+                    h = parts.output;
+                }
+                on_tap(Tap::Output {
+                    id: LayerId::Stage(s + 1),
+                    value: &h,
+                })?;
+                Ok(h)
+            }
+            _ => {
+                let pooled = match self.config.head {
+                    Head::GlobalAvgPool => h.mean(D::Minus1)?.mean(D::Minus1)?,
+                    Head::AvgPool2x2Flatten => h.avg_pool2d(2)?.flatten_from(1)?,
+                };
+                on_tap(Tap::Output {
+                    id: LayerId::Pool,
+                    value: &pooled,
+                })?;
+                let logits = self.fc.forward(&pooled)?;
+                on_tap(Tap::Output {
+                    id: LayerId::Logits,
+                    value: &logits,
+                })?;
+                Ok(logits)
+            }
+        }
+    }
+}
+
+/// Number of pieces a forward pass is cut into: Stage 1–5, then the head.
+pub const FORWARD_STEPS: usize = 6;
+
+/// A forward pass run one stage at a time, so that a caller (the web worker) can report
+/// progress and honour cancellation between stages.
+pub struct ForwardPass {
+    model: ResNet,
+    h: Tensor,
+    done: usize,
+}
+
+impl ForwardPass {
+    /// Starts a pass of `model` on `input`.
+    pub fn new(model: ResNet, input: Tensor) -> Self {
+        Self {
+            model,
+            h: input,
+            done: 0,
+        }
+    }
+
+    /// Steps finished so far (0..=[`FORWARD_STEPS`]).
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    /// Runs the next piece; returns the logits once the last one has run.
+    pub fn step(
+        &mut self,
+        on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
+    ) -> Result<Option<Tensor>> {
+        if self.done >= FORWARD_STEPS {
+            return Ok(Some(self.h.clone()));
+        }
+        self.h = self
+            .model
+            .run_step(self.done, &self.h, on_tap, &mut |_, t| Ok(t))?;
+        self.done += 1;
+        Ok((self.done == FORWARD_STEPS).then(|| self.h.clone()))
     }
 }

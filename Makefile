@@ -79,11 +79,15 @@ test-native:
 test-browser: tools browser-tools
 	cargo test --target wasm32-unknown-unknown --tests
 
+# Serves dist/ with the isolation headers and drives it through chromedriver; the CLI exports
+# the weights files the tests serve (real download, cache and load path).
 test-e2e: build browser-tools
+	cargo build --release --bin resnet-lab
 	python3 tests/e2e/test_app.py
 
 # Screenshots of the built site for the README's development section.
 screenshots: build browser-tools
+	cargo build --release --bin resnet-lab
 	python3 tests/e2e/test_app.py --screenshots target/screenshots
 
 fmt:

@@ -77,10 +77,8 @@ async fn language_switch_changes_the_header_strings() {
 
 #[wasm_bindgen_test]
 fn worker_answers_ping_with_the_crate_version() {
-    assert_eq!(
-        handle(Request::Ping),
-        vec![Event::Ready {
-            version: env!("CARGO_PKG_VERSION").to_string()
-        }]
-    );
+    match handle(Request::Ping).as_slice() {
+        [Event::Ready { version, .. }] => assert_eq!(version, env!("CARGO_PKG_VERSION")),
+        other => panic!("unexpected answer {other:?}"),
+    }
 }

@@ -1,20 +1,127 @@
-//! Messages between the page and the engine worker. Only compact summaries cross this boundary.
+//! Messages between the page and the engine worker. Only compact summaries cross this boundary:
+//! statistics, 8-bit maps, the crop the network saw — never f32 activations.
 
 use serde::{Deserialize, Serialize};
+
+use crate::engine::{Exploration, Progress};
+use crate::weights::{Init, WeightsInfo};
+
+/// Identifies one Explore run; results of older runs are dropped.
+pub type JobId = u32;
+
+/// An image as RGBA bytes, decoded by the browser.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RgbaImage {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// `width × height × 4` bytes.
+    pub rgba: Vec<u8>,
+}
 
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Is the engine alive? Answered with [`Event::Ready`].
     Ping,
+    /// Run the network on an image at `size`×`size`, streaming progress per stage.
+    /// A new `Explore` cancels the one running.
+    Explore {
+        /// Run id.
+        job: JobId,
+        /// The image.
+        image: RgbaImage,
+        /// Network input side (224 for the standard network).
+        size: u32,
+    },
+    /// Stop run `job` if it is still going.
+    Cancel {
+        /// Run id.
+        job: JobId,
+    },
+    /// Download (or take from Cache Storage) a safetensors checkpoint and load it.
+    LoadWeightsUrl {
+        /// Where from.
+        url: String,
+    },
+    /// Load a checkpoint the user picked or dropped.
+    LoadWeightsBytes {
+        /// File name, for the status line.
+        name: String,
+        /// The file.
+        bytes: Vec<u8>,
+    },
+    /// Go back to seeded, untrained weights.
+    UseInit(Init),
 }
 
 /// What the worker tells the page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
-    /// The engine is loaded; carries the crate version.
+    /// The engine is loaded; carries the crate version and the current weights.
     Ready {
         /// `CARGO_PKG_VERSION` of the worker's build.
         version: String,
+        /// The weights in use.
+        weights: WeightsInfo,
+    },
+    /// The crop the network sees (RGBA, `size`×`size`).
+    Crop {
+        /// Run id.
+        job: JobId,
+        /// The crop.
+        image: RgbaImage,
+    },
+    /// A stage of run `job` finished.
+    Progress {
+        /// Run id.
+        job: JobId,
+        /// How far.
+        progress: Progress,
+    },
+    /// Run `job` finished.
+    Explored {
+        /// Run id.
+        job: JobId,
+        /// Everything Explore shows.
+        result: Box<Exploration>,
+        /// Wall time of the forward pass in the worker.
+        elapsed_ms: f64,
+        /// What ran it, e.g. `wasm CPU, 1 thread`.
+        backend: String,
+    },
+    /// Run `job` was cancelled.
+    Cancelled {
+        /// Run id.
+        job: JobId,
+    },
+    /// Run `job` failed (bad image, …); the page keeps what it showed.
+    Failed {
+        /// Run id.
+        job: JobId,
+        /// What went wrong.
+        message: String,
+    },
+    /// Bytes of a weights download so far.
+    WeightsProgress {
+        /// Bytes received.
+        loaded: u64,
+        /// Content length, when the server says.
+        total: Option<u64>,
+        /// Average speed so far.
+        mb_per_s: f64,
+    },
+    /// New weights are in use.
+    WeightsLoaded {
+        /// What they are.
+        info: WeightsInfo,
+        /// True when they came from Cache Storage instead of the network.
+        from_cache: bool,
+    },
+    /// Loading weights failed; the previous weights stay in use.
+    WeightsFailed {
+        /// What went wrong.
+        message: String,
     },
 }

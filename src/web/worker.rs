@@ -1,27 +1,291 @@
-//! The engine worker: a yew-agent reactor that owns the model and answers [`Request`]s.
+//! The engine worker: a yew-agent reactor that owns the engine and answers [`Request`]s.
+//!
+//! Explore runs advance one stage at a time; between stages the worker yields to its event loop
+//! and looks at the queued requests, so a `Cancel` or a newer `Explore` stops the run.
 
-use futures::{SinkExt, StreamExt};
+use std::collections::VecDeque;
+
+use futures::{FutureExt, SinkExt, StreamExt};
 use yew_agent::reactor::{reactor, ReactorScope};
 
-use super::protocol::{Event, Request};
+use super::fetch::{remember, Download};
+use super::protocol::{Event, JobId, Request, RgbaImage};
+use crate::engine::{Engine, PredictOptions};
+use crate::image::{preprocess, RgbImage};
+use crate::weights::{Init, InitKind};
 
-/// Answers one request; transport-free so that it can be tested directly.
+/// The weights the page starts with: untrained, seeded He init.
+pub fn default_init() -> Init {
+    Init::new(InitKind::He, 0)
+}
+
+/// Answers a request that needs no engine; transport-free so that it can be tested directly.
 pub fn handle(request: Request) -> Vec<Event> {
     match request {
         Request::Ping => vec![Event::Ready {
             version: crate::VERSION.to_string(),
+            weights: crate::weights::WeightsInfo {
+                source: String::new(),
+                naming: None,
+                dtype: "f32".into(),
+                pretrained: false,
+            },
         }],
+        _ => Vec::new(),
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+async fn yield_now() {
+    gloo::timers::future::TimeoutFuture::new(0).await;
+}
+
+/// The network crop as RGBA for display, and the normalized tensor.
+fn prepare(image: &RgbaImage, size: u32) -> crate::Result<(RgbaImage, candle_core::Tensor)> {
+    let rgb = RgbImage::from_rgba(image.width, image.height, &image.rgba)?;
+    let crop = rgb.network_crop(size)?;
+    let rgba = crop
+        .data
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    let tensor = preprocess(&rgb, size)?;
+    Ok((
+        RgbaImage {
+            width: size,
+            height: size,
+            rgba,
+        },
+        tensor,
+    ))
+}
+
+struct Worker {
+    scope: ReactorScope<Request, Event>,
+    queue: VecDeque<Request>,
+}
+
+impl Worker {
+    async fn send(&mut self, event: Event) -> bool {
+        self.scope.send(event).await.is_ok()
+    }
+
+    async fn next(&mut self) -> Option<Request> {
+        match self.queue.pop_front() {
+            Some(r) => Some(r),
+            None => self.scope.next().await,
+        }
+    }
+
+    /// Moves requests that arrived meanwhile into the queue; true if they cancel `job`.
+    fn drain_cancels(&mut self, job: JobId) -> bool {
+        let mut cancel = false;
+        while let Some(Some(request)) = self.scope.next().now_or_never() {
+            match &request {
+                Request::Cancel { job: j } if *j == job => cancel = true,
+                Request::Cancel { .. } => {}
+                Request::Explore { .. } => {
+                    cancel = true;
+                    self.queue.push_back(request);
+                }
+                _ => self.queue.push_back(request),
+            }
+        }
+        cancel
+    }
+
+    async fn explore(&mut self, engine: &Engine, job: JobId, image: RgbaImage, size: u32) -> bool {
+        let (crop, input) = match prepare(&image, size) {
+            Ok(v) => v,
+            Err(e) => {
+                return self
+                    .send(Event::Failed {
+                        job,
+                        message: e.to_string(),
+                    })
+                    .await
+            }
+        };
+        if !self.send(Event::Crop { job, image: crop }).await {
+            return false;
+        }
+        let mut run = match engine.start_explore(&input, &PredictOptions::default()) {
+            Ok(run) => run,
+            Err(e) => {
+                return self
+                    .send(Event::Failed {
+                        job,
+                        message: e.to_string(),
+                    })
+                    .await
+            }
+        };
+        let mut compute_ms = 0.0;
+        while !run.is_done() {
+            let t0 = now_ms();
+            let progress = match run.step() {
+                Ok(p) => p,
+                Err(e) => {
+                    return self
+                        .send(Event::Failed {
+                            job,
+                            message: e.to_string(),
+                        })
+                        .await
+                }
+            };
+            compute_ms += now_ms() - t0;
+            if !self.send(Event::Progress { job, progress }).await {
+                return false;
+            }
+            yield_now().await;
+            if self.drain_cancels(job) {
+                return self.send(Event::Cancelled { job }).await;
+            }
+        }
+        match run.finish() {
+            Ok(result) => {
+                self.send(Event::Explored {
+                    job,
+                    result: Box::new(result),
+                    elapsed_ms: compute_ms,
+                    backend: "wasm CPU, 1 thread".into(),
+                })
+                .await
+            }
+            Err(e) => {
+                self.send(Event::Failed {
+                    job,
+                    message: e.to_string(),
+                })
+                .await
+            }
+        }
+    }
+
+    async fn load_url(&mut self, engine: &mut Engine, url: String) -> bool {
+        let start = now_ms();
+        let mut download = match Download::start(&url).await {
+            Ok(d) => d,
+            Err(message) => return self.send(Event::WeightsFailed { message }).await,
+        };
+        let mut last_report = 0.0;
+        loop {
+            match download.next_chunk().await {
+                Ok(more) => {
+                    let t = now_ms();
+                    if t - last_report > 100.0 || !more {
+                        last_report = t;
+                        let secs = ((t - start) / 1e3).max(1e-3);
+                        let loaded = download.bytes.len() as u64;
+                        let update = Event::WeightsProgress {
+                            loaded,
+                            total: download.total,
+                            mb_per_s: loaded as f64 / 1e6 / secs,
+                        };
+                        if !self.send(update).await {
+                            return false;
+                        }
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+                Err(message) => return self.send(Event::WeightsFailed { message }).await,
+            }
+        }
+        match engine.load_weights(&download.bytes, &url) {
+            Ok(info) => {
+                if !download.from_cache {
+                    remember(&url, &download.bytes).await;
+                }
+                let from_cache = download.from_cache;
+                self.send(Event::WeightsLoaded { info, from_cache }).await
+            }
+            Err(e) => {
+                self.send(Event::WeightsFailed {
+                    message: format!("{url}: {e}"),
+                })
+                .await
+            }
+        }
     }
 }
 
 /// The reactor the page bridges to.
 #[reactor(EngineWorker)]
-pub async fn engine_worker(mut scope: ReactorScope<Request, Event>) {
-    while let Some(request) = scope.next().await {
-        for event in handle(request) {
-            if scope.send(event).await.is_err() {
-                return;
+pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
+    let mut worker = Worker {
+        scope,
+        queue: VecDeque::new(),
+    };
+    let mut engine = match Engine::with_init(default_init()) {
+        Ok(engine) => engine,
+        Err(e) => {
+            let _ = worker
+                .send(Event::WeightsFailed {
+                    message: e.to_string(),
+                })
+                .await;
+            return;
+        }
+    };
+    while let Some(request) = worker.next().await {
+        let alive = match request {
+            Request::Ping => {
+                worker
+                    .send(Event::Ready {
+                        version: crate::VERSION.to_string(),
+                        weights: engine.weights().info.clone(),
+                    })
+                    .await
             }
+            Request::Explore { job, image, size } => {
+                worker.explore(&engine, job, image, size).await
+            }
+            Request::Cancel { .. } => true,
+            Request::LoadWeightsUrl { url } => worker.load_url(&mut engine, url).await,
+            Request::LoadWeightsBytes { name, bytes } => match engine.load_weights(&bytes, &name) {
+                Ok(info) => {
+                    worker
+                        .send(Event::WeightsLoaded {
+                            info,
+                            from_cache: false,
+                        })
+                        .await
+                }
+                Err(e) => {
+                    worker
+                        .send(Event::WeightsFailed {
+                            message: format!("{name}: {e}"),
+                        })
+                        .await
+                }
+            },
+            Request::UseInit(init) => match Engine::with_init(init) {
+                Ok(fresh) => {
+                    engine = fresh;
+                    worker
+                        .send(Event::WeightsLoaded {
+                            info: engine.weights().info.clone(),
+                            from_cache: false,
+                        })
+                        .await
+                }
+                Err(e) => {
+                    worker
+                        .send(Event::WeightsFailed {
+                            message: e.to_string(),
+                        })
+                        .await
+                }
+            },
+        };
+        if !alive {
+            return;
         }
     }
 }

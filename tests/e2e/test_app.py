@@ -7,7 +7,9 @@ Each test is a function named test_*; a failure exits non-zero (so `make test` f
 """
 import argparse
 import os
+import subprocess
 import sys
+import tempfile
 import threading
 import traceback
 
@@ -16,6 +18,7 @@ from static_server import serve  # noqa: E402
 from webdriver import Browser, free_port  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ARGS = None
 
 
 def test_shell_shows_sections_and_footer(b, url, shots):
@@ -51,12 +54,125 @@ def test_language_switch_changes_the_header(b, url, shots):
     assert b.js("return document.documentElement.lang") == "vi"
 
 
+CLI = os.path.join(ROOT, "target", "release", "resnet-lab")
+STATE = "const e = document.querySelector('[data-testid=run-status]'); return e ? e.dataset.state : null;"
+
+
+def predictions(b):
+    return b.js("return [...document.querySelectorAll('[data-testid=prediction]')]"
+                ".map(e => [e.dataset.class, e.dataset.prob]);")
+
+
+def run_sample(b, name="cat", timeout=180):
+    """Clicks a sample and waits for the run to finish; returns (ms from click to done, longest task)."""
+    b.js("window.__longest = 0; try { new PerformanceObserver(l => l.getEntries().forEach("
+         "e => window.__longest = Math.max(window.__longest, e.duration))).observe({entryTypes: ['longtask']}); }"
+         "catch (e) {} window.__t0 = performance.now(); window.__gap = 0; window.__last = null;"
+         "const tick = t => { if (window.__last !== null) window.__gap = Math.max(window.__gap, t - window.__last);"
+         " window.__last = t; if (window.__done === null) requestAnimationFrame(tick); }; requestAnimationFrame(tick);"
+         "window.__done = null; const o = new MutationObserver(() => { const e = document.querySelector("
+         "'[data-testid=run-status]'); if (e && e.dataset.state === 'done' && window.__done === null) "
+         "window.__done = performance.now(); }); o.observe(document.body, {subtree: true, attributes: true, childList: true});")
+    b.click(f"sample-{name}")
+    b.wait_for(f"{STATE.replace('return e ? e.dataset.state : null;', '')} return e && e.dataset.state === 'running';",
+               timeout=30, what="run started")
+    b.wait_for("return window.__done !== null;", timeout=timeout, what="run-status done")
+    return b.js("return [window.__done - window.__t0, Math.max(window.__longest, window.__gap)];")
+
+
+def generated_weights(name, init, seed, truncate=None):
+    """A checkpoint exported by the CLI into dist/e2e/ (served next to the app)."""
+    folder = os.path.join(ARGS.dist, "e2e")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, name)
+    if not os.path.exists(path):
+        subprocess.run([CLI, "export-init", "--init", init, "--seed", str(seed), "--out", path], check=True)
+        if truncate:
+            with open(path, "r+b") as f:
+                f.truncate(os.path.getsize(path) - truncate)
+    return f"e2e/{name}"
+
+
+def test_explore_sample_shows_predictions_and_five_stages(b, url, shots):
+    b.get(url)
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    ms, longest = run_sample(b)
+    rows = predictions(b)
+    assert len(rows) == 5, rows
+    assert abs(sum(float(p) for _, p in rows) - 1.0) < 0.5
+    channels = b.js("return [1,2,3,4,5].map(i => { const e = document.querySelector(`[data-testid=stage-${i}]`);"
+                    " return e ? Number(e.dataset.channels) : null; });")
+    assert channels == [64, 256, 512, 1024, 2048], channels
+    assert b.js("return document.querySelectorAll('[data-testid=stage-2] canvas').length") >= 32
+    assert b.js("return !!document.querySelector('[data-testid=crop]')")
+    print(f"     click → predictions {ms:.0f} ms; longest main-thread task or frame gap {longest:.0f} ms")
+    assert longest < 200, f"the main thread was blocked for {longest:.0f} ms"
+    b.click("arch-layer2.0")
+    assert "layer2.0" in b.text("residual-view")
+    if shots:
+        b.js("window.scrollTo(0, 0)")
+        b.screenshot(os.path.join(shots, "explore.png"))
+
+
+def test_weights_from_query_change_the_predictions(b, url, shots):
+    b.get(url)
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    before = predictions(b)
+    weights = generated_weights("xavier-3.safetensors", "xavier", 3)
+    b.get(f"{url}?weights={weights}")
+    b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
+               "return e && e.dataset.state === 'pretrained';", timeout=120, what="weights loaded")
+    assert "xavier-3.safetensors" in b.text("weights-status")
+    run_sample(b)
+    after = predictions(b)
+    assert len(after) == 5 and after != before, (before, after)
+
+
+def test_corrupt_image_shows_an_error_and_keeps_results(b, url, shots):
+    b.get(url)
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    before = predictions(b)
+    corrupt = os.path.join(tempfile.mkdtemp(), "broken.jpg")
+    with open(corrupt, "wb") as f:
+        f.write(b"\xff\xd8\xff\xe0 this is not really a jpeg" * 20)
+    b.upload("image-input", corrupt)
+    b.wait_for("return document.querySelector('[data-testid=error]')", timeout=30, what="error message")
+    assert "image" in b.text("error").lower()
+    assert predictions(b) == before
+    assert b.js("return document.querySelectorAll('[data-testid^=stage-]').length") >= 5
+
+
+def test_truncated_weights_show_an_error_and_keep_everything(b, url, shots):
+    b.get(url)
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    before = predictions(b)
+    truncated = generated_weights("truncated.safetensors", "he", 1, truncate=4096)
+    b.click("nav-settings")
+    status_before = b.text("weights-status")
+    b.js("const i = document.querySelector('[data-testid=weights-url]'); i.value = arguments[0];"
+         "i.dispatchEvent(new Event('input', {bubbles: true}));", truncated)
+    b.click("weights-load")
+    b.wait_for("return document.querySelector('[data-testid=error]')", timeout=60, what="error message")
+    message = b.text("error")
+    assert "not a valid safetensors file" in message, message
+    assert b.text("weights-status") == status_before
+    b.click("nav-explore")
+    assert predictions(b) == before
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dist", default=os.path.join(ROOT, "dist"))
     parser.add_argument("--screenshots", default=None)
     parser.add_argument("-k", default="", help="run only tests whose name contains this")
     args = parser.parse_args()
+    global ARGS
+    ARGS = args
+    if not os.path.exists(CLI):
+        sys.exit("build the CLI first: cargo build --release --bin resnet-lab")
     if not os.path.exists(os.path.join(args.dist, "index.html")):
         sys.exit(f"{args.dist}/index.html missing: run `make build` first")
     if args.screenshots:

@@ -87,6 +87,12 @@ class Browser:
     def text(self, testid):
         return self.js(f"const e = document.querySelector('[data-testid=\"{testid}\"]'); return e ? e.innerText : null;")
 
+    def upload(self, testid, path):
+        """Sets a file input's file (WebDriver's way of choosing a file)."""
+        found = self.cmd("POST", "/element", {"using": "css selector", "value": f"[data-testid=\"{testid}\"]"})
+        element = next(iter(found.values()))
+        self.cmd("POST", f"/element/{element}/value", {"text": path})
+
     def screenshot(self, path):
         import base64
         with open(path, "wb") as f:

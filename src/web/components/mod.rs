@@ -1,5 +1,13 @@
 //! One component per file.
 
+pub mod architecture;
 pub mod engine_status;
+pub mod error_banner;
+pub mod explore;
 pub mod header;
+pub mod image_picker;
+pub mod predictions;
+pub mod residual_view;
 pub mod shell;
+pub mod stage_panel;
+pub mod weights_panel;

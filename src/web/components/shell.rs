@@ -1,10 +1,53 @@
-//! The page frame: header, the current section's view, footer.
+//! The page frame: owns the state and the worker bridge; header, current view, footer.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use yew::prelude::*;
+use yew_agent::reactor::{use_reactor_bridge, ReactorEvent};
 
 use super::engine_status::EngineStatus;
+use super::error_banner::ErrorBanner;
+use super::explore::Explore;
 use super::header::{Header, Section};
+use super::weights_panel::WeightsPanel;
 use crate::web::i18n::Lang;
+use crate::web::protocol::{Request, RgbaImage};
+use crate::web::state::{Action, AppState, EngineLink, Store};
+use crate::web::worker::EngineWorker;
+
+static NEXT_JOB: AtomicU32 = AtomicU32::new(1);
+
+/// Sends an Explore run for `image` and marks it as the current one.
+pub fn start_run(store: &Store, link: &EngineLink, image: Rc<RgbaImage>) {
+    let job = NEXT_JOB.fetch_add(1, Ordering::Relaxed);
+    store.dispatch(Action::Started {
+        job,
+        image: image.clone(),
+    });
+    link.send.emit(Request::Explore {
+        job,
+        image: (*image).clone(),
+        size: 224,
+    });
+}
+
+/// Resolves `url` against the page's address: the worker runs from a blob URL, where a
+/// relative URL means nothing.
+pub fn absolute_url(url: &str) -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
+        .map(|u| u.href())
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// Reads `name` from the page's query string.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get(name).filter(|v| !v.is_empty())
+}
 
 /// Properties of [`Shell`].
 #[derive(Properties, PartialEq)]
@@ -13,13 +56,50 @@ pub struct ShellProps {
     pub lang: Lang,
 }
 
-/// Header, main view and footer; keeps the current section and language.
+/// Header, main view and footer; the state lives here.
 #[function_component(Shell)]
 pub fn shell(props: &ShellProps) -> Html {
-    let lang = use_state(|| props.lang);
-    let section = use_state(|| Section::Explore);
+    let lang = match query_param("lang").as_deref() {
+        Some("vi") => Lang::Vi,
+        Some("en") => Lang::En,
+        _ => props.lang,
+    };
+    let store = use_reducer(|| AppState::new(lang));
+    let bridge = {
+        let store = store.clone();
+        use_reactor_bridge::<EngineWorker, _>(move |event| {
+            if let ReactorEvent::Output(event) = event {
+                store.dispatch(Action::Worker(event));
+            }
+        })
+    };
+    let link = use_memo((), move |_| EngineLink {
+        send: Callback::from(move |request| bridge.send(request)),
+    });
     {
-        let lang = *lang;
+        let (store, link) = (store.clone(), link.clone());
+        use_effect_with((), move |_| {
+            link.send.emit(Request::Ping);
+            if let Some(url) = query_param("weights") {
+                store.dispatch(Action::WeightsRequested);
+                link.send.emit(Request::LoadWeightsUrl {
+                    url: absolute_url(&url),
+                });
+            }
+        });
+    }
+    {
+        // New weights: run the current image again so the page shows what they predict.
+        let (store, link) = (store.clone(), link.clone());
+        let weights = store.weights.clone();
+        use_effect_with(weights, move |_| {
+            if let (Some(image), Some(_)) = (store.image.clone(), store.result.as_ref()) {
+                start_run(&store, &link, image);
+            }
+        });
+    }
+    {
+        let lang = store.lang;
         use_effect_with(lang, move |lang| {
             if let Some(root) = web_sys::window()
                 .and_then(|w| w.document())
@@ -29,32 +109,43 @@ pub fn shell(props: &ShellProps) -> Html {
             }
         });
     }
-    let s = lang.strings();
-    let intro = match *section {
-        Section::Learn => s.learn_intro,
-        Section::Explore => s.explore_intro,
-        Section::GradientLab => s.gradient_lab_intro,
-        Section::Settings => s.settings_intro,
-    };
+    let s = store.lang.strings();
     let on_section = {
-        let section = section.clone();
-        Callback::from(move |s| section.set(s))
+        let store = store.clone();
+        Callback::from(move |section| store.dispatch(Action::Section(section)))
     };
     let on_lang = {
-        let lang = lang.clone();
-        Callback::from(move |l| lang.set(l))
+        let store = store.clone();
+        Callback::from(move |lang| store.dispatch(Action::Lang(lang)))
+    };
+    let section = store.section;
+    let view = match section {
+        Section::Explore => html! { <Explore /> },
+        Section::Settings => html! {
+            <>
+                <h2>{ s.settings }</h2>
+                <p>{ s.settings_intro }</p>
+                <WeightsPanel />
+            </>
+        },
+        Section::Learn => html! { <><h2>{ s.learn }</h2><p>{ s.learn_intro }</p></> },
+        Section::GradientLab => {
+            html! { <><h2>{ s.gradient_lab }</h2><p>{ s.gradient_lab_intro }</p></> }
+        }
     };
     html! {
-        <div class="shell">
-            <Header lang={*lang} section={*section} {on_section} {on_lang} />
-            <main data-testid="main" data-section={section.id()}>
-                <h2>{ section.name(*lang) }</h2>
-                <p>{ intro }</p>
-            </main>
-            <footer>
-                <span data-testid="footer-local">{ s.footer_local }</span>
-                <EngineStatus lang={*lang} />
-            </footer>
-        </div>
+        <ContextProvider<Store> context={store.clone()}>
+        <ContextProvider<EngineLink> context={(*link).clone()}>
+            <div class="shell">
+                <Header lang={store.lang} {section} {on_section} {on_lang} />
+                <ErrorBanner />
+                <main data-testid="main" data-section={section.id()}>{ view }</main>
+                <footer>
+                    <span data-testid="footer-local">{ s.footer_local }</span>
+                    <EngineStatus />
+                </footer>
+            </div>
+        </ContextProvider<EngineLink>>
+        </ContextProvider<Store>>
     }
 }

@@ -1,0 +1,247 @@
+//! The page's state as a reducer: what the user sees, and how worker events change it.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use super::components::header::Section;
+use super::i18n::Lang;
+use super::protocol::{Event, JobId, RgbaImage};
+use crate::engine::Exploration;
+use crate::weights::WeightsInfo;
+
+/// Where the current Explore run is (`data-state` of `run-status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// Nothing run yet.
+    Idle,
+    /// A run is going.
+    Running,
+    /// The last run finished.
+    Done,
+    /// The last request failed; earlier results stay on the page.
+    Error,
+}
+
+impl RunState {
+    /// The `data-state` value.
+    pub fn id(self) -> &'static str {
+        match self {
+            RunState::Idle => "idle",
+            RunState::Running => "running",
+            RunState::Done => "done",
+            RunState::Error => "error",
+        }
+    }
+}
+
+/// A finished Explore run.
+#[derive(Debug, PartialEq)]
+pub struct ExploreResult {
+    /// What the worker computed.
+    pub exploration: Exploration,
+    /// The crop the network saw.
+    pub crop: Rc<RgbaImage>,
+    /// Forward time in the worker.
+    pub elapsed_ms: f64,
+    /// What ran it.
+    pub backend: String,
+    /// The weights it ran with.
+    pub weights: Option<WeightsInfo>,
+}
+
+/// Progress of a weights download.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DownloadProgress {
+    /// Bytes so far.
+    pub loaded: u64,
+    /// Expected bytes.
+    pub total: Option<u64>,
+    /// Average speed.
+    pub mb_per_s: f64,
+}
+
+/// Everything the page shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppState {
+    /// Language.
+    pub lang: Lang,
+    /// Current main view.
+    pub section: Section,
+    /// Worker version once it answered.
+    pub engine_version: Option<String>,
+    /// Weights in use.
+    pub weights: Option<WeightsInfo>,
+    /// Whether the weights came from Cache Storage.
+    pub weights_from_cache: bool,
+    /// A weights load is going.
+    pub weights_busy: bool,
+    /// Download progress.
+    pub download: Option<DownloadProgress>,
+    /// Latest Explore run id.
+    pub job: JobId,
+    /// Run state.
+    pub run: RunState,
+    /// Stages done / total of the current run.
+    pub progress: (usize, usize),
+    /// The image last given (re-run when weights change).
+    pub image: Option<Rc<RgbaImage>>,
+    /// The crop of the running job (shown before results arrive).
+    pub crop: Option<Rc<RgbaImage>>,
+    /// Last finished run.
+    pub result: Option<Rc<ExploreResult>>,
+    /// Last error message.
+    pub error: Option<String>,
+    /// Block selected for the residual view (0..16).
+    pub selected_block: Option<usize>,
+}
+
+impl AppState {
+    /// The starting state.
+    pub fn new(lang: Lang) -> Self {
+        Self {
+            lang,
+            section: Section::Explore,
+            engine_version: None,
+            weights: None,
+            weights_from_cache: false,
+            weights_busy: false,
+            download: None,
+            job: 0,
+            run: RunState::Idle,
+            progress: (0, 6),
+            image: None,
+            crop: None,
+            result: None,
+            error: None,
+            selected_block: None,
+        }
+    }
+}
+
+/// What can happen to the state.
+pub enum Action {
+    /// Switch language.
+    Lang(Lang),
+    /// Switch section.
+    Section(Section),
+    /// A new Explore run was sent to the worker.
+    Started {
+        /// Its id.
+        job: JobId,
+        /// Its image.
+        image: Rc<RgbaImage>,
+    },
+    /// A weights load was sent to the worker.
+    WeightsRequested,
+    /// Something failed on the page itself (e.g. an unreadable image).
+    Error(String),
+    /// Dismiss the error message.
+    ClearError,
+    /// Select a block for the residual view.
+    SelectBlock(usize),
+    /// The worker said something.
+    Worker(Event),
+}
+
+impl Reducible for AppState {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Lang(lang) => s.lang = lang,
+            Action::Section(section) => s.section = section,
+            Action::Started { job, image } => {
+                s.job = job;
+                s.run = RunState::Running;
+                s.progress = (0, 6);
+                s.image = Some(image);
+                s.error = None;
+            }
+            Action::WeightsRequested => {
+                s.weights_busy = true;
+                s.download = None;
+                s.error = None;
+            }
+            Action::Error(message) => {
+                s.error = Some(message);
+                if s.run == RunState::Running {
+                    return Rc::new(s);
+                }
+                s.run = RunState::Error;
+            }
+            Action::ClearError => s.error = None,
+            Action::SelectBlock(i) => s.selected_block = Some(i),
+            Action::Worker(event) => match event {
+                Event::Ready { version, weights } => {
+                    s.engine_version = Some(version);
+                    s.weights = Some(weights);
+                }
+                Event::Crop { job, image } if job == s.job => s.crop = Some(Rc::new(image)),
+                Event::Progress { job, progress } if job == s.job => {
+                    s.progress = (progress.done, progress.total);
+                }
+                Event::Explored {
+                    job,
+                    result,
+                    elapsed_ms,
+                    backend,
+                } if job == s.job => {
+                    s.run = RunState::Done;
+                    s.progress = (6, 6);
+                    s.result = Some(Rc::new(ExploreResult {
+                        exploration: *result,
+                        crop: s.crop.clone().unwrap_or_default(),
+                        elapsed_ms,
+                        backend,
+                        weights: s.weights.clone(),
+                    }));
+                }
+                Event::Cancelled { job } if job == s.job => {
+                    s.run = if s.result.is_some() {
+                        RunState::Done
+                    } else {
+                        RunState::Idle
+                    };
+                }
+                Event::Failed { job, message } if job == s.job => {
+                    s.run = RunState::Error;
+                    s.error = Some(message);
+                }
+                Event::WeightsProgress {
+                    loaded,
+                    total,
+                    mb_per_s,
+                } => {
+                    s.download = Some(DownloadProgress {
+                        loaded,
+                        total,
+                        mb_per_s,
+                    })
+                }
+                Event::WeightsLoaded { info, from_cache } => {
+                    s.weights = Some(info);
+                    s.weights_from_cache = from_cache;
+                    s.weights_busy = false;
+                }
+                Event::WeightsFailed { message } => {
+                    s.weights_busy = false;
+                    s.error = Some(message);
+                }
+                _ => return self,
+            },
+        }
+        Rc::new(s)
+    }
+}
+
+/// The state handle every component reads and dispatches to.
+pub type Store = UseReducerHandle<AppState>;
+
+/// Sends requests to the engine worker.
+#[derive(Clone, PartialEq)]
+pub struct EngineLink {
+    /// Posts one request.
+    pub send: Callback<super::protocol::Request>,
+}

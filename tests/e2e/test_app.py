@@ -124,9 +124,15 @@ def test_weights_from_query_change_the_predictions(b, url, shots):
     b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
                "return e && e.dataset.state === 'pretrained';", timeout=120, what="weights loaded")
     assert "xavier-3.safetensors" in b.text("weights-status")
+    assert "from cache" not in b.text("weights-status")
     run_sample(b)
     after = predictions(b)
     assert len(after) == 5 and after != before, (before, after)
+    # The next visit takes the same checkpoint from Cache Storage.
+    b.get(f"{url}?weights={weights}")
+    b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
+               "return e && e.dataset.state === 'pretrained';", timeout=120, what="weights loaded again")
+    assert "from cache" in b.text("weights-status"), b.text("weights-status")
 
 
 def test_corrupt_image_shows_an_error_and_keeps_results(b, url, shots):

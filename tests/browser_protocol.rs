@@ -1,0 +1,78 @@
+//! The worker protocol and the page's reducer, in the browser (a 64×64 input keeps it fast).
+#![cfg(target_arch = "wasm32")]
+
+use std::rc::Rc;
+
+use candle_core::{Device, Tensor};
+use resnet_lab::engine::{Engine, PredictOptions};
+use resnet_lab::web::i18n::Lang;
+use resnet_lab::web::protocol::{Event, RgbaImage};
+use resnet_lab::web::state::{Action, AppState, RunState};
+use resnet_lab::weights::{Init, InitKind};
+use wasm_bindgen_test::*;
+use yew::Reducible;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn explored(job: u32) -> Event {
+    let engine = Engine::with_init(Init::new(InitKind::He, 0)).unwrap();
+    let input = Tensor::zeros((1, 3, 64, 64), candle_core::DType::F32, &Device::Cpu).unwrap();
+    let result = engine
+        .start_explore(&input, &PredictOptions::default())
+        .unwrap()
+        .finish()
+        .unwrap();
+    Event::Explored {
+        job,
+        result: Box::new(result),
+        elapsed_ms: 1.0,
+        backend: "test".into(),
+    }
+}
+
+fn started(state: Rc<AppState>, job: u32) -> Rc<AppState> {
+    let image = Rc::new(RgbaImage {
+        width: 1,
+        height: 1,
+        rgba: vec![0, 0, 0, 255],
+    });
+    state.reduce(Action::Started { job, image })
+}
+
+#[wasm_bindgen_test]
+fn events_survive_the_worker_codec() {
+    use gloo::worker::{Bincode, Codec};
+    // The codec the reactor bridge uses for every message.
+    let event = explored(3);
+    let back: Event = Bincode::decode(Bincode::encode(&event));
+    assert_eq!(back, event);
+}
+
+#[wasm_bindgen_test]
+fn results_of_a_stale_job_are_dropped() {
+    let state = started(Rc::new(AppState::new(Lang::En)), 2);
+    let state = state.reduce(Action::Worker(explored(1)));
+    assert_eq!(state.run, RunState::Running);
+    assert!(state.result.is_none());
+    let state = state.reduce(Action::Worker(explored(2)));
+    assert_eq!(state.run, RunState::Done);
+    assert_eq!(state.result.as_ref().unwrap().exploration.maps.len(), 5);
+}
+
+#[wasm_bindgen_test]
+fn a_failure_keeps_the_previous_results() {
+    let state = started(Rc::new(AppState::new(Lang::En)), 1);
+    let state = state.reduce(Action::Worker(explored(1)));
+    let state = started(state, 2);
+    let state = state.reduce(Action::Worker(Event::Failed {
+        job: 2,
+        message: "image error: no pixels".into(),
+    }));
+    assert_eq!(state.run, RunState::Error);
+    assert_eq!(state.error.as_deref(), Some("image error: no pixels"));
+    assert!(state.result.is_some());
+    let state = state.reduce(Action::Worker(Event::WeightsFailed {
+        message: "truncated".into(),
+    }));
+    assert!(state.result.is_some() && !state.weights_busy);
+}

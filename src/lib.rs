@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod image;
 pub mod imagenet;
+pub mod lang;
 pub mod model;
 pub mod weights;
 

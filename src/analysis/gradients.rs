@@ -211,6 +211,103 @@ impl Precision {
     }
 }
 
+/// A gradient-flow run in two steps (the residual network, then the plain one), so that the
+/// caller can report progress and cancel in between.
+pub struct GradientJob {
+    weights: Weights,
+    var_weights: Weights,
+    vars: BTreeMap<String, Var>,
+    config: ResNetConfig,
+    input: Tensor,
+    target: usize,
+    precision: Precision,
+    skip: Option<Pass>,
+    plain: Option<Pass>,
+}
+
+impl GradientJob {
+    /// Prepares a run; `config` gives variant, head and batch-norm mode (its `skips` is ignored).
+    pub fn new(
+        weights: &Weights,
+        config: &ResNetConfig,
+        input: &Tensor,
+        target: usize,
+        precision: Precision,
+    ) -> Result<Self> {
+        if target >= config.classes {
+            return Err(Error::InvalidArgument(format!(
+                "target class {target} is outside 0..{}",
+                config.classes
+            )));
+        }
+        let weights = weights.to_dtype(precision.dtype())?;
+        let (var_weights, vars) = weights.to_vars()?;
+        Ok(Self {
+            weights,
+            var_weights,
+            vars,
+            config: config.clone(),
+            input: input.to_dtype(precision.dtype())?,
+            target,
+            precision,
+            skip: None,
+            plain: None,
+        })
+    }
+
+    /// True once both networks ran.
+    pub fn is_done(&self) -> bool {
+        self.plain.is_some()
+    }
+
+    /// Runs the next network's forward and backward pass.
+    pub fn step(&mut self, progress: &mut dyn FnMut(Progress) -> Result<()>) -> Result<()> {
+        let setup = Setup {
+            weights: &self.var_weights,
+            vars: &self.vars,
+            input: &self.input,
+            target: self.target,
+        };
+        let (skips, network) = if self.skip.is_none() {
+            (Skips::All, Network::Skip)
+        } else {
+            (Skips::None, Network::Plain)
+        };
+        let config = ResNetConfig {
+            skips,
+            ..self.config.clone()
+        };
+        let pass = one_pass(&setup, config, network, progress)?;
+        match network {
+            Network::Skip => self.skip = Some(pass),
+            Network::Plain => self.plain = Some(pass),
+        }
+        Ok(())
+    }
+
+    /// Runs what is left and assembles the result.
+    pub fn finish(
+        mut self,
+        progress: &mut dyn FnMut(Progress) -> Result<()>,
+    ) -> Result<GradientFlow> {
+        while !self.is_done() {
+            self.step(progress)?;
+        }
+        let (Some(skip), Some(plain)) = (self.skip.take(), self.plain.take()) else {
+            return Err(Error::InvalidArgument("gradient run incomplete".into()));
+        };
+        assemble(
+            &self.weights,
+            &self.config,
+            &self.input,
+            self.target,
+            self.precision,
+            skip,
+            plain,
+        )
+    }
+}
+
 /// Runs both networks (with and without skips) on the same weights and reports gradient norms.
 ///
 /// `config` gives variant, head and batch-norm mode; its `skips` is ignored.
@@ -222,28 +319,18 @@ pub fn gradient_flow(
     precision: Precision,
     progress: &mut dyn FnMut(Progress) -> Result<()>,
 ) -> Result<GradientFlow> {
-    let weights = &weights.to_dtype(precision.dtype())?;
-    let input = &input.to_dtype(precision.dtype())?;
-    if target >= config.classes {
-        return Err(Error::InvalidArgument(format!(
-            "target class {target} is outside 0..{}",
-            config.classes
-        )));
-    }
-    let (var_weights, vars) = weights.to_vars()?;
-    let with = |skips| ResNetConfig {
-        skips,
-        ..config.clone()
-    };
-    let setup = Setup {
-        weights: &var_weights,
-        vars: &vars,
-        input,
-        target,
-    };
-    let skip = one_pass(&setup, with(Skips::All), Network::Skip, progress)?;
-    let plain = one_pass(&setup, with(Skips::None), Network::Plain, progress)?;
+    GradientJob::new(weights, config, input, target, precision)?.finish(progress)
+}
 
+fn assemble(
+    weights: &Weights,
+    config: &ResNetConfig,
+    input: &Tensor,
+    target: usize,
+    precision: Precision,
+    skip: Pass,
+    plain: Pass,
+) -> Result<GradientFlow> {
     let names = weight_layer_names(config);
     let mut layers = Vec::with_capacity(names.len());
     for name in names {

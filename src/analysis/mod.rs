@@ -4,3 +4,5 @@ pub mod architecture;
 pub mod colormap;
 pub mod features;
 pub mod gradients;
+pub mod reading;
+pub mod toy;

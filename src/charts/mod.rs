@@ -1,6 +1,7 @@
 //! Charts drawn with plotters, generic over the drawing backend: the page draws them to a
 //! canvas, the native tests to SVG.
 
+pub mod gradients;
 pub mod top_k;
 
 /// Turns a plotters drawing error into the crate's error.

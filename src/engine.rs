@@ -4,7 +4,7 @@ use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::features::{BlockView, StageMaps, StageStats};
-use crate::analysis::gradients::{gradient_flow, GradientFlow, Precision};
+use crate::analysis::gradients::{GradientFlow, GradientJob, Precision};
 use crate::imagenet::{top_k, Ranked};
 use crate::model::{
     ForwardPass, LayerId, NormMode, ResNet, ResNetConfig, Skips, Tap, Variant, FORWARD_STEPS,
@@ -311,11 +311,31 @@ impl Engine {
         options: &GradientOptions,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<GradientFlow> {
+        self.start_gradient_flow(input, options, None)?
+            .finish(progress)
+    }
+
+    /// Starts a two-step gradient-flow run (see [`GradientJob`]) on the current weights, or on
+    /// freshly initialized ones when `init` is given (the lab's presets).
+    pub fn start_gradient_flow(
+        &self,
+        input: &Tensor,
+        options: &GradientOptions,
+        init: Option<Init>,
+    ) -> Result<GradientJob> {
         let config = self.config_for(input, options.variant, Skips::All, options.norm)?;
+        let fresh;
+        let weights = match init {
+            Some(init) => {
+                fresh = init.weights(&config)?;
+                &fresh
+            }
+            None => &self.weights,
+        };
         let target = match options.target {
             Some(t) => t,
             None => {
-                let logits = ResNet::new(config.clone(), &self.weights)?
+                let logits = ResNet::new(config.clone(), weights)?
                     .forward(input)?
                     .to_vec2::<f32>()?;
                 logits
@@ -324,13 +344,6 @@ impl Engine {
                     .unwrap_or(0)
             }
         };
-        gradient_flow(
-            &self.weights,
-            &config,
-            input,
-            target,
-            options.precision,
-            progress,
-        )
+        GradientJob::new(weights, &config, input, target, options.precision)
     }
 }

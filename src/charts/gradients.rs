@@ -128,8 +128,26 @@ pub fn draw_gradient_chart<DB: DrawingBackend>(
         (1e-3, 1.0)
     };
     let n = series.names.len().max(2);
+    let (skip_name, plain_name) = (
+        lang.pick("có kết nối tắt (ResNet)", "with skip connections (ResNet)"),
+        lang.pick(
+            "không có kết nối tắt (mạng thường)",
+            "without skip connections (plain)",
+        ),
+    );
+    // Legend above the plot, where it never hides a point.
+    let legend_font = ("sans-serif", 13).into_font();
+    let mut x0 = 80;
+    for (name, colour) in [(skip_name, SKIP_COLOUR), (plain_name, PLAIN_COLOUR)] {
+        root.draw(&Rectangle::new([(x0, 8), (x0 + 14, 20)], colour.filled()))
+            .map_err(chart_error)?;
+        root.draw(&Text::new(name, (x0 + 20, 8), legend_font.clone()))
+            .map_err(chart_error)?;
+        x0 += 30 + 8 * name.chars().count() as i32;
+    }
     let mut chart = ChartBuilder::on(&root)
         .margin(12)
+        .margin_top(30)
         .x_label_area_size(34)
         .y_label_area_size(64)
         .build_cartesian_2d(0f64..(n - 1) as f64, (lo..hi).log_scale())
@@ -143,8 +161,10 @@ pub fn draw_gradient_chart<DB: DrawingBackend>(
         .draw()
         .map_err(chart_error)?;
     let font = ("sans-serif", 12).into_font();
-    for (i, label) in series.stage_starts() {
+    for (k, (i, label)) in series.stage_starts().into_iter().enumerate() {
         let x = i as f64;
+        // Alternate heights so that neighbouring labels (Stage 1 is one point) never overlap.
+        let y = if k % 2 == 0 { lo * 1.4 } else { lo * 4.0 };
         chart
             .draw_series(DashedLineSeries::new(
                 [(x, lo), (x, hi)],
@@ -156,22 +176,15 @@ pub fn draw_gradient_chart<DB: DrawingBackend>(
         chart
             .draw_series(std::iter::once(Text::new(
                 label,
-                (x + 0.2, lo * 1.4),
+                (x + 0.2, y),
                 font.clone(),
             )))
             .map_err(chart_error)?;
     }
-    let (skip_name, plain_name) = (
-        lang.pick("có kết nối tắt (ResNet)", "with skip connections (ResNet)"),
-        lang.pick(
-            "không có kết nối tắt (mạng thường)",
-            "without skip connections (plain)",
-        ),
-    );
     let mut points = Vec::new();
-    for (values, colour, name, is_skip) in [
-        (&series.skip, SKIP_COLOUR, skip_name, true),
-        (&series.plain, PLAIN_COLOUR, plain_name, false),
+    for (values, colour, is_skip) in [
+        (&series.skip, SKIP_COLOUR, true),
+        (&series.plain, PLAIN_COLOUR, false),
     ] {
         let pts: Vec<(f64, f64)> = values
             .iter()
@@ -180,9 +193,7 @@ pub fn draw_gradient_chart<DB: DrawingBackend>(
             .collect();
         chart
             .draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))
-            .map_err(chart_error)?
-            .label(name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+            .map_err(chart_error)?;
         chart
             .draw_series(
                 pts.iter()
@@ -200,13 +211,6 @@ pub fn draw_gradient_chart<DB: DrawingBackend>(
             });
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(chart_error)?;
     root.present().map_err(chart_error)?;
     Ok(points)
 }

@@ -3,6 +3,7 @@
 
 pub mod gradients;
 pub mod top_k;
+pub mod toy;
 
 /// Turns a plotters drawing error into the crate's error.
 pub(crate) fn chart_error<E: std::error::Error + Send + Sync>(

@@ -1,13 +1,6 @@
 //! Every visible string, in Vietnamese and English, kept in one place.
 
-/// The page's language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    /// Tiếng Việt.
-    Vi,
-    /// English.
-    En,
-}
+pub use crate::lang::Lang;
 
 impl Lang {
     /// Vietnamese when the browser's language is Vietnamese, English otherwise.
@@ -27,14 +20,6 @@ impl Lang {
         match self {
             Lang::Vi => &VI,
             Lang::En => &EN,
-        }
-    }
-
-    /// BCP 47 code for `<html lang>`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Vi => "vi",
-            Lang::En => "en",
         }
     }
 }
@@ -148,6 +133,98 @@ pub struct Strings {
     pub not_an_image: &'static str,
     /// UI string.
     pub backend: &'static str,
+    /// UI string.
+    pub preset_classic: &'static str,
+    /// UI string.
+    pub preset_trained: &'static str,
+    /// UI string.
+    pub custom_settings: &'static str,
+    /// UI string.
+    pub init: &'static str,
+    /// UI string.
+    pub gain: &'static str,
+    /// UI string.
+    pub bn_mode: &'static str,
+    /// UI string.
+    pub bn_train: &'static str,
+    /// UI string.
+    pub bn_eval: &'static str,
+    /// UI string.
+    pub bn_off: &'static str,
+    /// UI string.
+    pub input_size: &'static str,
+    /// UI string.
+    pub target_class: &'static str,
+    /// UI string.
+    pub target_placeholder: &'static str,
+    /// UI string.
+    pub seed: &'static str,
+    /// UI string.
+    pub image_source: &'static str,
+    /// UI string.
+    pub current_image: &'static str,
+    /// UI string.
+    pub weights_source: &'static str,
+    /// UI string.
+    pub fresh_init: &'static str,
+    /// UI string.
+    pub current_weights: &'static str,
+    /// UI string.
+    pub precision: &'static str,
+    /// UI string.
+    pub run_both: &'static str,
+    /// UI string.
+    pub grad_idle: &'static str,
+    /// UI string.
+    pub grad_running: &'static str,
+    /// UI string.
+    pub weight_chart: &'static str,
+    /// UI string.
+    pub activation_chart: &'static str,
+    /// UI string.
+    pub relative: &'static str,
+    /// UI string.
+    pub export_csv: &'static str,
+    /// UI string.
+    pub export_png: &'static str,
+    /// UI string.
+    pub share_link: &'static str,
+    /// UI string.
+    pub elapsed: &'static str,
+    /// UI string.
+    pub loss: &'static str,
+    /// UI string.
+    pub with_skips: &'static str,
+    /// UI string.
+    pub without_skips: &'static str,
+    /// UI string.
+    pub learn_concept_title: &'static str,
+    /// UI string.
+    pub learn_concept: &'static str,
+    /// UI string.
+    pub learn_vanishing_title: &'static str,
+    /// UI string.
+    pub learn_vanishing: &'static str,
+    /// UI string.
+    pub depth: &'static str,
+    /// UI string.
+    pub learn_vanishing_caveat: &'static str,
+    /// UI string.
+    pub learn_block_title: &'static str,
+    /// UI string.
+    pub learn_block: &'static str,
+    /// UI string.
+    pub learn_blocks_title: &'static str,
+    /// UI string.
+    pub learn_blocks: &'static str,
+    /// UI string.
+    pub learn_table_title: &'static str,
+    /// UI string.
+    pub learn_table: &'static str,
+    /// UI string.
+    pub learn_head_caveat: &'static str,
+    /// UI string.
+    pub open_in_explore: &'static str,
 }
 
 /// Tiếng Việt.
@@ -208,6 +285,52 @@ pub static VI: Strings = Strings {
     dismiss: "Đóng",
     not_an_image: "Không đọc được ảnh này",
     backend: "Phần cứng",
+    preset_classic: "Triệt tiêu kinh điển: không batch norm, khởi tạo Xavier",
+    preset_trained: "Như khi huấn luyện: batch norm chế độ train, khởi tạo He",
+    custom_settings: "Tuỳ chỉnh",
+    init: "Khởi tạo",
+    gain: "Hệ số (gain)",
+    bn_mode: "Batch norm",
+    bn_train: "train (thống kê của lô)",
+    bn_eval: "eval (thống kê tích luỹ)",
+    bn_off: "tắt",
+    input_size: "Kích thước đầu vào",
+    target_class: "Lớp mục tiêu",
+    target_placeholder: "mặc định: top-1 của mạng phần dư",
+    seed: "Seed",
+    image_source: "Ảnh",
+    current_image: "ảnh hiện tại",
+    weights_source: "Trọng số",
+    fresh_init: "khởi tạo mới theo thiết lập",
+    current_weights: "trọng số đang dùng",
+    precision: "Độ chính xác",
+    run_both: "Chạy cả hai mạng",
+    grad_idle: "Chọn thiết lập sẵn hoặc tuỳ chỉnh rồi bấm chạy.",
+    grad_running: "Đang tính",
+    weight_chart: "‖∂L/∂W‖ theo từng lớp, từ conv1 đến fc",
+    activation_chart: "‖∂L/∂x‖ ở đầu ra stem và mỗi khối",
+    relative: "Chuẩn tương đối ‖∂L/∂W‖ / ‖W‖",
+    export_csv: "Tải CSV",
+    export_png: "Tải PNG",
+    share_link: "Liên kết tới thiết lập này",
+    elapsed: "Thời gian",
+    loss: "Hàm mất mát",
+    with_skips: "có kết nối tắt",
+    without_skips: "không có kết nối tắt",
+    learn_concept_title: "1. ResNet là gì?",
+    learn_concept: "ResNet (Residual Network, He và cộng sự, 2015) thắng cuộc thi ILSVRC 2015 với sai số top-5 chỉ 3,57 %. Ý tưởng: thay vì bắt mỗi khối học trực tiếp ánh xạ H(x), ta cho nó học phần dư F(x) = H(x) − x và cộng lại đầu vào qua một kết nối tắt: đầu ra là x + F(x). Nhờ vậy có thể huấn luyện mạng sâu hàng chục, hàng trăm lớp.",
+    learn_vanishing_title: "2. Triệt tiêu gradient",
+    learn_vanishing: "Khi lan truyền ngược, gradient ở mỗi lớp là tích của các đạo hàm của mọi lớp phía sau. Trong mạng thường (không có kết nối tắt), mỗi lớp nhân gradient với một hệ số; nếu hệ số đó nhỏ hơn 1, gradient co lại theo cấp số nhân và các lớp đầu gần như không học được. Với kết nối tắt, đạo hàm của x + F(x) theo x là 1 + F′(x): luôn có một đường đi thẳng cho gradient. Kéo thanh trượt để đổi độ sâu của một chồng lớp kết nối đầy đủ (khởi tạo Xavier, ReLU; nhánh phần dư nhân 1/√độ sâu).",
+    depth: "Độ sâu",
+    learn_vanishing_caveat: "Lưu ý: bài hướng dẫn nói mạng thường sâu bị triệt tiêu gradient. Điều đó đúng khi không có batch norm; với batch norm, gradient của mạng thường không triệt tiêu lúc khởi tạo (He và cộng sự, 2015) mà lại tăng mạnh về phía đầu vào. Hãy thử cả hai thiết lập sẵn trong Phòng thí nghiệm gradient.",
+    learn_block_title: "3. Khối phần dư: x → F(x) → x + F(x)",
+    learn_block: "Đây là khối thật của ResNet-50 trên ảnh hiện tại của bạn (chạy một ảnh ở mục Khám phá trước): bên trái là x (hoặc phép chiếu của nó), giữa là F(x), bên phải là ReLU(x + F(x)).",
+    learn_blocks_title: "4. Khối đồng nhất và khối tích chập",
+    learn_blocks: "Khối đồng nhất giữ nguyên kích thước nên cộng thẳng x. Khối tích chập (khối đầu mỗi tầng) đổi số kênh và/hoặc giảm kích thước không gian, nên nhánh tắt cần một tích chập 1×1 (bước 2 từ tầng 3) kèm batch norm để x có cùng hình dạng với F(x).",
+    learn_table_title: "5. Bảng các tầng của ResNet-50",
+    learn_table: "Bấm một hàng để xem bản đồ đặc trưng của tầng đó trong mục Khám phá.",
+    learn_head_caveat: "Lưu ý: đầu ra AvgPool 2×2 + Flatten trong bài hướng dẫn thuộc cấu hình 64×64 của nó (tầng 5 còn 2×2); mạng chuẩn 224×224 dùng average pooling toàn cục (7×7 → 1×1) rồi mới đến lớp kết nối đầy đủ.",
+    open_in_explore: "Mở trong Khám phá",
 };
 
 /// English.
@@ -268,4 +391,50 @@ pub static EN: Strings = Strings {
     dismiss: "Dismiss",
     not_an_image: "This image cannot be read",
     backend: "Backend",
+    preset_classic: "Classic vanishing: no batch norm, Xavier init",
+    preset_trained: "As trained: batch norm in training mode, He init",
+    custom_settings: "Custom settings",
+    init: "Initialization",
+    gain: "Gain",
+    bn_mode: "Batch norm",
+    bn_train: "train (batch statistics)",
+    bn_eval: "eval (running statistics)",
+    bn_off: "off",
+    input_size: "Input size",
+    target_class: "Target class",
+    target_placeholder: "default: the residual network's top-1",
+    seed: "Seed",
+    image_source: "Image",
+    current_image: "current image",
+    weights_source: "Weights",
+    fresh_init: "fresh init with these settings",
+    current_weights: "the weights in use",
+    precision: "Precision",
+    run_both: "Run both networks",
+    grad_idle: "Pick a preset or custom settings, then run.",
+    grad_running: "Computing",
+    weight_chart: "‖∂L/∂W‖ per layer, from conv1 to fc",
+    activation_chart: "‖∂L/∂x‖ at the stem and every block output",
+    relative: "Relative norms ‖∂L/∂W‖ / ‖W‖",
+    export_csv: "Download CSV",
+    export_png: "Download PNG",
+    share_link: "Link to these settings",
+    elapsed: "Time",
+    loss: "Loss",
+    with_skips: "with skips",
+    without_skips: "without skips",
+    learn_concept_title: "1. What is ResNet?",
+    learn_concept: "ResNet (Residual Network, He et al., 2015) won ILSVRC 2015 with a 3.57 % top-5 error. The idea: instead of asking each block to learn a mapping H(x) directly, let it learn the residual F(x) = H(x) − x and add the input back through a skip connection: the output is x + F(x). That made networks of tens and hundreds of layers trainable.",
+    learn_vanishing_title: "2. Vanishing gradients",
+    learn_vanishing: "During backpropagation, each layer's gradient is a product of the derivatives of every layer after it. In a plain network (no skip connections) each layer multiplies the gradient by some factor; if that factor is below 1, the gradient shrinks exponentially and the early layers barely learn. With a skip connection the derivative of x + F(x) with respect to x is 1 + F′(x): there is always a straight path for the gradient. Drag the slider to change the depth of a stack of fully connected layers (Xavier init, ReLU; residual branches scaled by 1/√depth).",
+    depth: "Depth",
+    learn_vanishing_caveat: "Note: the tutorial says deep plain networks suffer vanishing gradients. That holds without batch norm; with batch norm the plain network's gradients do not vanish at initialization (He et al., 2015) — they grow strongly towards the input instead. Try both presets in the Gradient lab.",
+    learn_block_title: "3. The residual block: x → F(x) → x + F(x)",
+    learn_block: "This is a real ResNet-50 block on your current image (run an image in Explore first): left is x (or its projection), middle F(x), right ReLU(x + F(x)).",
+    learn_blocks_title: "4. Identity block and convolutional block",
+    learn_blocks: "An identity block keeps the shape, so x is added as is. A convolutional block (the first of each stage) changes the channel count and/or halves the spatial size, so its shortcut needs a 1×1 convolution (stride 2 from Stage 3 on) with batch norm to give x the shape of F(x).",
+    learn_table_title: "5. The ResNet-50 stage table",
+    learn_table: "Click a row to see that stage's feature maps in Explore.",
+    learn_head_caveat: "Note: the tutorial's AvgPool 2×2 + Flatten head belongs to its 64×64 configuration (Stage 5 is 2×2 there); the standard 224×224 network uses global average pooling (7×7 → 1×1) before the fully connected layer.",
+    open_in_explore: "Open in Explore",
 };

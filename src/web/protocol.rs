@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::gradients::{GradientFlow, Precision};
 use crate::engine::{Exploration, Progress};
+use crate::model::NormMode;
 use crate::weights::{Init, WeightsInfo};
 
 /// Identifies one Explore run; results of older runs are dropped.
@@ -54,6 +56,23 @@ pub enum Request {
     },
     /// Go back to seeded, untrained weights.
     UseInit(Init),
+    /// Gradient flow with and without skips on `image` (a new run cancels the one running).
+    Gradients {
+        /// Run id (shared numbering with Explore runs).
+        job: JobId,
+        /// The image.
+        image: RgbaImage,
+        /// Input side: 64, 112 or 224.
+        size: u32,
+        /// Fresh initialization, or `None` for the weights in use.
+        init: Option<Init>,
+        /// Batch-norm mode.
+        norm: NormMode,
+        /// Target class, or `None` for the residual network's top-1.
+        target: Option<usize>,
+        /// f32 or f64.
+        precision: Precision,
+    },
 }
 
 /// What the worker tells the page.
@@ -90,6 +109,15 @@ pub enum Event {
         elapsed_ms: f64,
         /// What ran it, e.g. `wasm CPU, 1 thread`.
         backend: String,
+    },
+    /// Gradient run `job` finished.
+    Gradients {
+        /// Run id.
+        job: JobId,
+        /// The numbers.
+        flow: Box<GradientFlow>,
+        /// Wall time in the worker.
+        elapsed_ms: f64,
     },
     /// Run `job` was cancelled.
     Cancelled {

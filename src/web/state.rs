@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::components::header::Section;
 use super::i18n::Lang;
 use super::protocol::{Event, JobId, RgbaImage};
+use crate::analysis::gradients::GradientFlow;
 use crate::engine::Exploration;
 use crate::weights::WeightsInfo;
 
@@ -94,6 +95,14 @@ pub struct AppState {
     pub error: Option<String>,
     /// Block selected for the residual view (0..16).
     pub selected_block: Option<usize>,
+    /// Latest gradient run id.
+    pub grad_job: JobId,
+    /// Gradient run state (`data-state` of `grad-status`).
+    pub grad_run: RunState,
+    /// Steps done / total of the gradient run.
+    pub grad_progress: (usize, usize),
+    /// Last finished gradient run and its wall time.
+    pub grad_result: Option<Rc<(GradientFlow, f64)>>,
 }
 
 impl AppState {
@@ -115,6 +124,10 @@ impl AppState {
             result: None,
             error: None,
             selected_block: None,
+            grad_job: 0,
+            grad_run: RunState::Idle,
+            grad_progress: (0, 4),
+            grad_result: None,
         }
     }
 }
@@ -131,6 +144,11 @@ pub enum Action {
         job: JobId,
         /// Its image.
         image: Rc<RgbaImage>,
+    },
+    /// A gradient run was sent to the worker.
+    GradientsStarted {
+        /// Its id.
+        job: JobId,
     },
     /// A weights load was sent to the worker.
     WeightsRequested,
@@ -157,6 +175,12 @@ impl Reducible for AppState {
                 s.run = RunState::Running;
                 s.progress = (0, 6);
                 s.image = Some(image);
+                s.error = None;
+            }
+            Action::GradientsStarted { job } => {
+                s.grad_job = job;
+                s.grad_run = RunState::Running;
+                s.grad_progress = (0, 4);
                 s.error = None;
             }
             Action::WeightsRequested => {
@@ -197,6 +221,29 @@ impl Reducible for AppState {
                         backend,
                         weights: s.weights.clone(),
                     }));
+                }
+                Event::Progress { job, progress } if job == s.grad_job => {
+                    s.grad_progress = (progress.done, progress.total);
+                }
+                Event::Gradients {
+                    job,
+                    flow,
+                    elapsed_ms,
+                } if job == s.grad_job => {
+                    s.grad_run = RunState::Done;
+                    s.grad_progress = (4, 4);
+                    s.grad_result = Some(Rc::new((*flow, elapsed_ms)));
+                }
+                Event::Cancelled { job } if job == s.grad_job => {
+                    s.grad_run = if s.grad_result.is_some() {
+                        RunState::Done
+                    } else {
+                        RunState::Idle
+                    };
+                }
+                Event::Failed { job, message } if job == s.grad_job => {
+                    s.grad_run = RunState::Error;
+                    s.error = Some(message);
                 }
                 Event::Cancelled { job } if job == s.job => {
                     s.run = if s.result.is_some() {

@@ -10,7 +10,7 @@ use yew_agent::reactor::{reactor, ReactorScope};
 
 use super::fetch::{remember, Download};
 use super::protocol::{Event, JobId, Request, RgbaImage};
-use crate::engine::{Engine, PredictOptions};
+use crate::engine::{Engine, GradientOptions, PredictOptions};
 use crate::image::{preprocess, RgbImage};
 use crate::weights::{Init, InitKind};
 
@@ -63,6 +63,14 @@ fn prepare(image: &RgbaImage, size: u32) -> crate::Result<(RgbaImage, candle_cor
     ))
 }
 
+/// What a gradient run needs, unpacked from [`Request::Gradients`].
+struct GradientRequest {
+    image: RgbaImage,
+    size: u32,
+    init: Option<Init>,
+    options: GradientOptions,
+}
+
 struct Worker {
     scope: ReactorScope<Request, Event>,
     queue: VecDeque<Request>,
@@ -87,7 +95,7 @@ impl Worker {
             match &request {
                 Request::Cancel { job: j } if *j == job => cancel = true,
                 Request::Cancel { .. } => {}
-                Request::Explore { .. } => {
+                Request::Explore { .. } | Request::Gradients { .. } => {
                     cancel = true;
                     self.queue.push_back(request);
                 }
@@ -153,6 +161,71 @@ impl Worker {
                     result: Box::new(result),
                     elapsed_ms: compute_ms,
                     backend: "wasm CPU, 1 thread".into(),
+                })
+                .await
+            }
+            Err(e) => {
+                self.send(Event::Failed {
+                    job,
+                    message: e.to_string(),
+                })
+                .await
+            }
+        }
+    }
+
+    async fn gradients(&mut self, engine: &Engine, job: JobId, request: GradientRequest) -> bool {
+        let GradientRequest {
+            image,
+            size,
+            init,
+            options,
+        } = request;
+        let start = now_ms();
+        let prepared = prepare(&image, size).and_then(|(_, input)| {
+            let run = engine.start_gradient_flow(&input, &options, init)?;
+            Ok(run)
+        });
+        let mut run = match prepared {
+            Ok(run) => run,
+            Err(e) => {
+                return self
+                    .send(Event::Failed {
+                        job,
+                        message: e.to_string(),
+                    })
+                    .await
+            }
+        };
+        while !run.is_done() {
+            let mut updates = Vec::new();
+            if let Err(e) = run.step(&mut |p| {
+                updates.push(p);
+                Ok(())
+            }) {
+                return self
+                    .send(Event::Failed {
+                        job,
+                        message: e.to_string(),
+                    })
+                    .await;
+            }
+            for progress in updates {
+                if !self.send(Event::Progress { job, progress }).await {
+                    return false;
+                }
+            }
+            yield_now().await;
+            if self.drain_cancels(job) {
+                return self.send(Event::Cancelled { job }).await;
+            }
+        }
+        match run.finish(&mut |_| Ok(())) {
+            Ok(flow) => {
+                self.send(Event::Gradients {
+                    job,
+                    flow: Box::new(flow),
+                    elapsed_ms: now_ms() - start,
                 })
                 .await
             }
@@ -247,6 +320,29 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
                 worker.explore(&engine, job, image, size).await
             }
             Request::Cancel { .. } => true,
+            Request::Gradients {
+                job,
+                image,
+                size,
+                init,
+                norm,
+                target,
+                precision,
+            } => {
+                let options = GradientOptions {
+                    variant: crate::model::Variant::V1_5,
+                    norm,
+                    target,
+                    precision,
+                };
+                let request = GradientRequest {
+                    image,
+                    size,
+                    init,
+                    options,
+                };
+                worker.gradients(&engine, job, request).await
+            }
             Request::LoadWeightsUrl { url } => worker.load_url(&mut engine, url).await,
             Request::LoadWeightsBytes { name, bytes } => match engine.load_weights(&bytes, &name) {
                 Ok(info) => {

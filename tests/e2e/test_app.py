@@ -169,6 +169,65 @@ def test_truncated_weights_show_an_error_and_keep_everything(b, url, shots):
     assert predictions(b) == before
 
 
+def run_preset(b, preset, timeout=600):
+    b.click(f"grad-preset-{preset}")
+    t0 = b.js("return performance.now()")
+    b.click("grad-run")
+    b.wait_for("const e = document.querySelector('[data-testid=grad-status]'); return e && e.dataset.state === 'done';",
+               timeout=timeout, what=f"{preset} preset done")
+    return b.js("return performance.now()") - t0
+
+
+def test_gradient_lab_classic_preset_shows_vanishing(b, url, shots):
+    b.get(url + "?section=gradient-lab&lang=en")
+    b.wait_for("return document.querySelector('[data-testid=grad-run]')", what="the lab")
+    ms = run_preset(b, "classic")
+    layers = b.js("return document.querySelector('[data-testid=grad-chart]').dataset.layers")
+    assert layers == "54", layers
+    assert b.js("return document.querySelector('[data-testid=grad-chart-x]').dataset.layers") == "17"
+    summary = b.js("return document.querySelector('[data-testid=grad-summary]')")
+    assert summary is not None
+    assert b.js("return document.querySelector('[data-testid=grad-summary]').dataset.smaller") == "plain"
+    text = b.text("grad-summary")
+    assert "plain network's gradient" in text and "smaller" in text, text
+    print(f"     classic preset at 64×64: {ms:.0f} ms")
+    if shots:
+        b.screenshot(os.path.join(shots, "lab-classic.png"))
+    b.click("lang-vi")
+    assert b.text("nav-gradient-lab") == "Phòng thí nghiệm gradient"
+    assert b.text("grad-run") == "Chạy cả hai mạng"
+    assert "triệt tiêu" in b.text("grad-summary")
+    assert "?" in b.js("return document.querySelector('[data-testid=grad-link]').value")
+
+
+def test_gradient_lab_trained_preset_reads_as_growth(b, url, shots):
+    b.get(url + "?section=gradient-lab&lang=en")
+    b.wait_for("return document.querySelector('[data-testid=grad-run]')", what="the lab")
+    ms = run_preset(b, "trained")
+    assert b.js("return document.querySelector('[data-testid=grad-summary]').dataset.smaller") == "skip"
+    assert "Nothing vanishes" in b.text("grad-summary")
+    print(f"     as-trained preset at 64×64: {ms:.0f} ms")
+    if shots:
+        b.screenshot(os.path.join(shots, "lab-trained.png"))
+
+
+def test_learn_page_depth_demo_and_caveats(b, url, shots):
+    b.get(url + "?section=learn&lang=en")
+    b.wait_for("return document.querySelector('[data-testid=learn-depth]')", what="learn page")
+    first = b.text("learn-depth-reading")
+    b.js("const i = document.querySelector('[data-testid=learn-depth]'); i.value = 50;"
+         "i.dispatchEvent(new Event('input', {bubbles: true}));")
+    b.wait_for("return document.querySelector('[data-testid=learn-depth-reading]').innerText.includes('layer 50')",
+               what="depth 50")
+    assert first != b.text("learn-depth-reading")
+    assert "He et al." in b.text("learn-bn-caveat")
+    assert "global average pooling" in b.text("learn-head-caveat")
+    if shots:
+        b.screenshot(os.path.join(shots, "learn.png"))
+    b.click("learn-row-layer3.0")
+    assert b.js("return document.querySelector('[data-testid=main]').dataset.section") == "explore"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dist", default=os.path.join(ROOT, "dist"))

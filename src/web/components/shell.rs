@@ -9,7 +9,9 @@ use yew_agent::reactor::{use_reactor_bridge, ReactorEvent};
 use super::engine_status::EngineStatus;
 use super::error_banner::ErrorBanner;
 use super::explore::Explore;
+use super::gradient_lab::GradientLab;
 use super::header::{Header, Section};
+use super::learn::Learn;
 use super::weights_panel::WeightsPanel;
 use crate::web::i18n::Lang;
 use crate::web::protocol::{Request, RgbaImage};
@@ -18,9 +20,14 @@ use crate::web::worker::EngineWorker;
 
 static NEXT_JOB: AtomicU32 = AtomicU32::new(1);
 
+/// A fresh run id (Explore and gradient runs share the numbering).
+pub fn next_job() -> u32 {
+    NEXT_JOB.fetch_add(1, Ordering::Relaxed)
+}
+
 /// Sends an Explore run for `image` and marks it as the current one.
 pub fn start_run(store: &Store, link: &EngineLink, image: Rc<RgbaImage>) {
-    let job = NEXT_JOB.fetch_add(1, Ordering::Relaxed);
+    let job = next_job();
     store.dispatch(Action::Started {
         job,
         image: image.clone(),
@@ -64,7 +71,15 @@ pub fn shell(props: &ShellProps) -> Html {
         Some("en") => Lang::En,
         _ => props.lang,
     };
-    let store = use_reducer(|| AppState::new(lang));
+    let store = use_reducer(|| {
+        let mut state = AppState::new(lang);
+        if let Some(section) = query_param("section") {
+            if let Some(&found) = Section::ALL.iter().find(|s| s.id() == section) {
+                state.section = found;
+            }
+        }
+        state
+    });
     let bridge = {
         let store = store.clone();
         use_reactor_bridge::<EngineWorker, _>(move |event| {
@@ -128,10 +143,8 @@ pub fn shell(props: &ShellProps) -> Html {
                 <WeightsPanel />
             </>
         },
-        Section::Learn => html! { <><h2>{ s.learn }</h2><p>{ s.learn_intro }</p></> },
-        Section::GradientLab => {
-            html! { <><h2>{ s.gradient_lab }</h2><p>{ s.gradient_lab_intro }</p></> }
-        }
+        Section::Learn => html! { <Learn /> },
+        Section::GradientLab => html! { <GradientLab /> },
     };
     html! {
         <ContextProvider<Store> context={store.clone()}>

@@ -264,6 +264,18 @@ fn export_init(args: &Args) -> Result<()> {
     })
 }
 
+fn time_forward(model: &ResNet, input: &Tensor, iters: usize) -> Result<(f64, f64)> {
+    model.forward(input)?;
+    let mut times = Vec::with_capacity(iters);
+    for _ in 0..iters.max(1) {
+        let start = Instant::now();
+        model.forward(input)?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((times[times.len() / 2], times[0]))
+}
+
 fn bench(args: &Args) -> Result<()> {
     let size: usize = args.parse_or("--size", 224)?;
     let iters: usize = args.parse_or("--iters", 10)?;
@@ -271,30 +283,23 @@ fn bench(args: &Args) -> Result<()> {
         input_size: size,
         ..ResNetConfig::resnet50(1000)
     };
-    let model = ResNet::new(
-        config.clone(),
-        &Init::new(InitKind::He, 0).weights(&config)?,
-    )?;
+    let weights = Init::new(InitKind::He, 0).weights(&config)?;
+    let plain = ResNet::new(config, &weights)?;
+    let folded = plain.fold_batch_norm()?;
     let input = Tensor::randn(0f32, 1f32, (1, 3, size, size), &Device::Cpu)?;
-    model.forward(&input)?;
-    let mut times = Vec::with_capacity(iters);
-    for _ in 0..iters.max(1) {
-        let start = Instant::now();
-        model.forward(&input)?;
-        times.push(start.elapsed().as_secs_f64() * 1e3);
-    }
-    times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
-    let min = times[0];
+    let (median, min) = time_forward(&folded, &input, iters)?;
+    let (unfolded_median, _) = time_forward(&plain, &input, iters)?;
+    let threads = candle_core::utils::get_num_threads();
     if args.has("--json") {
         println!(
             "{}",
-            json!({"size": size, "iters": times.len(), "median_ms": median, "min_ms": min})
+            json!({"size": size, "iters": iters, "threads": threads, "median_ms": median, "min_ms": min,
+                   "unfolded_median_ms": unfolded_median})
         );
     } else {
         println!(
-            "{size}×{size} forward: median {median:.1} ms, min {min:.1} ms over {} runs",
-            times.len()
+            "{size}×{size} forward, {threads} thread(s): median {median:.1} ms, min {min:.1} ms over {iters} runs \
+             (batch norm folded; unfolded: median {unfolded_median:.1} ms)"
         );
     }
     Ok(())

@@ -187,21 +187,26 @@ impl ExploreJob {
 /// The model's weights plus everything that runs on them.
 pub struct Engine {
     weights: Weights,
+    /// The standard network (v1.5, all skips) with batch norm folded, built once per weights load.
+    inference: ResNet,
+}
+
+fn inference_model(weights: &Weights) -> Result<ResNet> {
+    ResNet::new(ResNetConfig::resnet50(weights.classes()?), weights)?.fold_batch_norm()
 }
 
 impl Engine {
     /// An engine on seeded, untrained weights for 1000 classes.
     pub fn with_init(init: Init) -> Result<Self> {
-        Ok(Self {
-            weights: init.weights(&ResNetConfig::resnet50(1000))?,
-        })
+        Self::with_weights(init.weights(&ResNetConfig::resnet50(1000))?)
     }
 
     /// An engine on already loaded weights (checked against ResNet-50).
     pub fn with_weights(weights: Weights) -> Result<Self> {
         ResNetConfig::resnet50(weights.classes()?).validate()?;
         weights.check_against(&ResNetConfig::resnet50(weights.classes()?))?;
-        Ok(Self { weights })
+        let inference = inference_model(&weights)?;
+        Ok(Self { weights, inference })
     }
 
     /// Replaces the weights with a safetensors checkpoint; on any error the old weights stay.
@@ -212,6 +217,7 @@ impl Engine {
             expected: vec![1000, 2048],
         })?;
         weights.check_against(&ResNetConfig::resnet50(classes))?;
+        self.inference = inference_model(&weights)?;
         self.weights = weights;
         Ok(self.weights.info.clone())
     }
@@ -219,6 +225,22 @@ impl Engine {
     /// The current weights.
     pub fn weights(&self) -> &Weights {
         &self.weights
+    }
+
+    /// The folded inference network for `options` and an input tensor: the cached one for the
+    /// standard network, otherwise built and folded now.
+    fn inference_for(&self, input: &Tensor, options: &PredictOptions) -> Result<ResNet> {
+        let config = self.config_for(
+            input,
+            options.variant,
+            options.skips.clone(),
+            NormMode::Eval,
+        )?;
+        if options.variant == Variant::V1_5 && options.skips == Skips::All {
+            self.inference.with_config(config)
+        } else {
+            ResNet::new(config, &self.weights)?.fold_batch_norm()
+        }
     }
 
     /// The inference configuration for an input tensor.
@@ -252,13 +274,7 @@ impl Engine {
         options: &PredictOptions,
         progress: &mut dyn FnMut(Progress) -> Result<()>,
     ) -> Result<Prediction> {
-        let config = self.config_for(
-            input,
-            options.variant,
-            options.skips.clone(),
-            NormMode::Eval,
-        )?;
-        let model = ResNet::new(config, &self.weights)?;
+        let model = self.inference_for(input, options)?;
         let mut stages = Vec::with_capacity(6);
         let logits = model.forward_with_taps(input, &mut |tap| {
             if let Tap::Output { id, value } = tap {
@@ -287,13 +303,7 @@ impl Engine {
 
     /// Starts an Explore run on a normalized `[1, 3, S, S]` input.
     pub fn start_explore(&self, input: &Tensor, options: &PredictOptions) -> Result<ExploreJob> {
-        let config = self.config_for(
-            input,
-            options.variant,
-            options.skips.clone(),
-            NormMode::Eval,
-        )?;
-        let model = ResNet::new(config, &self.weights)?;
+        let model = self.inference_for(input, options)?;
         Ok(ExploreJob {
             pass: ForwardPass::new(model, input.clone()),
             top_k: options.top_k,

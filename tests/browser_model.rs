@@ -80,7 +80,12 @@ fn gradient_flow_at_64_matches_pytorch_in_wasm() {
     use resnet_lab::engine::GradientOptions;
     use resnet_lab::model::{NormMode, Variant};
     let v: serde_json::Value = serde_json::from_str(GRADS).unwrap();
-    let expected = v["cases"].as_array().unwrap().iter().find(|c| c["case"] == "classic_64").unwrap();
+    let expected = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case"] == "classic_64")
+        .unwrap();
     let engine = Engine::with_init(Init::new(InitKind::Xavier, 0)).unwrap();
     let options = GradientOptions {
         variant: Variant::V1_5,
@@ -88,7 +93,9 @@ fn gradient_flow_at_64_matches_pytorch_in_wasm() {
         target: Some(281),
         precision: Precision::F64,
     };
-    let flow = engine.gradient_flow(&pattern_input(64), &options, &mut |_| Ok(())).unwrap();
+    let flow = engine
+        .gradient_flow(&pattern_input(64), &options, &mut |_| Ok(()))
+        .unwrap();
     let mut worst = 0f64;
     for layer in &flow.layers {
         let truth = expected["layers_skip"][&layer.name].as_f64().unwrap();
@@ -98,7 +105,10 @@ fn gradient_flow_at_64_matches_pytorch_in_wasm() {
             worst = worst.max((p - truth).abs() / truth);
         }
     }
-    assert!(worst < 1e-3, "wasm gradient norms differ from PyTorch by {worst:e}");
+    assert!(
+        worst < 1e-3,
+        "wasm gradient norms differ from PyTorch by {worst:e}"
+    );
     let loss = expected["loss_skip"].as_f64().unwrap();
     assert!((flow.loss.skip - loss).abs() / loss < 1e-5);
 }

@@ -75,6 +75,14 @@ impl Stem {
         })
     }
 
+    /// Batch norm folded into the convolution (for eval-mode inference).
+    pub fn folded(&self) -> Result<Self> {
+        Ok(Self {
+            conv1: self.bn1.fold_into(&self.conv1)?,
+            bn1: self.bn1.clone(),
+        })
+    }
+
     /// Runs Stage 1.
     pub fn forward(&self, x: &Tensor, norm: NormMode) -> Result<Tensor> {
         let x = self.bn1.forward(&self.conv1.forward(x)?, norm)?.relu()?;
@@ -150,6 +158,27 @@ impl Bottleneck {
             bn2: batch_norm(weights, &format!("{name}.bn2"))?,
             conv3: conv(weights, &format!("{name}.conv3"), 1, 0)?,
             bn3: batch_norm(weights, &format!("{name}.bn3"))?,
+            downsample,
+        })
+    }
+
+    /// Every batch norm folded into the convolution before it (for eval-mode inference).
+    pub fn folded(&self) -> Result<Self> {
+        let downsample = match &self.downsample {
+            Some(d) => Some(Downsample {
+                conv: d.bn.fold_into(&d.conv)?,
+                bn: d.bn.clone(),
+            }),
+            None => None,
+        };
+        Ok(Self {
+            id: self.id,
+            conv1: self.bn1.fold_into(&self.conv1)?,
+            bn1: self.bn1.clone(),
+            conv2: self.bn2.fold_into(&self.conv2)?,
+            bn2: self.bn2.clone(),
+            conv3: self.bn3.fold_into(&self.conv3)?,
+            bn3: self.bn3.clone(),
             downsample,
         })
     }

@@ -52,6 +52,27 @@ impl BatchNorm {
     }
 }
 
+impl BatchNorm {
+    /// The convolution followed by this (eval-mode) batch norm, as one convolution with bias:
+    /// w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε) (+ b·γ/√(σ²+ε) for a biased convolution).
+    pub fn fold_into(&self, conv: &candle_nn::Conv2d) -> Result<candle_nn::Conv2d> {
+        let scale = (&self.weight / (&self.running_var + BN_EPS)?.sqrt()?)?;
+        let out = scale.dim(0)?;
+        let weight = conv
+            .weight()
+            .broadcast_mul(&scale.reshape((out, 1, 1, 1))?)?;
+        let mut bias = (&self.bias - (&self.running_mean * &scale)?)?;
+        if let Some(b) = conv.bias() {
+            bias = (bias + (b * &scale)?)?;
+        }
+        Ok(candle_nn::Conv2d::new(
+            weight,
+            Some(bias),
+            conv.config().clone(),
+        ))
+    }
+}
+
 /// Max-pool 3×3, stride 2, padding 1 (the stem's), as two separable 1-D maxima.
 ///
 /// Built from `maximum` so that it is differentiable (candle's own max-pool has no backward for

@@ -5,7 +5,7 @@ use candle_nn::{Linear, Module};
 use serde::{Deserialize, Serialize};
 
 use super::blocks::{BlockId, BlockOutput, Bottleneck, Stem};
-use super::config::{Head, ResNetConfig, BLOCKS_PER_STAGE};
+use super::config::{Head, NormMode, ResNetConfig, BLOCKS_PER_STAGE};
 use crate::weights::Weights;
 use crate::Result;
 
@@ -66,6 +66,8 @@ pub struct ResNet {
     pub stages: Vec<Vec<Bottleneck>>,
     /// The classifier (`fc`).
     pub fc: Linear,
+    /// True when batch norm is folded into the convolutions (eval-mode inference only).
+    folded: bool,
 }
 
 impl ResNet {
@@ -95,12 +97,44 @@ impl ResNet {
             stem,
             stages,
             fc,
+            folded: false,
+        })
+    }
+
+    /// The inference network: batch norm (eval mode) folded into the convolutions once, so a
+    /// forward pass runs one biased convolution where it ran a convolution and a batch norm.
+    pub fn fold_batch_norm(&self) -> Result<Self> {
+        if self.config.norm != NormMode::Eval {
+            return Err(crate::Error::InvalidArgument(
+                "only eval-mode batch norm can be folded".into(),
+            ));
+        }
+        Ok(Self {
+            config: self.config.clone(),
+            stem: self.stem.folded()?,
+            stages: self
+                .stages
+                .iter()
+                .map(|stage| {
+                    stage
+                        .iter()
+                        .map(Bottleneck::folded)
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect::<Result<Vec<_>>>()?,
+            fc: self.fc.clone(),
+            folded: true,
         })
     }
 
     /// The same weights under another configuration (skips, batch-norm mode, input size).
     pub fn with_config(&self, config: ResNetConfig) -> Result<Self> {
         config.validate()?;
+        if self.folded && config.norm != NormMode::Eval {
+            return Err(crate::Error::InvalidArgument(
+                "a network with folded batch norm only runs in eval mode".into(),
+            ));
+        }
         Ok(Self {
             config,
             ..self.clone()
@@ -150,7 +184,11 @@ impl ResNet {
         on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
         rewrite: &mut dyn FnMut(LayerId, Tensor) -> Result<Tensor>,
     ) -> Result<Tensor> {
-        let norm = self.config.norm;
+        let norm = if self.folded {
+            NormMode::Off
+        } else {
+            self.config.norm
+        };
         match step {
             0 => {
                 let stem = self.stem.forward(h, norm)?;

@@ -20,12 +20,13 @@ export TRUNK_TOOLS_WASM_OPT := version_$(BINARYEN_VERSION)
 export CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help tools browser-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots
+.PHONY: help tools browser-tools bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
 
 help:
 	@echo "make serve   build and serve the app on http://127.0.0.1:8080 (installs tools)"
 	@echo "make test    fmt, clippy, native tests, browser tests, end-to-end tests (installs tools)"
 	@echo "make build   static site in dist/ (release, wasm-opt)"
+	@echo "make bench   ResNet-50 forward: ours vs ONNX Runtime Web and TF.js in headless Chromium (writes BENCHMARKS.md)"
 	@echo "make test-native | test-browser | test-e2e | lint"
 
 ## Tools ---------------------------------------------------------------------------------------
@@ -89,6 +90,31 @@ test-e2e: build browser-tools
 screenshots: build browser-tools
 	cargo build --release --bin resnet-lab
 	python3 tests/e2e/test_app.py --screenshots target/screenshots
+
+## Benchmark -----------------------------------------------------------------------------------
+
+ORT_WEB_VERSION := 1.30
+TFJS_VERSION    := 4.22.0
+
+# Peers from the npm registry, onnx/onnxruntime from PyPI (to build the ONNX file locally and time
+# native ONNX Runtime) — no model is downloaded.
+bench-tools:
+	@[ -d $(TOOLS_DIR)/bench/node_modules/onnxruntime-web ] && [ -d $(TOOLS_DIR)/bench/node_modules/@tensorflow/tfjs-backend-wasm ] || \
+	  npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR)/bench onnxruntime-web@$(ORT_WEB_VERSION) \
+	    @tensorflow/tfjs@$(TFJS_VERSION) @tensorflow/tfjs-backend-wasm@$(TFJS_VERSION)
+	@[ -x $(TOOLS_DIR)/venv/bin/python ] || python3 -m venv $(TOOLS_DIR)/venv
+	@$(TOOLS_DIR)/venv/bin/python -c "import onnx, onnxruntime, numpy" 2>/dev/null || \
+	  $(TOOLS_DIR)/venv/bin/pip install -q onnx onnxruntime numpy
+
+bench: tools browser-tools bench-tools build
+	cargo build --release --bin resnet-lab
+	cargo build --release --lib --target wasm32-unknown-unknown
+	wasm-bindgen --target web --out-dir target/bench/pkg target/wasm32-unknown-unknown/release/resnet_lab.wasm
+	wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd \
+	  target/bench/pkg/resnet_lab_bg.wasm -o target/bench/pkg/resnet_lab_bg.wasm
+	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
+	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models
+	python3 tests/bench/run_bench.py
 
 fmt:
 	cargo fmt --all

@@ -1,6 +1,7 @@
 //! Browser-only code: the yew app, its worker and the glue between them (wasm32 only).
 
 pub mod app;
+pub mod bench;
 pub mod canvas;
 pub mod components;
 pub mod fetch;

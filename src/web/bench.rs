@@ -1,0 +1,63 @@
+//! Entry points for `make bench`: the same folded inference network the worker runs, exposed to
+//! the benchmark page so that it is timed in the same browser as ONNX Runtime Web and TF.js.
+
+use candle_core::{Device, Tensor};
+use wasm_bindgen::prelude::*;
+
+use crate::model::{ResNet, ResNetConfig};
+use crate::weights::{Init, InitKind};
+
+/// A ResNet-50 (He init, seed 0, batch norm folded) and a fixed input.
+#[wasm_bindgen]
+pub struct BenchModel {
+    model: ResNet,
+    input: Tensor,
+}
+
+#[wasm_bindgen]
+impl BenchModel {
+    /// Builds the network for `size`×`size` inputs.
+    #[wasm_bindgen(constructor)]
+    pub fn new(size: usize) -> Result<BenchModel, JsError> {
+        let config = ResNetConfig {
+            input_size: size,
+            ..ResNetConfig::resnet50(1000)
+        };
+        let weights = Init::new(InitKind::He, 0)
+            .weights(&config)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let model = ResNet::new(config, &weights)
+            .and_then(|m| m.fold_batch_norm())
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        let input = Tensor::ones((1, 3, size, size), candle_core::DType::F32, &Device::Cpu)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(BenchModel { model, input })
+    }
+
+    /// One forward pass; returns the first logit (so nothing is optimized away).
+    pub fn forward(&self) -> Result<f32, JsError> {
+        let logits = self
+            .model
+            .forward(&self.input)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        logits
+            .flatten_all()
+            .and_then(|l| l.get(0))
+            .and_then(|v| v.to_scalar::<f32>())
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+/// Current size of this module's linear memory in bytes (it only grows, so this is the peak).
+#[wasm_bindgen]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            m.buffer()
+                .dyn_into::<js_sys::ArrayBuffer>()
+                .map(|b| b.byte_length() as f64)
+                .unwrap_or(0.0)
+        })
+        .unwrap_or(0.0)
+}

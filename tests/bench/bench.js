@@ -1,0 +1,82 @@
+// One engine per page load (thread counts are fixed at initialization in every engine):
+//   bench.html?engine=ours|ort|tfjs&threads=N&runs=10
+// Result in window.benchResult: {engine, threads, median_ms, min_ms, first_logit, memory_bytes}.
+const params = new URLSearchParams(location.search);
+const engine = params.get("engine");
+const threads = Number(params.get("threads") || 1);
+const runs = Number(params.get("runs") || 10);
+const SIZE = 224;
+
+async function time(forward) {
+  for (let i = 0; i < 3; i++) await forward(); // warm-up
+  const times = [];
+  let first = null;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    first = await forward();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return { median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], first_logit: first, runs };
+}
+
+async function ours() {
+  const pkg = await import("/target/bench/pkg/resnet_lab.js");
+  await pkg.default();
+  const model = new pkg.BenchModel(SIZE);
+  const r = await time(async () => model.forward());
+  return { ...r, memory_bytes: pkg.wasm_memory_bytes() };
+}
+
+async function ort() {
+  const ort = await import("/.tools/bench/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs");
+  ort.env.wasm.wasmPaths = "/.tools/bench/node_modules/onnxruntime-web/dist/";
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.simd = true;
+  const session = await ort.InferenceSession.create("/target/bench/models/resnet50.onnx", {
+    executionProviders: ["wasm"], graphOptimizationLevel: "all",
+  });
+  const input = new ort.Tensor("float32", new Float32Array(3 * SIZE * SIZE).fill(1), [1, 3, SIZE, SIZE]);
+  const r = await time(async () => (await session.run({ input })).logits.data[0]);
+  return { ...r, memory_bytes: null };
+}
+
+async function tfjs() {
+  // TF.js caps its threads at half of navigator.hardwareConcurrency: report what we ask for.
+  Object.defineProperty(navigator, "hardwareConcurrency", { value: Math.max(2 * threads, 2), configurable: true });
+  tf.wasm.setWasmPaths("/.tools/bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/");
+  tf.wasm.setThreadsCount(threads);
+  await tf.setBackend("wasm");
+  await tf.ready();
+  const manifest = await (await fetch("/target/bench/models/tfjs/manifest.json")).json();
+  const blob = await (await fetch("/target/bench/models/tfjs/weights.bin")).arrayBuffer();
+  const t = (e) => tf.tensor(new Float32Array(blob, e.offset, e.shape.reduce((a, b) => a * b, 1)), e.shape);
+  const convs = Object.fromEntries(manifest.convs.map((c) => [c.name, { w: t(c.w), b: t(c.b), stride: c.stride, pad: c.pad }]));
+  const fc = { w: t(manifest.fc.w), b: t(manifest.fc.b) };
+  const conv = (x, name, relu) => {
+    const c = convs[name];
+    return tf.fused.conv2d({ x, filter: c.w, strides: c.stride, pad: c.pad === 0 ? "valid" : c.pad, bias: c.b,
+                             activation: relu ? "relu" : "linear" });
+  };
+  const forward = (x) => tf.tidy(() => {
+    let h = tf.maxPool(conv(x, "conv1", true), 3, 2, 1);
+    [3, 4, 6, 3].forEach((count, s) => {
+      for (let b = 0; b < count; b++) {
+        const p = `layer${s + 1}.${b}`;
+        let y = conv(conv(conv(h, `${p}.conv1`, true), `${p}.conv2`, true), `${p}.conv3`, false);
+        const short = b === 0 ? conv(h, `${p}.downsample`, false) : h;
+        h = tf.relu(tf.add(y, short));
+      }
+    });
+    return tf.add(tf.matMul(tf.mean(h, [1, 2]), fc.w), fc.b);
+  });
+  const input = tf.ones([1, SIZE, SIZE, 3]);
+  const r = await time(async () => forward(input).dataSync()[0]);
+  return { ...r, memory_bytes: tf.memory().numBytes };
+}
+
+const engines = { ours, ort, tfjs };
+engines[engine]()
+  .then((r) => { window.benchResult = { engine, threads, ...r }; })
+  .catch((e) => { window.benchResult = { engine, threads, error: String(e && e.stack || e) }; })
+  .finally(() => { document.getElementById("out").textContent = JSON.stringify(window.benchResult, null, 1); });

@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""`make bench`: ResNet-50 224×224 forward in headless Chromium — our wasm engine against ONNX
+Runtime Web and TensorFlow.js (wasm backends) on the same network and weights, same machine,
+same run — plus native figures. Prints one table, writes BENCHMARKS.md and
+target/bench/latest.json. Timings here are noisy (±20 %): only ratios from one run mean much.
+
+Run through `make bench` (it builds and installs what this needs).
+"""
+import datetime
+import gzip
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from static_server import serve  # noqa: E402
+from webdriver import Browser, free_port  # noqa: E402
+
+CLI = os.path.join(ROOT, "target", "release", "resnet-lab")
+OUT = os.path.join(ROOT, "target", "bench")
+THREADS = os.cpu_count() or 1
+RUNS = int(os.environ.get("BENCH_RUNS", "10"))
+
+
+def in_browser(b, base, engine, threads):
+    b.get(f"{base}/tests/bench/bench.html?engine={engine}&threads={threads}&runs={RUNS}")
+    return b.wait_for("return window.benchResult || null;", timeout=900, what=f"{engine} {threads}t")
+
+
+def native_ours(threads):
+    env = {**os.environ, "RAYON_NUM_THREADS": str(threads)}
+    out = subprocess.run([CLI, "bench", "--json", "--iters", str(RUNS)], env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def native_ort():
+    code = f"""
+import json, time, numpy as np, onnxruntime as ort
+o = ort.SessionOptions(); o.intra_op_num_threads = 1; o.inter_op_num_threads = 1
+s = ort.InferenceSession({os.path.join(OUT, 'models', 'resnet50.onnx')!r}, o, providers=['CPUExecutionProvider'])
+x = np.ones((1, 3, 224, 224), np.float32)
+for _ in range(3): s.run(None, {{'input': x}})
+t = []
+for _ in range({RUNS}):
+    t0 = time.perf_counter(); s.run(None, {{'input': x}}); t.append((time.perf_counter() - t0) * 1e3)
+t.sort(); print(json.dumps({{'median_ms': t[len(t) // 2], 'min_ms': t[0], 'version': ort.__version__}}))
+"""
+    out = subprocess.run([os.path.join(ROOT, ".tools", "venv", "bin", "python"), "-c", code], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def grads_ms(size, init, bn):
+    out = subprocess.run([CLI, "grads", "--init", init, "--seed", "0", "--bn", bn, "--image",
+                          os.path.join(ROOT, "static", "samples", "cat.jpg"), "--target", "281", "--size", str(size),
+                          "--json"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["elapsed_ms"]
+
+
+def page_ready_ms(b, dist_base):
+    times = []
+    for _ in range(3):
+        b.get(dist_base + "/")
+        t = b.wait_for("const e = document.querySelector('[data-testid=engine-status]');"
+                       "return e && e.dataset.state === 'ready' ? performance.now() : null;", timeout=120,
+                       what="engine ready")
+        times.append(t)
+    return statistics.median(times)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    root_port, dist_port = free_port(), free_port()
+    servers = [serve(ROOT, root_port), serve(os.path.join(ROOT, "dist"), dist_port)]
+    for s in servers:
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+    base, dist_base = f"http://127.0.0.1:{root_port}", f"http://127.0.0.1:{dist_port}"
+    chromium = subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip()
+    b = Browser()
+    results = {}
+    try:
+        for engine in ("ours", "ort", "tfjs"):
+            for threads in (1, THREADS):
+                if engine == "ours" and threads > 1:
+                    continue  # the wasm build is single-threaded for now (see BENCHMARKS.md)
+                r = in_browser(b, base, engine, threads)
+                if "error" in r:
+                    raise SystemExit(f"{engine} {threads}t failed: {r['error']}")
+                results[(engine, threads)] = r
+                print(f"  {engine:5} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
+        ready_ms = page_ready_ms(b, dist_base)
+    finally:
+        b.quit()
+        for s in servers:
+            s.shutdown()
+    logits = {k: v["first_logit"] for k, v in results.items()}
+    ref = logits[("ours", 1)]
+    agree = all(abs(v - ref) <= 1e-3 * max(1.0, abs(ref)) for v in logits.values())
+    n1, n2 = native_ours(1), native_ours(THREADS)
+    nort = native_ort()
+    wasm = os.path.join(ROOT, "dist", next(f for f in os.listdir(os.path.join(ROOT, "dist")) if f.startswith("worker") and f.endswith(".wasm")))
+    raw = open(wasm, "rb").read()
+    grads = {f"{size}": grads_ms(size, "xavier", "off") for size in (64, 224)}
+
+    def best(threads):
+        return min(results[("ort", threads)]["median_ms"], results[("tfjs", threads)]["median_ms"])
+
+    ours_1t = results[("ours", 1)]["median_ms"]
+    latest = {
+        "date": datetime.date.today().isoformat(),
+        "chromium": chromium,
+        "machine": f"{platform.machine()}, {THREADS} cores, {platform.processor() or 'cpu'}",
+        "threads": THREADS,
+        "runs": RUNS,
+        "ours_1t_ms": ours_1t,
+        "ours_mt_ms": ours_1t,
+        "ours_mt_threads": 1,
+        "ort_1t_ms": results[("ort", 1)]["median_ms"],
+        "ort_mt_ms": results[("ort", THREADS)]["median_ms"],
+        "tfjs_1t_ms": results[("tfjs", 1)]["median_ms"],
+        "tfjs_mt_ms": results[("tfjs", THREADS)]["median_ms"],
+        "min_ms": {f"{e}_{t}t": r["min_ms"] for (e, t), r in results.items()},
+        "ratio_1t": ours_1t / best(1),
+        "ratio_mt": ours_1t / best(THREADS),
+        "native_ms": n1["median_ms"],
+        "native_mt_ms": n2["median_ms"],
+        "native_ort_1t_ms": nort["median_ms"],
+        "native_ratio_vs_ort_1t": n1["median_ms"] / nort["median_ms"],
+        "grads_ms": grads,
+        "wasm_bytes": len(raw),
+        "wasm_gzip_bytes": len(gzip.compress(raw, 9)),
+        "page_ready_ms": ready_ms,
+        "peak_memory_bytes": {f"{e}_{t}t": r.get("memory_bytes") for (e, t), r in results.items()},
+        "same_network": agree,
+        "first_logits": {f"{e}_{t}t": v for (e, t), v in logits.items()},
+    }
+    with open(os.path.join(OUT, "latest.json"), "w") as f:
+        json.dump(latest, f, indent=1)
+    mb = lambda v: "n/a" if v is None else f"{v / 1e6:.0f} MB"  # noqa: E731
+    rows = [
+        "| engine (224×224 forward, headless Chromium, wasm) | 1 thread | %d threads |" % THREADS,
+        "| --- | ---: | ---: |",
+        f"| ResNet Lab (candle, simd128, batch norm folded) | {ours_1t:.0f} ms | {ours_1t:.0f} ms (single-threaded build) |",
+        f"| ONNX Runtime Web 1.30 `wasm` | {latest['ort_1t_ms']:.0f} ms | {latest['ort_mt_ms']:.0f} ms |",
+        f"| TensorFlow.js 4.22 `wasm` (batch norm folded) | {latest['tfjs_1t_ms']:.0f} ms | {latest['tfjs_mt_ms']:.0f} ms |",
+        f"| **ours / best peer** | **{latest['ratio_1t']:.2f}** | **{latest['ratio_mt']:.2f}** |",
+    ]
+    native = [
+        "| native (x86-64) | median |", "| --- | ---: |",
+        f"| `resnet-lab bench`, 1 thread | {n1['median_ms']:.0f} ms |",
+        f"| `resnet-lab bench`, {THREADS} threads | {n2['median_ms']:.0f} ms |",
+        f"| ONNX Runtime {nort['version']} (Python), 1 thread | {nort['median_ms']:.0f} ms |",
+        f"| **ours / ONNX Runtime, 1 thread** | **{latest['native_ratio_vs_ort_1t']:.2f}** |",
+        f"| gradient flow, both networks, forward + backward, 64×64 | {grads['64']:.0f} ms |",
+        f"| gradient flow, both networks, forward + backward, 224×224 | {grads['224']:.0f} ms |",
+    ]
+    other = [
+        f"- release engine `.wasm` (worker): {len(raw) / 1e6:.2f} MB raw, {latest['wasm_gzip_bytes'] / 1e6:.2f} MB gzip",
+        f"- page load to \"engine ready\" (median of 3, includes the seeded He init): {ready_ms:.0f} ms",
+        "- peak memory: " + ", ".join(f"{k} {mb(v)}" for k, v in latest["peak_memory_bytes"].items())
+        + " (ours: wasm linear memory; TF.js: tensor bytes; ORT: not exposed)",
+        f"- all engines computed the same first logit (same network, same weights): {'yes' if agree else 'NO'} "
+        f"({', '.join(f'{k} {v:.4f}' for k, v in latest['first_logits'].items())})",
+    ]
+    text = "\n".join([
+        "# Benchmarks", "",
+        f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; 3 warm-ups, median of {RUNS} runs.",
+        "Timings on this shared machine swing ±20 % between runs; compare ratios from one run.", "",
+        *rows, "", *native, "", *other, "",
+    ])
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write(text)
+    print(text)
+    if not agree:
+        raise SystemExit("the engines disagree on the logits: the benchmark compares different networks")
+
+
+if __name__ == "__main__":
+    main()

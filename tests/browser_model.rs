@@ -112,3 +112,41 @@ fn gradient_flow_at_64_matches_pytorch_in_wasm() {
     let loss = expected["loss_skip"].as_f64().unwrap();
     assert!((flow.loss.skip - loss).abs() / loss < 1e-5);
 }
+
+#[wasm_bindgen_test]
+fn conv_fast_path_equals_the_generic_convolution_in_wasm() {
+    use candle_nn::{Conv2d, Conv2dConfig, Module};
+    use resnet_lab::model::layers::conv_forward;
+    for (i, &(n, ci, co, h, w, stride)) in [
+        (1, 3, 5, 7, 9, 1),
+        (2, 4, 2, 8, 5, 2),
+        (1, 8, 8, 13, 13, 3),
+        (1, 1, 1, 1, 1, 2),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let x = Tensor::randn(0f32, 1.0, (n, ci, h, w), &Device::Cpu).unwrap();
+        let weight = Tensor::randn(0f32, 1.0, (co, ci, 1, 1), &Device::Cpu).unwrap();
+        let bias = Tensor::randn(0f32, 1.0, co, &Device::Cpu).unwrap();
+        let conv = Conv2d::new(
+            weight,
+            Some(bias),
+            Conv2dConfig {
+                stride,
+                ..Default::default()
+            },
+        );
+        let fast = conv_forward(&conv, &x).unwrap();
+        let generic = conv.forward(&x).unwrap();
+        let diff = (fast - generic)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 1e-4, "case {i}: {diff}");
+    }
+}

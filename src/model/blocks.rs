@@ -4,11 +4,11 @@
 //! checkpoint maps onto these structs without renaming.
 
 use candle_core::Tensor;
-use candle_nn::{Conv2d, Conv2dConfig, Module};
+use candle_nn::{Conv2d, Conv2dConfig};
 use serde::{Deserialize, Serialize};
 
 use super::config::{NormMode, Variant};
-use super::layers::{max_pool_3x3_s2, BatchNorm};
+use super::layers::{conv_forward, max_pool_3x3_s2, BatchNorm};
 use crate::weights::Weights;
 use crate::Result;
 
@@ -85,7 +85,10 @@ impl Stem {
 
     /// Runs Stage 1.
     pub fn forward(&self, x: &Tensor, norm: NormMode) -> Result<Tensor> {
-        let x = self.bn1.forward(&self.conv1.forward(x)?, norm)?.relu()?;
+        let x = self
+            .bn1
+            .forward(&conv_forward(&self.conv1, x)?, norm)?
+            .relu()?;
         max_pool_3x3_s2(&x)
     }
 }
@@ -190,9 +193,15 @@ impl Bottleneck {
 
     /// Runs the block; `skip` says whether the shortcut is added.
     pub fn forward(&self, x: &Tensor, norm: NormMode, skip: bool) -> Result<BlockOutput> {
-        let h = self.bn1.forward(&self.conv1.forward(x)?, norm)?.relu()?;
-        let h = self.bn2.forward(&self.conv2.forward(&h)?, norm)?.relu()?;
-        let residual = self.bn3.forward(&self.conv3.forward(&h)?, norm)?;
+        let h = self
+            .bn1
+            .forward(&conv_forward(&self.conv1, x)?, norm)?
+            .relu()?;
+        let h = self
+            .bn2
+            .forward(&conv_forward(&self.conv2, &h)?, norm)?
+            .relu()?;
+        let residual = self.bn3.forward(&conv_forward(&self.conv3, &h)?, norm)?;
         if !skip {
             let output = residual.relu()?;
             return Ok(BlockOutput {
@@ -202,7 +211,7 @@ impl Bottleneck {
             });
         }
         let shortcut = match &self.downsample {
-            Some(d) => d.bn.forward(&d.conv.forward(x)?, norm)?,
+            Some(d) => d.bn.forward(&conv_forward(&d.conv, x)?, norm)?,
             None => x.clone(),
         };
         let output = (&residual + &shortcut)?.relu()?;

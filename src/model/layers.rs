@@ -73,10 +73,20 @@ impl BatchNorm {
     }
 }
 
-/// Runs a convolution; a 1×1 convolution is one matrix product per image (`W · X` with X as
-/// `[C_in, H·W]`), which skips the im2col copy candle's generic path makes. Strided 1×1
-/// convolutions subsample first. Differentiable either way.
+/// Runs a convolution. Natively a 1×1 convolution is one matrix product per image (`W · X` with
+/// X as `[C_in, H·W]`), which skips the im2col copy candle's generic path makes (1-thread forward
+/// 171 → 150 ms). In wasm the same product is *slower* than candle's im2col layout (398 → 623
+/// ms in `make bench`), so wasm keeps the generic path. Differentiable either way.
 pub fn conv_forward(conv: &candle_nn::Conv2d, x: &Tensor) -> Result<Tensor> {
+    use candle_nn::Module;
+    if cfg!(target_arch = "wasm32") {
+        return Ok(conv.forward(x)?);
+    }
+    conv_1x1_as_matmul(conv, x)
+}
+
+/// The 1×1 fast path of [`conv_forward`] (any other kernel falls through to candle).
+pub fn conv_1x1_as_matmul(conv: &candle_nn::Conv2d, x: &Tensor) -> Result<Tensor> {
     use candle_nn::Module;
     let w = conv.weight();
     let (co, ci, kh, kw) = w.dims4()?;
@@ -204,7 +214,7 @@ mod tests {
                     ..Default::default()
                 },
             );
-            let fast = conv_forward(&conv, &x).unwrap();
+            let fast = conv_1x1_as_matmul(&conv, &x).unwrap();
             let generic = conv.forward(&x).unwrap();
             assert_eq!(fast.dims(), generic.dims(), "case {case}");
             let diff = (fast - generic)

@@ -110,7 +110,7 @@ bench: tools browser-tools bench-tools build
 	cargo build --release --bin resnet-lab
 	cargo build --release --lib --target wasm32-unknown-unknown
 	wasm-bindgen --target web --out-dir target/bench/pkg target/wasm32-unknown-unknown/release/resnet_lab.wasm
-	wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd \
+	wasm-opt -O1 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd \
 	  target/bench/pkg/resnet_lab_bg.wasm -o target/bench/pkg/resnet_lab_bg.wasm
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
 	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models

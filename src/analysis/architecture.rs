@@ -7,6 +7,15 @@ use crate::model::config::{
     Head, ResNetConfig, Variant, BLOCKS_PER_STAGE, EXPANSION, STAGE_WIDTHS, STEM_CHANNELS,
 };
 
+/// A shape as `256×56×56`.
+pub fn format_shape(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("×")
+}
+
 /// What kind of row of the stage table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RowKind {

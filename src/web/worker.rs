@@ -81,6 +81,15 @@ impl Worker {
         self.scope.send(event).await.is_ok()
     }
 
+    /// Reports that run `job` failed; false once the page is gone.
+    async fn fail(&mut self, job: JobId, error: impl std::fmt::Display) -> bool {
+        self.send(Event::Failed {
+            job,
+            message: error.to_string(),
+        })
+        .await
+    }
+
     async fn next(&mut self) -> Option<Request> {
         match self.queue.pop_front() {
             Some(r) => Some(r),
@@ -108,42 +117,21 @@ impl Worker {
     async fn explore(&mut self, engine: &Engine, job: JobId, image: RgbaImage, size: u32) -> bool {
         let (crop, input) = match prepare(&image, size) {
             Ok(v) => v,
-            Err(e) => {
-                return self
-                    .send(Event::Failed {
-                        job,
-                        message: e.to_string(),
-                    })
-                    .await
-            }
+            Err(e) => return self.fail(job, e).await,
         };
         if !self.send(Event::Crop { job, image: crop }).await {
             return false;
         }
         let mut run = match engine.start_explore(&input, &PredictOptions::default()) {
             Ok(run) => run,
-            Err(e) => {
-                return self
-                    .send(Event::Failed {
-                        job,
-                        message: e.to_string(),
-                    })
-                    .await
-            }
+            Err(e) => return self.fail(job, e).await,
         };
         let mut compute_ms = 0.0;
         while !run.is_done() {
             let t0 = now_ms();
             let progress = match run.step() {
                 Ok(p) => p,
-                Err(e) => {
-                    return self
-                        .send(Event::Failed {
-                            job,
-                            message: e.to_string(),
-                        })
-                        .await
-                }
+                Err(e) => return self.fail(job, e).await,
             };
             compute_ms += now_ms() - t0;
             if !self.send(Event::Progress { job, progress }).await {
@@ -164,13 +152,7 @@ impl Worker {
                 })
                 .await
             }
-            Err(e) => {
-                self.send(Event::Failed {
-                    job,
-                    message: e.to_string(),
-                })
-                .await
-            }
+            Err(e) => self.fail(job, e).await,
         }
     }
 
@@ -188,14 +170,7 @@ impl Worker {
         });
         let mut run = match prepared {
             Ok(run) => run,
-            Err(e) => {
-                return self
-                    .send(Event::Failed {
-                        job,
-                        message: e.to_string(),
-                    })
-                    .await
-            }
+            Err(e) => return self.fail(job, e).await,
         };
         while !run.is_done() {
             let mut updates = Vec::new();
@@ -203,12 +178,7 @@ impl Worker {
                 updates.push(p);
                 Ok(())
             }) {
-                return self
-                    .send(Event::Failed {
-                        job,
-                        message: e.to_string(),
-                    })
-                    .await;
+                return self.fail(job, e).await;
             }
             for progress in updates {
                 if !self.send(Event::Progress { job, progress }).await {
@@ -229,13 +199,7 @@ impl Worker {
                 })
                 .await
             }
-            Err(e) => {
-                self.send(Event::Failed {
-                    job,
-                    message: e.to_string(),
-                })
-                .await
-            }
+            Err(e) => self.fail(job, e).await,
         }
     }
 

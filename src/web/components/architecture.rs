@@ -3,16 +3,9 @@
 
 use yew::prelude::*;
 
-use crate::analysis::architecture::{stage_table, Row, RowKind};
+use crate::analysis::architecture::{format_shape as shape, stage_table, Row, RowKind};
 use crate::model::ResNetConfig;
 use crate::web::state::{Action, Store};
-
-fn shape(s: &[usize]) -> String {
-    s.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("×")
-}
 
 fn human(n: usize) -> String {
     match n {

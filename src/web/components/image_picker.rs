@@ -14,6 +14,15 @@ use crate::web::state::{Action, EngineLink, Store};
 /// The shipped samples (static/samples/).
 pub const SAMPLES: [&str; 4] = ["cat", "coffee", "astronaut", "rocket"];
 
+/// The first file of a file input's `change` event; the input is cleared so that picking the
+/// same file again fires again.
+pub fn first_file(e: &Event) -> Option<web_sys::File> {
+    let input: HtmlInputElement = e.target()?.dyn_into().ok()?;
+    let file = input.files().and_then(|f| f.get(0));
+    input.set_value("");
+    file
+}
+
 /// Decodes `blob` and runs the network on it; an unreadable image shows an error and keeps
 /// the previous results.
 fn run_blob(store: Store, link: EngineLink, blob: Blob) {

@@ -8,19 +8,12 @@ use yew::prelude::*;
 
 use super::header::Section;
 use super::residual_view::ResidualView;
-use crate::analysis::architecture::{stage_table, Row, RowKind};
+use crate::analysis::architecture::{format_shape as shape, stage_table, Row, RowKind};
 use crate::analysis::colormap::Colormap;
 use crate::analysis::toy::toy_gradients;
 use crate::charts::toy::draw_toy;
 use crate::model::ResNetConfig;
 use crate::web::state::{Action, Store};
-
-fn shape(s: &[usize]) -> String {
-    s.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("×")
-}
 
 /// The depth slider and its chart.
 #[function_component(DepthDemo)]

@@ -64,14 +64,15 @@ impl GradientSeries {
         }
     }
 
-    /// Where each tutorial stage starts: (point index, "Stage N").
-    pub fn stage_starts(&self) -> Vec<(usize, String)> {
-        let mut out = vec![(0, "Stage 1".to_string())];
+    /// Where each tutorial stage starts: (point index, "Stage N" / "Tầng N").
+    pub fn stage_starts(&self, lang: Lang) -> Vec<(usize, String)> {
+        let word = lang.pick("Tầng", "Stage");
+        let mut out = vec![(0, format!("{word} 1"))];
         for (i, name) in self.names.iter().enumerate() {
             for layer in 1..=4 {
                 let prefix = format!("layer{layer}.0");
                 if name == &prefix || name.starts_with(&format!("{prefix}.conv1")) {
-                    out.push((i, format!("Stage {}", layer + 1)));
+                    out.push((i, format!("{word} {}", layer + 1)));
                 }
             }
             if name == "fc.weight" {
@@ -161,7 +162,7 @@ pub fn draw_gradient_chart<DB: DrawingBackend>(
         .draw()
         .map_err(chart_error)?;
     let font = ("sans-serif", 12).into_font();
-    for (k, (i, label)) in series.stage_starts().into_iter().enumerate() {
+    for (k, (i, label)) in series.stage_starts(lang).into_iter().enumerate() {
         let x = i as f64;
         // Alternate heights so that neighbouring labels (Stage 1 is one point) never overlap.
         let y = if k % 2 == 0 { lo * 1.4 } else { lo * 4.0 };

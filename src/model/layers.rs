@@ -65,11 +65,7 @@ impl BatchNorm {
         if let Some(b) = conv.bias() {
             bias = (bias + (b * &scale)?)?;
         }
-        Ok(candle_nn::Conv2d::new(
-            weight,
-            Some(bias),
-            conv.config().clone(),
-        ))
+        Ok(candle_nn::Conv2d::new(weight, Some(bias), *conv.config()))
     }
 }
 

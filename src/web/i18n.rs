@@ -225,6 +225,22 @@ pub struct Strings {
     pub learn_head_caveat: &'static str,
     /// UI string.
     pub open_in_explore: &'static str,
+    /// UI string.
+    pub stage_word: &'static str,
+    /// UI string.
+    pub kind_zero_padding: &'static str,
+    /// UI string.
+    pub kind_stem: &'static str,
+    /// UI string.
+    pub kind_avg_pool: &'static str,
+    /// UI string.
+    pub kind_flatten: &'static str,
+    /// UI string.
+    pub kind_fc: &'static str,
+    /// UI string.
+    pub in_out: &'static str,
+    /// UI string.
+    pub head: &'static str,
 }
 
 /// Tiếng Việt.
@@ -331,6 +347,14 @@ pub static VI: Strings = Strings {
     learn_table: "Bấm một hàng để xem bản đồ đặc trưng của tầng đó trong mục Khám phá.",
     learn_head_caveat: "Lưu ý: đầu ra AvgPool 2×2 + Flatten trong bài hướng dẫn thuộc cấu hình 64×64 của nó (tầng 5 còn 2×2); mạng chuẩn 224×224 dùng average pooling toàn cục (7×7 → 1×1) rồi mới đến lớp kết nối đầy đủ.",
     open_in_explore: "Mở trong Khám phá",
+    stage_word: "Tầng",
+    kind_zero_padding: "đệm số 0 (zero padding)",
+    kind_stem: "tích chập 7×7/2 + BN + ReLU + max-pool 3×3/2",
+    kind_avg_pool: "average pooling (gộp trung bình)",
+    kind_flatten: "làm phẳng (flatten)",
+    kind_fc: "kết nối đầy đủ + softmax",
+    in_out: "vào → ra",
+    head: "Đầu ra",
 };
 
 /// English.
@@ -437,4 +461,12 @@ pub static EN: Strings = Strings {
     learn_table: "Click a row to see that stage's feature maps in Explore.",
     learn_head_caveat: "Note: the tutorial's AvgPool 2×2 + Flatten head belongs to its 64×64 configuration (Stage 5 is 2×2 there); the standard 224×224 network uses global average pooling (7×7 → 1×1) before the fully connected layer.",
     open_in_explore: "Open in Explore",
+    stage_word: "Stage",
+    kind_zero_padding: "zero padding",
+    kind_stem: "conv 7×7/2 + BN + ReLU + max-pool 3×3/2",
+    kind_avg_pool: "average pooling",
+    kind_flatten: "flatten",
+    kind_fc: "fully connected + softmax",
+    in_out: "in → out",
+    head: "Head",
 };

@@ -34,19 +34,21 @@ pub fn architecture() -> Html {
         return html! {};
     };
     let s = store.lang.strings();
-    let stage_names = [
-        "", "Stage 1", "Stage 2", "Stage 3", "Stage 4", "Stage 5", "",
-    ];
+    let stage_name = |stage: usize| match stage {
+        1..=5 => format!("{} {stage}", s.stage_word),
+        6 => s.head.to_string(),
+        _ => String::new(),
+    };
     let mut block_index = 0usize;
     let row_html = |row: &Row, block: Option<usize>| {
         let kind = match row.kind {
-            RowKind::ZeroPadding => "zero padding".to_string(),
-            RowKind::Stem => "conv 7×7/2 + BN + ReLU + max-pool 3×3/2".to_string(),
+            RowKind::ZeroPadding => s.kind_zero_padding.to_string(),
+            RowKind::Stem => s.kind_stem.to_string(),
             RowKind::ConvolutionalBlock => s.conv_block.to_string(),
             RowKind::IdentityBlock => s.identity_block.to_string(),
-            RowKind::AveragePool => "average pooling".to_string(),
-            RowKind::Flatten => "flatten".to_string(),
-            RowKind::FullyConnected => "fully connected + softmax".to_string(),
+            RowKind::AveragePool => s.kind_avg_pool.to_string(),
+            RowKind::Flatten => s.kind_flatten.to_string(),
+            RowKind::FullyConnected => s.kind_fc.to_string(),
         };
         let selected = block.is_some() && block == store.selected_block;
         let onclick = {
@@ -69,7 +71,7 @@ pub fn architecture() -> Html {
         );
         html! {
             <tr {class} {onclick} data-testid={format!("arch-{}", row.name.replace(' ', "-"))}>
-                <td>{ stage_names[row.stage] }</td>
+                <td>{ stage_name(row.stage) }</td>
                 <td class="name">{ &row.name }</td>
                 <td>{ kind }</td>
                 <td class="shape">{ format!("{} → {}", shape(&row.input), shape(&row.output)) }</td>
@@ -96,7 +98,7 @@ pub fn architecture() -> Html {
             <h3>{ s.architecture }</h3>
             <table>
                 <thead><tr>
-                    <th></th><th></th><th></th><th>{ "in → out" }</th>
+                    <th></th><th></th><th></th><th>{ s.in_out }</th>
                     <th>{ s.params }</th><th>{ s.macs }</th>
                 </tr></thead>
                 <tbody>{ for body }</tbody>

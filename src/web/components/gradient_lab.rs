@@ -12,6 +12,7 @@ use web_sys::{
 };
 use yew::prelude::*;
 
+use super::image_picker::SAMPLES;
 use super::shell::{next_job, query_param};
 use crate::analysis::gradients::{GradientFlow, Precision};
 use crate::analysis::reading::{reading, to_csv, Smaller};
@@ -44,6 +45,8 @@ pub struct LabSettings {
     pub current_weights: bool,
     /// Arithmetic precision.
     pub precision: Precision,
+    /// `current` (the image in Explore) or a sample name.
+    pub image: String,
 }
 
 impl LabSettings {
@@ -58,6 +61,7 @@ impl LabSettings {
             seed: 0,
             current_weights: false,
             precision: Precision::F32,
+            image: "current".into(),
         }
     }
 
@@ -90,6 +94,9 @@ impl LabSettings {
             if self.current_weights { "current" } else { "init" },
             if self.precision == Precision::F64 { "f64" } else { "f32" },
         );
+        if self.image != "current" {
+            q.push_str(&format!("&image={}", self.image));
+        }
         if let Some(t) = self.target {
             q.push_str(&format!("&target={t}"));
         }
@@ -123,6 +130,9 @@ impl LabSettings {
         s.current_weights = query_param("weights_src").as_deref() == Some("current");
         if query_param("precision").as_deref() == Some("f64") {
             s.precision = Precision::F64;
+        }
+        if let Some(sample) = query_param("image").filter(|v| SAMPLES.contains(&v.as_str())) {
+            s.image = sample;
         }
         s
     }
@@ -242,9 +252,15 @@ pub fn gradient_lab() -> Html {
         Callback::from(move |_| {
             let (store, link, settings) = (store.clone(), link.clone(), (*settings).clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let image = match store.image.clone() {
+                let current = store.image.clone().filter(|_| settings.image == "current");
+                let sample = if settings.image == "current" {
+                    "cat"
+                } else {
+                    settings.image.as_str()
+                };
+                let image = match current {
                     Some(image) => Ok((*image).clone()),
-                    None => match fetch_blob("static/samples/cat.jpg").await {
+                    None => match fetch_blob(&format!("static/samples/{sample}.jpg")).await {
                         Ok(blob) => decode_blob(&blob).await,
                         Err(e) => Err(e),
                     },
@@ -427,7 +443,12 @@ pub fn gradient_lab() -> Html {
                             { opt("f64", "float64", cur.precision == Precision::F64) }
                         </select>
                     </label>
-                    <p class="meta">{ format!("{}: {}", s.image_source, if store.image.is_some() { s.current_image } else { "cat.jpg" }) }</p>
+                    <label>{ s.image_source }
+                        <select data-testid="grad-image" onchange={edit(|s, v| s.image = v)}>
+                            { opt("current", &if store.image.is_some() { s.current_image.to_string() } else { format!("{} (cat.jpg)", s.current_image) }, cur.image == "current") }
+                            { for SAMPLES.iter().map(|n| opt(n, &format!("{n}.jpg"), cur.image == *n)) }
+                        </select>
+                    </label>
                 </div>
             </details>
             <div class="run">

@@ -134,8 +134,8 @@ pub fn learn() -> Html {
         };
         let stage_name = match stage {
             0 => String::new(),
-            6 => lang.pick("Đầu ra", "Head").to_string(),
-            n => format!("Stage {n}"),
+            6 => s.head.to_string(),
+            n => format!("{} {n}", s.stage_word),
         };
         html! {
             <tr {onclick} class="arch-row" title={s.open_in_explore} data-testid={format!("learn-row-{}", row.name.replace(' ', "-"))}>

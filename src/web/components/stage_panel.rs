@@ -168,7 +168,7 @@ pub fn stage_panel(p: &StagePanelProps) -> Html {
     html! {
         <section class="stage" data-testid={format!("stage-{}", p.stage)} data-channels={maps.channels.to_string()}>
             <h4>
-                { format!("Stage {} · {} {} · {}×{}", p.stage, maps.channels, s.channels, maps.height, maps.width) }
+                { format!("{} {} · {} {} · {}×{}", s.stage_word, p.stage, maps.channels, s.channels, maps.height, maps.width) }
                 if let Some(st) = stats {
                     <span class="stats">{ format!(" · mean {:.3} · std {:.3} · max {:.3}", st.mean, st.std, st.max) }</span>
                 }

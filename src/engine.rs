@@ -301,6 +301,34 @@ impl Engine {
         })
     }
 
+    /// The output of block `block` (0..16, network order) as 8-bit channel maps, for the page's
+    /// "channels of this block" view. Stops the forward pass right after that block.
+    pub fn block_maps(
+        &self,
+        input: &Tensor,
+        options: &PredictOptions,
+        block: usize,
+    ) -> Result<StageMaps> {
+        let model = self.inference_for(input, options)?;
+        let mut found = None;
+        let run = model.forward_with_taps(input, &mut |tap| {
+            if let Tap::Block { id, parts, .. } = tap {
+                if id.flat_index() == block {
+                    found = Some(StageMaps::of(&id.torch_name(), &parts.output)?);
+                    return Err(Error::Cancelled);
+                }
+            }
+            Ok(())
+        });
+        match (found, run) {
+            (Some(maps), _) => Ok(maps),
+            (None, Err(e)) => Err(e),
+            (None, Ok(_)) => Err(Error::InvalidArgument(format!(
+                "no block {block} (there are 16)"
+            ))),
+        }
+    }
+
     /// Starts an Explore run on a normalized `[1, 3, S, S]` input.
     pub fn start_explore(&self, input: &Tensor, options: &PredictOptions) -> Result<ExploreJob> {
         let model = self.inference_for(input, options)?;

@@ -56,7 +56,7 @@ fn results_of_a_stale_job_are_dropped() {
     assert!(state.result.is_none());
     let state = state.reduce(Action::Worker(explored(2)));
     assert_eq!(state.run, RunState::Done);
-    assert_eq!(state.result.as_ref().unwrap().exploration.maps.len(), 5);
+    assert_eq!(state.result.as_ref().unwrap().maps.len(), 5);
 }
 
 #[wasm_bindgen_test]

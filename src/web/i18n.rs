@@ -241,6 +241,8 @@ pub struct Strings {
     pub in_out: &'static str,
     /// UI string.
     pub head: &'static str,
+    /// UI string.
+    pub block_channels: &'static str,
 }
 
 /// Tiếng Việt.
@@ -355,6 +357,7 @@ pub static VI: Strings = Strings {
     kind_fc: "kết nối đầy đủ + softmax",
     in_out: "vào → ra",
     head: "Đầu ra",
+    block_channels: "Xem các kênh của khối này",
 };
 
 /// English.
@@ -469,4 +472,5 @@ pub static EN: Strings = Strings {
     kind_fc: "fully connected + softmax",
     in_out: "in → out",
     head: "Head",
+    block_channels: "Show this block's channels",
 };

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, Precision};
 use crate::engine::{Exploration, Progress};
 use crate::model::NormMode;
@@ -36,6 +37,13 @@ pub enum Request {
         image: RgbaImage,
         /// Network input side (224 for the standard network).
         size: u32,
+    },
+    /// The channels of block `block` (0..16) for the image of Explore run `job`.
+    BlockMaps {
+        /// The Explore run whose image to use.
+        job: JobId,
+        /// Block index in network order.
+        block: usize,
     },
     /// Stop run `job` if it is still going.
     Cancel {
@@ -118,6 +126,15 @@ pub enum Event {
         flow: Box<GradientFlow>,
         /// Wall time in the worker.
         elapsed_ms: f64,
+    },
+    /// The channels of one block (answer to [`Request::BlockMaps`]).
+    BlockMaps {
+        /// The Explore run.
+        job: JobId,
+        /// Block index.
+        block: usize,
+        /// Its output as 8-bit maps.
+        maps: Box<StageMaps>,
     },
     /// Run `job` was cancelled.
     Cancelled {

@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::components::header::Section;
 use super::i18n::Lang;
 use super::protocol::{Event, JobId, RgbaImage};
+use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::GradientFlow;
 use crate::engine::Exploration;
 use crate::weights::WeightsInfo;
@@ -39,8 +40,10 @@ impl RunState {
 /// A finished Explore run.
 #[derive(Debug, PartialEq)]
 pub struct ExploreResult {
-    /// What the worker computed.
+    /// What the worker computed (its `maps` moved into [`maps`](Self::maps)).
     pub exploration: Exploration,
+    /// Stage 1–5 maps, shared with the panels that draw them.
+    pub maps: Vec<Rc<StageMaps>>,
     /// The crop the network saw.
     pub crop: Rc<RgbaImage>,
     /// Forward time in the worker.
@@ -95,6 +98,8 @@ pub struct AppState {
     pub error: Option<String>,
     /// Block selected for the residual view (0..16).
     pub selected_block: Option<usize>,
+    /// Channels of one block on demand: (block index, maps).
+    pub block_maps: Option<(usize, Rc<StageMaps>)>,
     /// Latest gradient run id.
     pub grad_job: JobId,
     /// Gradient run state (`data-state` of `grad-status`).
@@ -124,6 +129,7 @@ impl AppState {
             result: None,
             error: None,
             selected_block: None,
+            block_maps: None,
             grad_job: 0,
             grad_run: RunState::Idle,
             grad_progress: (0, 4),
@@ -175,6 +181,7 @@ impl Reducible for AppState {
                 s.run = RunState::Running;
                 s.progress = (0, 6);
                 s.image = Some(image);
+                s.block_maps = None;
                 s.error = None;
             }
             Action::GradientsStarted { job } => {
@@ -214,8 +221,11 @@ impl Reducible for AppState {
                 } if job == s.job => {
                     s.run = RunState::Done;
                     s.progress = (6, 6);
+                    let mut exploration = *result;
+                    let maps = exploration.maps.drain(..).map(Rc::new).collect();
                     s.result = Some(Rc::new(ExploreResult {
-                        exploration: *result,
+                        exploration,
+                        maps,
                         crop: s.crop.clone().unwrap_or_default(),
                         elapsed_ms,
                         backend,
@@ -244,6 +254,9 @@ impl Reducible for AppState {
                 Event::Failed { job, message } if job == s.grad_job => {
                     s.grad_run = RunState::Error;
                     s.error = Some(message);
+                }
+                Event::BlockMaps { job, block, maps } if job == s.job => {
+                    s.block_maps = Some((block, Rc::new(*maps)));
                 }
                 Event::Cancelled { job } if job == s.job => {
                     s.run = if s.result.is_some() {

@@ -74,6 +74,8 @@ struct GradientRequest {
 struct Worker {
     scope: ReactorScope<Request, Event>,
     queue: VecDeque<Request>,
+    /// The input of the last Explore run, for block views on demand.
+    last_input: Option<(JobId, candle_core::Tensor)>,
 }
 
 impl Worker {
@@ -119,6 +121,7 @@ impl Worker {
             Ok(v) => v,
             Err(e) => return self.fail(job, e).await,
         };
+        self.last_input = Some((job, input.clone()));
         if !self.send(Event::Crop { job, image: crop }).await {
             return false;
         }
@@ -258,6 +261,7 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
     let mut worker = Worker {
         scope,
         queue: VecDeque::new(),
+        last_input: None,
     };
     let mut engine = match Engine::with_init(default_init()) {
         Ok(engine) => engine,
@@ -284,6 +288,22 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
                 worker.explore(&engine, job, image, size).await
             }
             Request::Cancel { .. } => true,
+            Request::BlockMaps { job, block } => match worker.last_input.clone() {
+                Some((j, input)) if j == job => {
+                    match engine.block_maps(&input, &PredictOptions::default(), block) {
+                        Ok(maps) => {
+                            let maps = Box::new(maps);
+                            worker.send(Event::BlockMaps { job, block, maps }).await
+                        }
+                        Err(e) => worker.fail(job, e).await,
+                    }
+                }
+                _ => {
+                    worker
+                        .fail(job, "that image is no longer loaded in the engine")
+                        .await
+                }
+            },
             Request::Gradients {
                 job,
                 image,

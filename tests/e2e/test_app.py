@@ -109,6 +109,10 @@ def test_explore_sample_shows_predictions_and_five_stages(b, url, shots):
     assert longest < 200, f"the main thread was blocked for {longest:.0f} ms"
     b.click("arch-layer2.0")
     assert "layer2.0" in b.text("residual-view")
+    b.click("block-channels")
+    channels = b.wait_for("const e = document.querySelector('[data-testid=\"block-layer2.0\"]');"
+                          "return e ? e.dataset.channels : null;", timeout=60, what="block channels")
+    assert channels == "512", channels
     if shots:
         b.js("window.scrollTo(0, 0)")
         b.screenshot(os.path.join(shots, "explore.png"))

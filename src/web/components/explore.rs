@@ -68,10 +68,16 @@ pub fn explore() -> Html {
         html! { <option value={c.name()} selected={*c == options.colormap}>{ c.name() }</option> }
     });
     let view = *options;
+    let word = s.stage_word;
     let panels = store.result.clone().map(|result| {
-        (1..=5).map(
-            move |stage| html! { <StagePanel result={result.clone()} {stage} options={view} /> },
-        )
+        (1..=5).filter_map(move |stage| {
+            let maps = result.maps.get(stage - 1)?.clone();
+            let stats = result.exploration.prediction.stages.get(stage - 1).cloned();
+            Some(html! {
+                <StagePanel {maps} crop={result.crop.clone()} title={format!("{word} {stage}")}
+                            testid={format!("stage-{stage}")} {stats} options={view} />
+            })
+        })
     });
     html! {
         <div class="explore">
@@ -96,7 +102,7 @@ pub fn explore() -> Html {
                 <Predictions />
             </div>
             <Architecture />
-            <ResidualView colormap={options.colormap} />
+            <ResidualView options={*options} />
             if store.result.is_some() {
                 <section class="features">
                     <h3>{ s.feature_maps }</h3>

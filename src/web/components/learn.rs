@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use super::header::Section;
 use super::residual_view::ResidualView;
+use super::stage_panel::ViewOptions;
 use crate::analysis::architecture::{format_shape as shape, stage_table, Row, RowKind};
 use crate::analysis::colormap::Colormap;
 use crate::analysis::toy::toy_gradients;
@@ -180,7 +181,7 @@ pub fn learn() -> Html {
                 <p>{ s.learn_block }</p>
                 if store.result.is_some() {
                     <select onchange={block_picker}>{ for block_names }</select>
-                    <ResidualView colormap={Colormap::Viridis} />
+                    <ResidualView options={ViewOptions { colormap: Colormap::Viridis, per_stage: false, by_activation: true, overlay: false }} />
                 } else {
                     <button onclick={let st = store.clone(); move |_| st.dispatch(Action::Section(Section::Explore))}>{ s.open_in_explore }</button>
                 }

@@ -3,15 +3,16 @@
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
-use crate::analysis::colormap::Colormap;
+use super::stage_panel::{StagePanel, ViewOptions};
 use crate::web::canvas::paint_map;
-use crate::web::state::Store;
+use crate::web::protocol::Request;
+use crate::web::state::{EngineLink, Store};
 
 /// Properties of [`ResidualView`].
 #[derive(Properties, PartialEq)]
 pub struct ResidualViewProps {
-    /// Colormap for the maps.
-    pub colormap: Colormap,
+    /// Drawing options (colormap, normalization, …) for the maps and the block's channels.
+    pub options: ViewOptions,
 }
 
 /// The selected block's residual addition.
@@ -19,6 +20,7 @@ pub struct ResidualViewProps {
 pub fn residual_view(p: &ResidualViewProps) -> Html {
     let canvases = [use_node_ref(), use_node_ref(), use_node_ref()];
     let store = use_context::<Store>();
+    let link = use_context::<EngineLink>();
     let block = store.as_ref().and_then(|s| {
         let r = s.result.clone()?;
         let b = r.exploration.blocks.get(s.selected_block?)?.clone();
@@ -26,7 +28,7 @@ pub fn residual_view(p: &ResidualViewProps) -> Html {
     });
     {
         let canvases = canvases.clone();
-        let colormap = p.colormap;
+        let colormap = p.options.colormap;
         use_effect_with((block.clone(), colormap), move |(block, colormap)| {
             if let Some(b) = block {
                 for (canvas, map) in canvases.iter().zip(&b.maps) {
@@ -69,6 +71,25 @@ pub fn residual_view(p: &ResidualViewProps) -> Html {
             </figure>
         }
     };
+    let selected = store.selected_block.unwrap_or(0);
+    let channels = match (&store.block_maps, store.result.as_ref()) {
+        (Some((i, maps)), Some(result)) if *i == selected => html! {
+            <StagePanel maps={maps.clone()} crop={result.crop.clone()} title={b.name.clone()}
+                        testid={format!("block-{}", b.name)} options={p.options} />
+        },
+        _ => {
+            let (link, job) = (link.clone(), store.job);
+            let onclick = Callback::from(move |_| {
+                if let Some(link) = &link {
+                    link.send.emit(Request::BlockMaps {
+                        job,
+                        block: selected,
+                    });
+                }
+            });
+            html! { <button data-testid="block-channels" {onclick}>{ s.block_channels }</button> }
+        }
+    };
     html! {
         <section class="residual" data-testid="residual-view">
             <h3>{ format!("{} — {} ({kind}), {}×{}×{}", s.residual_view, b.name, b.shape[0], b.shape[1], b.shape[2]) }</h3>
@@ -78,6 +99,7 @@ pub fn residual_view(p: &ResidualViewProps) -> Html {
                 { panel(2, format!("ReLU(x + F(x)): ‖·‖ = {:.2}", b.output_norm)) }
             </div>
             <p>{ format!("‖F(x)‖ / ‖x‖ = {ratio:.3}") }</p>
+            { channels }
         </section>
     }
 }

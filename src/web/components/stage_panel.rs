@@ -8,8 +8,10 @@ use yew::prelude::*;
 
 use crate::analysis::colormap::Colormap;
 use crate::analysis::features::StageMaps;
+use crate::analysis::features::StageStats;
 use crate::web::canvas::{paint_map, paint_overlay};
-use crate::web::state::{ExploreResult, Store};
+use crate::web::protocol::RgbaImage;
+use crate::web::state::Store;
 
 /// Channels shown per page.
 pub const PAGE: usize = 32;
@@ -37,8 +39,7 @@ fn channel_bytes(maps: &StageMaps, c: usize, per_stage: bool) -> Vec<u8> {
 
 #[derive(Properties, PartialEq)]
 struct TileProps {
-    result: Rc<ExploreResult>,
-    stage: usize,
+    maps: Rc<StageMaps>,
     channel: usize,
     options: ViewOptions,
     big: bool,
@@ -51,35 +52,25 @@ fn tile(p: &TileProps) -> Html {
     let canvas = use_node_ref();
     {
         let canvas = canvas.clone();
-        let (result, stage, channel, options) = (p.result.clone(), p.stage, p.channel, p.options);
-        use_effect_with(
-            (result, stage, channel, options),
-            move |(result, stage, channel, options)| {
-                if let (Some(c), Some(maps)) = (
-                    canvas.cast::<HtmlCanvasElement>(),
-                    result.exploration.maps.get(stage - 1),
-                ) {
-                    let bytes = channel_bytes(maps, *channel, options.per_stage);
-                    paint_map(&c, maps.width, maps.height, &bytes, &options.colormap.lut());
-                }
-            },
-        );
+        let (maps, channel, options) = (p.maps.clone(), p.channel, p.options);
+        use_effect_with((maps, channel, options), move |(maps, channel, options)| {
+            if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                let bytes = channel_bytes(maps, *channel, options.per_stage);
+                paint_map(&c, maps.width, maps.height, &bytes, &options.colormap.lut());
+            }
+        });
     }
-    let maps = &p.result.exploration.maps[p.stage - 1];
     let onmousemove = {
-        let (on_hover, channel) = (p.on_hover.clone(), p.channel);
-        let (w, h) = (maps.width, maps.height);
-        let result = p.result.clone();
-        let stage = p.stage;
+        let (on_hover, channel, maps) = (p.on_hover.clone(), p.channel, p.maps.clone());
         Callback::from(move |e: MouseEvent| {
             let Some(target) = e.target_dyn_into::<HtmlCanvasElement>() else {
                 return;
             };
+            let (w, h) = (maps.width, maps.height);
             let rect = target.get_bounding_client_rect();
             let x = ((e.offset_x() as f64 / rect.width().max(1.0)) * w as f64) as usize;
             let y = ((e.offset_y() as f64 / rect.height().max(1.0)) * h as f64) as usize;
             let (x, y) = (x.min(w - 1), y.min(h - 1));
-            let maps = &result.exploration.maps[stage - 1];
             let v = maps.value(channel, maps.channel(channel)[y * w + x]);
             on_hover.emit(Some((channel, x, y, v)));
         })
@@ -99,40 +90,36 @@ fn tile(p: &TileProps) -> Html {
 /// Properties of [`StagePanel`].
 #[derive(Properties, PartialEq)]
 pub struct StagePanelProps {
-    /// The run to show.
-    pub result: Rc<ExploreResult>,
-    /// Stage 1..=5.
-    pub stage: usize,
+    /// The maps to show (a stage output or a block output).
+    pub maps: Rc<StageMaps>,
+    /// The crop the network saw (for the overlay).
+    pub crop: Rc<RgbaImage>,
+    /// Heading, e.g. "Stage 2".
+    pub title: AttrValue,
+    /// `data-testid` of the panel, e.g. `stage-2`.
+    pub testid: AttrValue,
+    /// Statistics shown in the heading.
+    #[prop_or_default]
+    pub stats: Option<StageStats>,
     /// Drawing options.
     pub options: ViewOptions,
 }
 
-/// A stage's feature-map grid.
+/// A feature-map grid: the channels of one stage or block output.
 #[function_component(StagePanel)]
 pub fn stage_panel(p: &StagePanelProps) -> Html {
     let page = use_state(|| 0usize);
     let hover = use_state(|| None::<(usize, usize, usize, f32)>);
     let enlarged = use_state(|| None::<usize>);
     let overlay = use_node_ref();
-    let Some(store) = use_context::<Store>() else {
-        return html! {};
-    };
-    let s = store.lang.strings();
-    let Some(maps) = p.result.exploration.maps.get(p.stage - 1) else {
-        return html! {};
-    };
     {
         let overlay = overlay.clone();
-        let (result, stage, options) = (p.result.clone(), p.stage, p.options);
-        use_effect_with((result, stage, options), move |(result, stage, options)| {
-            if let (true, Some(c), Some(maps)) = (
-                options.overlay,
-                overlay.cast::<HtmlCanvasElement>(),
-                result.exploration.maps.get(stage - 1),
-            ) {
+        let (maps, crop, options) = (p.maps.clone(), p.crop.clone(), p.options);
+        use_effect_with((maps, crop, options), move |(maps, crop, options)| {
+            if let (true, Some(c)) = (options.overlay, overlay.cast::<HtmlCanvasElement>()) {
                 paint_overlay(
                     &c,
-                    &result.crop,
+                    crop,
                     maps.width,
                     &maps.mean_map(),
                     &options.colormap.lut(),
@@ -140,6 +127,11 @@ pub fn stage_panel(p: &StagePanelProps) -> Html {
             }
         });
     }
+    let Some(store) = use_context::<Store>() else {
+        return html! {};
+    };
+    let s = store.lang.strings();
+    let maps = &p.maps;
     let order = maps.order(p.options.by_activation);
     let pages = order.len().div_ceil(PAGE);
     let current = (*page).min(pages.saturating_sub(1));
@@ -151,12 +143,14 @@ pub fn stage_panel(p: &StagePanelProps) -> Html {
         let enlarged = enlarged.clone();
         Callback::from(move |c| enlarged.set(Some(c)))
     };
-    let tiles = order[current * PAGE..((current + 1) * PAGE).min(order.len())].iter().map(|&c| {
-        html! {
-            <Tile key={c} result={p.result.clone()} stage={p.stage} channel={c} options={p.options}
-                  big={false} on_hover={on_hover.clone()} on_click={on_click.clone()} />
-        }
-    });
+    let tiles = order[current * PAGE..((current + 1) * PAGE).min(order.len())]
+        .iter()
+        .map(|&c| {
+            html! {
+                <Tile key={c} maps={p.maps.clone()} channel={c} options={p.options}
+                      big={false} on_hover={on_hover.clone()} on_click={on_click.clone()} />
+            }
+        });
     let pager = |delta: isize| {
         let page = page.clone();
         Callback::from(move |_| {
@@ -164,12 +158,11 @@ pub fn stage_panel(p: &StagePanelProps) -> Html {
             page.set(next as usize);
         })
     };
-    let stats = p.result.exploration.prediction.stages.get(p.stage - 1);
     html! {
-        <section class="stage" data-testid={format!("stage-{}", p.stage)} data-channels={maps.channels.to_string()}>
+        <section class="stage" data-testid={p.testid.clone()} data-channels={maps.channels.to_string()}>
             <h4>
-                { format!("{} {} · {} {} · {}×{}", s.stage_word, p.stage, maps.channels, s.channels, maps.height, maps.width) }
-                if let Some(st) = stats {
+                { format!("{} · {} {} · {}×{}", p.title, maps.channels, s.channels, maps.height, maps.width) }
+                if let Some(st) = &p.stats {
                     <span class="stats">{ format!(" · mean {:.3} · std {:.3} · max {:.3}", st.mean, st.std, st.max) }</span>
                 }
             </h4>
@@ -178,7 +171,7 @@ pub fn stage_panel(p: &StagePanelProps) -> Html {
             }
             if let Some(c) = *enlarged {
                 <div class="enlarged">
-                    <Tile result={p.result.clone()} stage={p.stage} channel={c} options={p.options}
+                    <Tile maps={p.maps.clone()} channel={c} options={p.options}
                           big={true} on_hover={on_hover.clone()} on_click={on_click.clone()} />
                     <button onclick={let e = enlarged.clone(); move |_| e.set(None)}>{ "×" }</button>
                 </div>
@@ -188,7 +181,7 @@ pub fn stage_panel(p: &StagePanelProps) -> Html {
                 <button onclick={pager(-1)} disabled={current == 0}>{ "‹" }</button>
                 <span>{ format!("{} {}/{}", s.page, current + 1, pages) }</span>
                 <button onclick={pager(1)} disabled={current + 1 >= pages}>{ "›" }</button>
-                <span class="hover" data-testid={format!("stage-{}-value", p.stage)}>
+                <span class="hover" data-testid={format!("{}-value", p.testid)}>
                     { match *hover {
                         Some((c, x, y, v)) => format!("{}: #{c} ({x}, {y}) = {v:.4}", s.value_under_cursor),
                         None => String::new(),

@@ -167,7 +167,7 @@ fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
     if as_json {
         println!(
             "{}",
-            json!({"elapsed_ms": ms, "loss": g.loss, "layers": g.layers.iter().map(|l| json!({"name": l.name, "skip": l.skip, "plain": l.plain, "weight_norm": l.weight_norm})).collect::<Vec<_>>(),
+            json!({"elapsed_ms": ms, "loss": g.loss, "layers": g.layers,
                    "stem": g.stem, "blocks": g.blocks, "summary": g.summary, "target": g.target})
         );
         return;

@@ -203,8 +203,7 @@ impl Engine {
 
     /// An engine on already loaded weights (checked against ResNet-50).
     pub fn with_weights(weights: Weights) -> Result<Self> {
-        ResNetConfig::resnet50(weights.classes()?).validate()?;
-        weights.check_against(&ResNetConfig::resnet50(weights.classes()?))?;
+        // `ResNet::new` validates the configuration and checks every tensor's name and shape.
         let inference = inference_model(&weights)?;
         Ok(Self { weights, inference })
     }
@@ -212,11 +211,10 @@ impl Engine {
     /// Replaces the weights with a safetensors checkpoint; on any error the old weights stay.
     pub fn load_weights(&mut self, bytes: &[u8], source: &str) -> Result<WeightsInfo> {
         let weights = load_safetensors(bytes, source)?;
-        let classes = weights.classes().map_err(|_| Error::MissingTensor {
+        weights.classes().map_err(|_| Error::MissingTensor {
             name: "fc.weight".into(),
             expected: vec![1000, 2048],
         })?;
-        weights.check_against(&ResNetConfig::resnet50(classes))?;
         self.inference = inference_model(&weights)?;
         self.weights = weights;
         Ok(self.weights.info.clone())

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use resnet_lab::web::app::{App, AppProps};
-use resnet_lab::web::protocol::{Event, Request};
-use resnet_lab::web::worker::handle;
+use resnet_lab::web::protocol::Event;
+use resnet_lab::web::worker::ready;
+use resnet_lab::weights::{Init, InitKind, WeightsInfo};
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
 
@@ -77,7 +78,11 @@ async fn language_switch_changes_the_header_strings() {
 
 #[wasm_bindgen_test]
 fn worker_answers_ping_with_the_crate_version() {
-    match handle(Request::Ping).as_slice() {
+    let weights: WeightsInfo = Init::new(InitKind::He, 0)
+        .weights(&resnet_lab::model::ResNetConfig::tutorial(2))
+        .unwrap()
+        .info;
+    match [ready(&weights)].as_slice() {
         [Event::Ready { version, .. }] => assert_eq!(version, env!("CARGO_PKG_VERSION")),
         other => panic!("unexpected answer {other:?}"),
     }

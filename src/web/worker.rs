@@ -11,27 +11,19 @@ use yew_agent::reactor::{reactor, ReactorScope};
 use super::fetch::{remember, Download};
 use super::protocol::{Event, JobId, Request, RgbaImage};
 use crate::engine::{Engine, GradientOptions, PredictOptions};
-use crate::image::{preprocess, RgbImage};
-use crate::weights::{Init, InitKind};
+use crate::image::RgbImage;
+use crate::weights::{Init, InitKind, WeightsInfo};
 
 /// The weights the page starts with: untrained, seeded He init.
 pub fn default_init() -> Init {
     Init::new(InitKind::He, 0)
 }
 
-/// Answers a request that needs no engine; transport-free so that it can be tested directly.
-pub fn handle(request: Request) -> Vec<Event> {
-    match request {
-        Request::Ping => vec![Event::Ready {
-            version: crate::VERSION.to_string(),
-            weights: crate::weights::WeightsInfo {
-                source: String::new(),
-                naming: None,
-                dtype: "f32".into(),
-                pretrained: false,
-            },
-        }],
-        _ => Vec::new(),
+/// The answer to [`Request::Ping`]: the crate version and the weights in use.
+pub fn ready(weights: &WeightsInfo) -> Event {
+    Event::Ready {
+        version: crate::VERSION.to_string(),
+        weights: weights.clone(),
     }
 }
 
@@ -46,13 +38,14 @@ async fn yield_now() {
 /// The network crop as RGBA for display, and the normalized tensor.
 fn prepare(image: &RgbaImage, size: u32) -> crate::Result<(RgbaImage, candle_core::Tensor)> {
     let rgb = RgbImage::from_rgba(image.width, image.height, &image.rgba)?;
+    // One resize + crop: the tensor is made from the same crop the page shows.
     let crop = rgb.network_crop(size)?;
+    let tensor = crop.to_tensor()?;
     let rgba = crop
         .data
         .chunks_exact(3)
         .flat_map(|p| [p[0], p[1], p[2], 255])
         .collect();
-    let tensor = preprocess(&rgb, size)?;
     Ok((
         RgbaImage {
             width: size,
@@ -276,14 +269,7 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
     };
     while let Some(request) = worker.next().await {
         let alive = match request {
-            Request::Ping => {
-                worker
-                    .send(Event::Ready {
-                        version: crate::VERSION.to_string(),
-                        weights: engine.weights().info.clone(),
-                    })
-                    .await
-            }
+            Request::Ping => worker.send(ready(&engine.weights().info)).await,
             Request::Explore { job, image, size } => {
                 worker.explore(&engine, job, image, size).await
             }

@@ -100,16 +100,8 @@ pub fn image_picker() -> Html {
     let on_file = {
         let (store, link) = (store.clone(), link.clone());
         Callback::from(move |e: Event| {
-            let input: Option<HtmlInputElement> = e.target().and_then(|t| t.dyn_into().ok());
-            if let Some(file) = input
-                .as_ref()
-                .and_then(|i| i.files())
-                .and_then(|f| f.get(0))
-            {
+            if let Some(file) = first_file(&e) {
                 run_blob(store.clone(), link.clone(), file.into());
-            }
-            if let Some(input) = input {
-                input.set_value("");
             }
         })
     };

@@ -24,18 +24,18 @@ fn depth_demo() -> Html {
     let lang = use_context::<Store>()
         .map(|s| s.lang)
         .unwrap_or(crate::lang::Lang::En);
+    let toy = use_memo(*depth, |depth| toy_gradients(*depth, 64, 7));
     {
-        let canvas = canvas.clone();
-        use_effect_with((*depth, lang), move |(depth, lang)| {
+        let (canvas, toy) = (canvas.clone(), toy.clone());
+        use_effect_with((*depth, lang), move |(_, lang)| {
             if let Some(backend) = canvas
                 .cast::<HtmlCanvasElement>()
                 .and_then(CanvasBackend::with_canvas_object)
             {
-                let _ = draw_toy(backend, &toy_gradients(*depth, 64, 7), *lang);
+                let _ = draw_toy(backend, &toy, *lang);
             }
         });
     }
-    let toy = toy_gradients(*depth, 64, 7);
     let plain = toy.plain[0] / toy.plain[*depth - 1];
     let residual = toy.residual[0] / toy.residual[*depth - 1];
     let oninput = {

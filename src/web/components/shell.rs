@@ -66,12 +66,13 @@ pub struct ShellProps {
 /// Header, main view and footer; the state lives here.
 #[function_component(Shell)]
 pub fn shell(props: &ShellProps) -> Html {
-    let lang = match query_param("lang").as_deref() {
-        Some("vi") => Lang::Vi,
-        Some("en") => Lang::En,
-        _ => props.lang,
-    };
-    let store = use_reducer(|| {
+    let browser_lang = props.lang;
+    let store = use_reducer(move || {
+        let lang = match query_param("lang").as_deref() {
+            Some("vi") => Lang::Vi,
+            Some("en") => Lang::En,
+            _ => browser_lang,
+        };
         let mut state = AppState::new(lang);
         if let Some(section) = query_param("section") {
             if let Some(&found) = Section::ALL.iter().find(|s| s.id() == section) {

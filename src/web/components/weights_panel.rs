@@ -98,12 +98,7 @@ pub fn weights_panel() -> Html {
     let on_file = {
         let (store, link) = (store.clone(), link.clone());
         Callback::from(move |e: Event| {
-            let input: Option<HtmlInputElement> = e.target().and_then(|t| t.dyn_into().ok());
-            if let Some(file) = input
-                .as_ref()
-                .and_then(|i| i.files())
-                .and_then(|f| f.get(0))
-            {
+            if let Some(file) = crate::web::components::image_picker::first_file(&e) {
                 load_file(store.clone(), link.clone(), file);
             }
         })

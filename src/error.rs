@@ -60,6 +60,18 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// No GPU adapter or device could be had (no WebGPU in this browser, no Vulkan driver).
+    #[error("no GPU available: {0}")]
+    GpuUnavailable(String),
+
+    /// The GPU device was lost or ran out of memory mid-run.
+    #[error("the GPU was lost: {0}")]
+    GpuLost(String),
+
+    /// A GPU kernel or transfer failed.
+    #[error("GPU error: {0}")]
+    Gpu(String),
+
     /// The job was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
@@ -68,7 +80,14 @@ pub enum Error {
 impl Error {
     /// True when the error comes from the user's input rather than a bug (CLI exit code 2 vs 1).
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::Candle(_) | Error::Cancelled)
+        !matches!(
+            self,
+            Error::Candle(_)
+                | Error::Cancelled
+                | Error::Gpu(_)
+                | Error::GpuLost(_)
+                | Error::GpuUnavailable(_)
+        )
     }
 }
 

@@ -8,6 +8,8 @@ pub mod charts;
 pub mod cli;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "webgpu")]
+pub mod gpu;
 pub mod image;
 pub mod imagenet;
 pub mod lang;

@@ -141,6 +141,11 @@ impl ResNet {
         })
     }
 
+    /// True when batch norm is folded into the convolutions.
+    pub fn is_folded(&self) -> bool {
+        self.folded
+    }
+
     /// All 16 blocks in network order.
     pub fn blocks(&self) -> impl Iterator<Item = &Bottleneck> {
         self.stages.iter().flatten()

@@ -1,0 +1,38 @@
+//! Global average pooling (`global_avg_pool.wgsl`).
+
+use super::context::GpuContext;
+use super::dispatch::{groups_1d, uniform_words, Dispatch};
+
+/// The compiled kernel.
+pub struct GlobalAvgPoolKernel {
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl GlobalAvgPoolKernel {
+    /// Compiles `global_avg_pool.wgsl`.
+    pub fn new(ctx: &GpuContext) -> Self {
+        Self {
+            pipeline: ctx.pipeline("global_avg_pool", include_str!("global_avg_pool.wgsl")),
+        }
+    }
+
+    /// Averages each of `channels` maps of `pixels` values in `input` into `out` (`[channels]`).
+    pub fn dispatch(
+        &self,
+        ctx: &GpuContext,
+        input: &wgpu::Buffer,
+        channels: usize,
+        pixels: usize,
+        out: &wgpu::Buffer,
+    ) -> Dispatch {
+        let uniform = ctx.uniform(
+            "global_avg_pool params",
+            &uniform_words(&[channels as u32, pixels as u32]),
+        );
+        Dispatch {
+            pipeline: self.pipeline.clone(),
+            bind_group: ctx.bind("global_avg_pool", &self.pipeline, &[&uniform, input, out]),
+            groups: groups_1d(channels),
+        }
+    }
+}

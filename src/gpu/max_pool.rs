@@ -1,0 +1,48 @@
+//! The stem's 3×3 / stride 2 / padding 1 max pooling (`max_pool.wgsl`).
+
+use super::context::GpuContext;
+use super::dispatch::{groups_1d, uniform_words, Dispatch};
+
+/// Output side of the pool for an input side.
+pub fn pooled_side(side: usize) -> usize {
+    (side + 2 - 3) / 2 + 1
+}
+
+/// The compiled kernel.
+pub struct MaxPoolKernel {
+    pipeline: wgpu::ComputePipeline,
+}
+
+impl MaxPoolKernel {
+    /// Compiles `max_pool.wgsl`.
+    pub fn new(ctx: &GpuContext) -> Self {
+        Self {
+            pipeline: ctx.pipeline("max_pool", include_str!("max_pool.wgsl")),
+        }
+    }
+
+    /// Pools `input` (`[channels, side, side]`) into `out`.
+    pub fn dispatch(
+        &self,
+        ctx: &GpuContext,
+        input: &wgpu::Buffer,
+        channels: usize,
+        side: usize,
+        out: &wgpu::Buffer,
+    ) -> Dispatch {
+        let so = pooled_side(side);
+        let words = uniform_words(&[
+            channels as u32,
+            side as u32,
+            side as u32,
+            so as u32,
+            so as u32,
+        ]);
+        let uniform = ctx.uniform("max_pool params", &words);
+        Dispatch {
+            pipeline: self.pipeline.clone(),
+            bind_group: ctx.bind("max_pool", &self.pipeline, &[&uniform, input, out]),
+            groups: groups_1d(channels * so * so),
+        }
+    }
+}

@@ -53,6 +53,10 @@ browser-tools:
 	  echo "installing Debian's chromium and chromium-driver"; \
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] && ldconfig -p | grep -q libvulkan.so.1 || { \
+	  echo "installing Debian's Vulkan loader and Mesa's lavapipe (the native GPU tests' adapter)"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libvulkan1 mesa-vulkan-drivers >/dev/null; }
 
 ## App -----------------------------------------------------------------------------------------
 
@@ -72,13 +76,15 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 
-test-native:
-	cargo test
+# RESNET_LAB_REQUIRE_GPU turns "no GPU adapter, skipped" into a failure: here an adapter always
+# exists (lavapipe natively, SwiftShader in Chromium), so the GPU tests must run.
+test-native: browser-tools
+	RESNET_LAB_REQUIRE_GPU=1 cargo test
 
 # wasm-bindgen-test in headless Chromium (runner and CHROMEDRIVER set in .cargo/config.toml and
 # above; extra Chrome flags in webdriver.json).
 test-browser: tools browser-tools
-	cargo test --target wasm32-unknown-unknown --tests
+	RESNET_LAB_REQUIRE_GPU=1 cargo test --target wasm32-unknown-unknown --tests
 
 # Serves dist/ with the isolation headers and drives it through chromedriver; the CLI exports
 # the weights files the tests serve (real download, cache and load path).

@@ -22,7 +22,7 @@ usage:
                       (--image FILE | --input FILE.safetensors) --target CLASS --bn train|eval|off
                       [--size S] [--precision f32|f64] [--json]
   resnet-lab export-init --init he|xavier --seed N --out FILE.safetensors [--gain G]
-  resnet-lab bench    [--size 224] [--iters N] [--json]";
+  resnet-lab bench    [--size 224] [--iters N] [--backend cpu|webgpu] [--json]";
 
 /// Parsed `--flag value` and `--switch` arguments.
 struct Args {
@@ -279,6 +279,15 @@ fn time_forward(model: &ResNet, input: &Tensor, iters: usize) -> Result<(f64, f6
 fn bench(args: &Args) -> Result<()> {
     let size: usize = args.parse_or("--size", 224)?;
     let iters: usize = args.parse_or("--iters", 10)?;
+    match args.get("--backend").unwrap_or("cpu") {
+        "cpu" => {}
+        "webgpu" => return bench_gpu(args, size, iters),
+        other => {
+            return Err(Error::InvalidArgument(format!(
+                "--backend {other}: expected cpu or webgpu"
+            )))
+        }
+    }
     let config = ResNetConfig {
         input_size: size,
         ..ResNetConfig::resnet50(1000)
@@ -303,6 +312,67 @@ fn bench(args: &Args) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `bench --backend webgpu`: the GPU kernels through wgpu (Vulkan natively), timed per forward
+/// including the logits' read-back, and checked against the CPU on the same input.
+#[cfg(feature = "webgpu")]
+fn bench_gpu(args: &Args, size: usize, iters: usize) -> Result<()> {
+    use crate::gpu::{context::block_on, GpuContext, GpuResNet, Readback};
+    let config = ResNetConfig {
+        input_size: size,
+        ..ResNetConfig::resnet50(1000)
+    };
+    let weights = Init::new(InitKind::He, 0).weights(&config)?;
+    let folded = ResNet::new(config, &weights)?.fold_batch_norm()?;
+    let ctx = block_on(GpuContext::new())?;
+    let adapter = ctx.adapter_name.clone();
+    let mut gpu = GpuResNet::new(ctx, &folded)?;
+    let input = Tensor::randn(0f32, 1f32, (1, 3, size, size), &Device::Cpu)?;
+    let mut logits = None;
+    for _ in 0..3 {
+        logits = Some(block_on(gpu.forward(&input, Readback::Logits))?.logits);
+    }
+    let mut times = Vec::with_capacity(iters.max(1));
+    for _ in 0..iters.max(1) {
+        let start = Instant::now();
+        block_on(gpu.forward(&input, Readback::Logits))?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    let (median, min) = (times[times.len() / 2], times[0]);
+    let cpu = folded.forward(&input)?.flatten_all()?.to_vec1::<f32>()?;
+    let gpu_logits = match logits {
+        Some(l) => l.flatten_all()?.to_vec1::<f32>()?,
+        None => Vec::new(),
+    };
+    let scale = cpu.iter().fold(f32::MIN_POSITIVE, |m, v| m.max(v.abs()));
+    let diff = cpu
+        .iter()
+        .zip(&gpu_logits)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max)
+        / scale;
+    if args.has("--json") {
+        println!(
+            "{}",
+            json!({"backend": "webgpu", "adapter": adapter, "size": size, "iters": iters,
+                   "median_ms": median, "min_ms": min, "max_rel_diff_vs_cpu": diff})
+        );
+    } else {
+        println!(
+            "{size}×{size} forward on {adapter}: median {median:.2} ms, min {min:.2} ms over {iters} runs \
+             (logits read back; max |Δ| vs CPU {diff:.1e} of max|logit|)"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "webgpu"))]
+fn bench_gpu(_: &Args, _: usize, _: usize) -> Result<()> {
+    Err(Error::InvalidArgument(
+        "this build has no GPU path (built without the `webgpu` feature)".into(),
+    ))
 }
 
 /// Runs the CLI on `args` (without the program name); returns the process exit code.

@@ -21,7 +21,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = i / (p.ho * p.wo);
     let oy = (i / p.wo) % p.ho;
     let ox = i % p.wo;
-    var best = -3.4028235e38;
+    var best = bitcast<f32>(0xff7fffffu); // -f32::MAX
     for (var dy = 0u; dy < 3u; dy++) {
         let iy = i32(oy * 2u + dy) - 1;
         if (iy < 0 || iy >= i32(p.h)) {

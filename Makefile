@@ -75,6 +75,9 @@ lint:
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+	# The CPU-only build (without the `webgpu` feature) must stay warning-free too.
+	cargo clippy --all-targets --no-default-features -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
 
 # RESNET_LAB_REQUIRE_GPU turns "no GPU adapter, skipped" into a failure: here an adapter always
 # exists (lavapipe natively, SwiftShader in Chromium), so the GPU tests must run.

@@ -106,14 +106,64 @@ pub struct Exploration {
     pub blocks: Vec<BlockView>,
 }
 
+/// Collects what Explore shows from a forward pass's taps (CPU pass or GPU replay alike).
+#[derive(Default)]
+struct ExploreCollector {
+    stats: Vec<StageStats>,
+    maps: Vec<StageMaps>,
+    blocks: Vec<BlockView>,
+}
+
+impl ExploreCollector {
+    fn on_tap(&mut self, tap: Tap<'_>) -> Result<()> {
+        match tap {
+            Tap::Output {
+                id: id @ LayerId::Stage(_),
+                value,
+            } => {
+                self.stats.push(StageStats::of(&id.name(), value)?);
+                self.maps.push(StageMaps::of(&id.name(), value)?);
+            }
+            Tap::Output {
+                id: LayerId::Pool,
+                value,
+            } => self.stats.push(StageStats::of("pool", value)?),
+            Tap::Block { id, parts, .. } => self.blocks.push(BlockView::of(
+                &id.torch_name(),
+                id.index == 0,
+                parts.shortcut.as_ref(),
+                &parts.residual,
+                &parts.output,
+            )?),
+            Tap::Output { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self, logits: Option<&Tensor>, k: usize) -> Result<Exploration> {
+        let logits = match logits {
+            Some(l) => l.to_vec2::<f32>()?,
+            None => Vec::new(),
+        };
+        let top = logits.first().map(|l| top_k(l, k)).unwrap_or_default();
+        Ok(Exploration {
+            prediction: Prediction {
+                logits,
+                top,
+                stages: self.stats,
+            },
+            maps: self.maps,
+            blocks: self.blocks,
+        })
+    }
+}
+
 /// An Explore run that advances one stage per [`step`](ExploreJob::step), so that the caller
 /// can report progress and cancel between stages.
 pub struct ExploreJob {
     pass: ForwardPass,
     top_k: usize,
-    stats: Vec<StageStats>,
-    maps: Vec<StageMaps>,
-    blocks: Vec<BlockView>,
+    collected: ExploreCollector,
     logits: Option<Tensor>,
 }
 
@@ -126,32 +176,8 @@ impl ExploreJob {
     /// Runs the next stage (or the head) and says how far the job is.
     pub fn step(&mut self) -> Result<Progress> {
         let step = self.pass.done();
-        let (stats, maps, blocks) = (&mut self.stats, &mut self.maps, &mut self.blocks);
-        let logits = self.pass.step(&mut |tap| {
-            match tap {
-                Tap::Output {
-                    id: id @ LayerId::Stage(_),
-                    value,
-                } => {
-                    stats.push(StageStats::of(&id.name(), value)?);
-                    maps.push(StageMaps::of(&id.name(), value)?);
-                }
-                Tap::Output {
-                    id: LayerId::Pool,
-                    value,
-                } => stats.push(StageStats::of("pool", value)?),
-                Tap::Block { id, parts, .. } => blocks.push(BlockView::of(
-                    &id.torch_name(),
-                    id.index == 0,
-                    parts.shortcut.as_ref(),
-                    &parts.residual,
-                    &parts.output,
-                )?),
-                Tap::Output { .. } => {}
-            }
-            Ok(())
-        })?;
-        self.logits = logits;
+        let collected = &mut self.collected;
+        self.logits = self.pass.step(&mut |tap| collected.on_tap(tap))?;
         Ok(Progress::new(
             Step::Stage((step + 1).min(5)),
             step + 1,
@@ -164,24 +190,17 @@ impl ExploreJob {
         while !self.is_done() {
             self.step()?;
         }
-        let logits = match self.logits {
-            Some(l) => l.to_vec2::<f32>()?,
-            None => Vec::new(),
-        };
-        let top = logits
-            .first()
-            .map(|l| top_k(l, self.top_k))
-            .unwrap_or_default();
-        Ok(Exploration {
-            prediction: Prediction {
-                logits,
-                top,
-                stages: self.stats,
-            },
-            maps: self.maps,
-            blocks: self.blocks,
-        })
+        self.collected.finish(self.logits.as_ref(), self.top_k)
     }
+}
+
+/// What Explore shows, from a GPU forward pass read back with
+/// [`Readback::Blocks`](crate::gpu::Readback::Blocks): the same analysis as the CPU path.
+#[cfg(feature = "webgpu")]
+pub fn exploration_from_gpu(forward: &crate::gpu::GpuForward, top_k: usize) -> Result<Exploration> {
+    let mut collected = ExploreCollector::default();
+    forward.replay(&mut |tap| collected.on_tap(tap))?;
+    collected.finish(Some(&forward.logits), top_k)
 }
 
 /// The model's weights plus everything that runs on them.
@@ -218,6 +237,11 @@ impl Engine {
         self.inference = inference_model(&weights)?;
         self.weights = weights;
         Ok(self.weights.info.clone())
+    }
+
+    /// The standard network (v1.5, all skips) with batch norm folded: what the GPU uploads.
+    pub fn inference(&self) -> &ResNet {
+        &self.inference
     }
 
     /// The current weights.
@@ -333,9 +357,7 @@ impl Engine {
         Ok(ExploreJob {
             pass: ForwardPass::new(model, input.clone()),
             top_k: options.top_k,
-            stats: Vec::with_capacity(6),
-            maps: Vec::with_capacity(5),
-            blocks: Vec::with_capacity(16),
+            collected: ExploreCollector::default(),
             logits: None,
         })
     }

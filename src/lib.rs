@@ -3,6 +3,7 @@
 //! without skip connections.
 
 pub mod analysis;
+pub mod backend;
 pub mod charts;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -12,6 +12,8 @@ use resnet_lab::weights::{Init, InitKind};
 use wasm_bindgen_test::*;
 use yew::Reducible;
 
+use resnet_lab::backend::Ran;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn explored(job: u32) -> Event {
@@ -27,6 +29,8 @@ fn explored(job: u32) -> Event {
         result: Box::new(result),
         elapsed_ms: 1.0,
         backend: "test".into(),
+        ran: Ran::Cpu,
+        fallback: None,
     }
 }
 

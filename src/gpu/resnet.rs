@@ -116,10 +116,12 @@ impl BufferPool {
     }
 }
 
+/// What an unfused plan keeps of one block. Its input is the previous block's output (or
+/// Stage 1) and an identity shortcut is that input, so neither is read back twice.
 struct BlockTaps {
     id: BlockId,
-    input: Activation,
-    shortcut: Option<Activation>,
+    skip: bool,
+    projection: Option<Activation>,
     residual: Activation,
     output: Activation,
 }
@@ -232,6 +234,11 @@ impl GpuResNet {
     /// The device this network lives on.
     pub fn context(&self) -> &GpuContext {
         &self.ctx
+    }
+
+    /// Gives the device back (to upload other weights with [`GpuResNet::new`]).
+    pub fn into_context(self) -> GpuContext {
+        self.ctx
     }
 
     /// The configuration the weights were uploaded for.
@@ -352,8 +359,8 @@ impl GpuResNet {
                 // Everything stays alive for the read-back: nothing goes back to the pool.
                 blocks.push(BlockTaps {
                     id: b.id,
-                    input: x.clone(),
-                    shortcut,
+                    skip: b.skip,
+                    projection: shortcut.filter(|_| b.downsample.is_some()),
                     residual,
                     output: output.clone(),
                 });
@@ -436,8 +443,7 @@ impl GpuResNet {
             wanted.extend(plan.stages.iter().map(|s| (&s.buffer, s.len())));
         }
         for b in &plan.blocks {
-            wanted.push((&b.input.buffer, b.input.len()));
-            if let Some(s) = &b.shortcut {
+            if let Some(s) = &b.projection {
                 wanted.push((&s.buffer, s.len()));
             }
             wanted.push((&b.residual.buffer, b.residual.len()));
@@ -462,17 +468,22 @@ impl GpuResNet {
         }
         let shape = |a: &Activation| [1, a.channels, a.side, a.side];
         let mut blocks = Vec::new();
+        let mut input = stages.first().cloned();
         for b in &plan.blocks {
-            let input = next(&shape(&b.input))?;
-            let shortcut = match &b.shortcut {
-                Some(s) => Some(next(&shape(s))?),
-                None => None,
+            let Some(x) = input.take() else {
+                return Err(Error::Gpu("block read-back without Stage 1".into()));
+            };
+            let shortcut = match (&b.projection, b.skip) {
+                (Some(s), _) => Some(next(&shape(s))?),
+                (None, true) => Some(x.clone()),
+                (None, false) => None,
             };
             let residual = next(&shape(&b.residual))?;
             let output = next(&shape(&b.output))?;
+            input = Some(output.clone());
             blocks.push((
                 b.id,
-                input,
+                x,
                 BlockOutput {
                     shortcut,
                     residual,

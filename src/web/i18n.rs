@@ -133,6 +133,16 @@ pub struct Strings {
     pub not_an_image: &'static str,
     /// UI string.
     pub backend: &'static str,
+    /// Settings: heading and explanation of the backend choice.
+    pub backend_help: &'static str,
+    /// Backend option: WebGPU when available.
+    pub backend_auto: &'static str,
+    /// Backend option: CPU.
+    pub backend_cpu: &'static str,
+    /// Backend option: WebGPU.
+    pub backend_webgpu: &'static str,
+    /// Shown when the GPU was asked for but the CPU ran (followed by the reason).
+    pub gpu_fallback: &'static str,
     /// UI string.
     pub preset_classic: &'static str,
     /// UI string.
@@ -303,6 +313,11 @@ pub static VI: Strings = Strings {
     dismiss: "Đóng",
     not_an_image: "Không đọc được ảnh này",
     backend: "Phần cứng",
+    backend_help: "Chạy mạng trên CPU (WebAssembly) hay trên GPU (WebGPU). Kết quả như nhau; chỉ tốc độ khác.",
+    backend_auto: "Tự động (WebGPU nếu có, không thì CPU)",
+    backend_cpu: "CPU (WebAssembly)",
+    backend_webgpu: "WebGPU",
+    gpu_fallback: "Không dùng được GPU, lần chạy này dùng CPU",
     preset_classic: "Triệt tiêu kinh điển: không batch norm, khởi tạo Xavier",
     preset_trained: "Như khi huấn luyện: batch norm chế độ train, khởi tạo He",
     custom_settings: "Tuỳ chỉnh",
@@ -418,6 +433,11 @@ pub static EN: Strings = Strings {
     dismiss: "Dismiss",
     not_an_image: "This image cannot be read",
     backend: "Backend",
+    backend_help: "Run the network on the CPU (WebAssembly) or on the GPU (WebGPU). The results are the same; only the speed differs.",
+    backend_auto: "Auto (WebGPU when available, else CPU)",
+    backend_cpu: "CPU (WebAssembly)",
+    backend_webgpu: "WebGPU",
+    gpu_fallback: "The GPU could not be used, so this run used the CPU",
     preset_classic: "Classic vanishing: no batch norm, Xavier init",
     preset_trained: "As trained: batch norm in training mode, He init",
     custom_settings: "Custom settings",

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, Precision};
+use crate::backend::{BackendChoice, Ran};
 use crate::engine::{Exploration, Progress};
 use crate::model::NormMode;
 use crate::weights::{Init, WeightsInfo};
@@ -37,6 +38,8 @@ pub enum Request {
         image: RgbaImage,
         /// Network input side (224 for the standard network).
         size: u32,
+        /// Which hardware to run on.
+        backend: BackendChoice,
     },
     /// The channels of block `block` (0..16) for the image of Explore run `job`.
     BlockMaps {
@@ -62,6 +65,9 @@ pub enum Request {
         /// The file.
         bytes: Vec<u8>,
     },
+    /// Testing hook: destroy the GPU device as a driver reset would, so the next run must fall
+    /// back to the CPU (sent by the page when it was opened with `?gpu_fault=lose`).
+    LoseGpu,
     /// Go back to seeded, untrained weights.
     UseInit(Init),
     /// Gradient flow with and without skips on `image` (a new run cancels the one running).
@@ -117,6 +123,10 @@ pub enum Event {
         elapsed_ms: f64,
         /// What ran it, e.g. `wasm CPU, 1 thread`.
         backend: String,
+        /// Which backend that was.
+        ran: Ran,
+        /// Why the GPU was not used although it was asked for (no adapter, device lost).
+        fallback: Option<String>,
     },
     /// Gradient run `job` finished.
     Gradients {

@@ -9,6 +9,7 @@ use super::i18n::Lang;
 use super::protocol::{Event, JobId, RgbaImage};
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::GradientFlow;
+use crate::backend::{BackendChoice, Ran};
 use crate::engine::Exploration;
 use crate::weights::WeightsInfo;
 
@@ -48,8 +49,12 @@ pub struct ExploreResult {
     pub crop: Rc<RgbaImage>,
     /// Forward time in the worker.
     pub elapsed_ms: f64,
-    /// What ran it.
+    /// What ran it, in words (e.g. `WebGPU, SwiftShader`).
     pub backend: String,
+    /// Which backend ran it.
+    pub ran: Ran,
+    /// Why the GPU was not used although it was asked for.
+    pub fallback: Option<String>,
     /// The weights it ran with.
     pub weights: Option<WeightsInfo>,
 }
@@ -82,6 +87,8 @@ pub struct AppState {
     pub weights_busy: bool,
     /// Download progress.
     pub download: Option<DownloadProgress>,
+    /// The backend chosen in Settings.
+    pub backend: BackendChoice,
     /// Latest Explore run id.
     pub job: JobId,
     /// Run state.
@@ -121,6 +128,7 @@ impl AppState {
             weights_from_cache: false,
             weights_busy: false,
             download: None,
+            backend: BackendChoice::Auto,
             job: 0,
             run: RunState::Idle,
             progress: (0, 6),
@@ -158,6 +166,8 @@ pub enum Action {
     },
     /// A weights load was sent to the worker.
     WeightsRequested,
+    /// The user picked a backend.
+    Backend(BackendChoice),
     /// Something failed on the page itself (e.g. an unreadable image).
     Error(String),
     /// Dismiss the error message.
@@ -176,6 +186,7 @@ impl Reducible for AppState {
         match action {
             Action::Lang(lang) => s.lang = lang,
             Action::Section(section) => s.section = section,
+            Action::Backend(choice) => s.backend = choice,
             Action::Started { job, image } => {
                 s.job = job;
                 s.run = RunState::Running;
@@ -218,6 +229,8 @@ impl Reducible for AppState {
                     result,
                     elapsed_ms,
                     backend,
+                    ran,
+                    fallback,
                 } if job == s.job => {
                     s.run = RunState::Done;
                     s.progress = (6, 6);
@@ -229,6 +242,8 @@ impl Reducible for AppState {
                         crop: s.crop.clone().unwrap_or_default(),
                         elapsed_ms,
                         backend,
+                        ran,
+                        fallback,
                         weights: s.weights.clone(),
                     }));
                 }

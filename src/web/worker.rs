@@ -10,7 +10,8 @@ use yew_agent::reactor::{reactor, ReactorScope};
 
 use super::fetch::{remember, Download};
 use super::protocol::{Event, JobId, Request, RgbaImage};
-use crate::engine::{Engine, GradientOptions, PredictOptions};
+use crate::backend::{BackendChoice, Ran};
+use crate::engine::{Engine, Exploration, GradientOptions, PredictOptions};
 use crate::image::RgbImage;
 use crate::weights::{Init, InitKind, WeightsInfo};
 
@@ -64,11 +65,35 @@ struct GradientRequest {
     options: GradientOptions,
 }
 
+/// The worker's GPU, created on first use and kept across runs.
+#[cfg(feature = "webgpu")]
+enum Gpu {
+    /// Not asked for yet.
+    Untried,
+    /// No adapter, or the device was lost: the CPU runs everything from now on.
+    Unavailable(String),
+    /// The device, its kernels and the weights in use.
+    Ready(Box<crate::gpu::GpuResNet>),
+    /// The device, waiting for the new weights to be uploaded on next use.
+    Stale(crate::gpu::GpuContext),
+}
+
+/// What an Explore forward produced and where it ran.
+struct Explored {
+    result: Exploration,
+    compute_ms: f64,
+    ran: Ran,
+    label: String,
+    fallback: Option<String>,
+}
+
 struct Worker {
     scope: ReactorScope<Request, Event>,
     queue: VecDeque<Request>,
     /// The input of the last Explore run, for block views on demand.
     last_input: Option<(JobId, candle_core::Tensor)>,
+    #[cfg(feature = "webgpu")]
+    gpu: Gpu,
 }
 
 impl Worker {
@@ -109,7 +134,14 @@ impl Worker {
         cancel
     }
 
-    async fn explore(&mut self, engine: &Engine, job: JobId, image: RgbaImage, size: u32) -> bool {
+    async fn explore(
+        &mut self,
+        engine: &Engine,
+        job: JobId,
+        image: RgbaImage,
+        size: u32,
+        backend: BackendChoice,
+    ) -> bool {
         let (crop, input) = match prepare(&image, size) {
             Ok(v) => v,
             Err(e) => return self.fail(job, e).await,
@@ -117,6 +149,18 @@ impl Worker {
         self.last_input = Some((job, input.clone()));
         if !self.send(Event::Crop { job, image: crop }).await {
             return false;
+        }
+        let mut fallback = None;
+        if backend.wants_gpu() {
+            match self.explore_gpu(engine, &input).await {
+                Ok(Some(done)) => return self.explored(job, done).await,
+                Ok(None) => {
+                    if backend == BackendChoice::WebGpu {
+                        fallback = self.gpu_problem();
+                    }
+                }
+                Err(e) => fallback = Some(e.to_string()),
+            }
         }
         let mut run = match engine.start_explore(&input, &PredictOptions::default()) {
             Ok(run) => run,
@@ -140,15 +184,122 @@ impl Worker {
         }
         match run.finish() {
             Ok(result) => {
-                self.send(Event::Explored {
-                    job,
-                    result: Box::new(result),
-                    elapsed_ms: compute_ms,
-                    backend: "wasm CPU, 1 thread".into(),
-                })
-                .await
+                let done = Explored {
+                    result,
+                    compute_ms,
+                    ran: Ran::Cpu,
+                    label: "wasm CPU, 1 thread".into(),
+                    fallback,
+                };
+                self.explored(job, done).await
             }
             Err(e) => self.fail(job, e).await,
+        }
+    }
+
+    async fn explored(&mut self, job: JobId, done: Explored) -> bool {
+        self.send(Event::Explored {
+            job,
+            result: Box::new(done.result),
+            elapsed_ms: done.compute_ms,
+            backend: done.label,
+            ran: done.ran,
+            fallback: done.fallback,
+        })
+        .await
+    }
+
+    /// Why the GPU is not used, once it has been tried.
+    #[cfg(feature = "webgpu")]
+    fn gpu_problem(&self) -> Option<String> {
+        match &self.gpu {
+            Gpu::Unavailable(why) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
+    #[cfg(not(feature = "webgpu"))]
+    fn gpu_problem(&self) -> Option<String> {
+        Some("this build has no WebGPU path".into())
+    }
+
+    /// The Explore forward on the GPU: `Ok(None)` when there is no GPU to use, `Err` when the
+    /// GPU failed mid-run (it is then given up and the caller runs the CPU, saying why).
+    #[cfg(feature = "webgpu")]
+    async fn explore_gpu(
+        &mut self,
+        engine: &Engine,
+        input: &candle_core::Tensor,
+    ) -> crate::Result<Option<Explored>> {
+        use crate::gpu::{GpuContext, GpuResNet, Readback};
+        let state = std::mem::replace(&mut self.gpu, Gpu::Untried);
+        let ctx = match state {
+            Gpu::Ready(net) => Ok(*net),
+            Gpu::Unavailable(why) => {
+                self.gpu = Gpu::Unavailable(why);
+                return Ok(None);
+            }
+            Gpu::Stale(ctx) => GpuResNet::new(ctx, engine.inference()),
+            Gpu::Untried => match GpuContext::new().await {
+                Ok(ctx) => GpuResNet::new(ctx, engine.inference()),
+                Err(e) => Err(e),
+            },
+        };
+        let mut net = match ctx {
+            Ok(net) => net,
+            Err(e) => {
+                self.gpu = Gpu::Unavailable(e.to_string());
+                return Ok(None);
+            }
+        };
+        let t0 = now_ms();
+        let forward = net.forward(input, Readback::Blocks).await;
+        let compute_ms = now_ms() - t0;
+        let label = format!("WebGPU, {}", net.context().adapter_name);
+        match forward {
+            Ok(forward) => {
+                self.gpu = Gpu::Ready(Box::new(net));
+                let result = crate::engine::exploration_from_gpu(&forward, 5)?;
+                Ok(Some(Explored {
+                    result,
+                    compute_ms,
+                    ran: Ran::WebGpu,
+                    label,
+                    fallback: None,
+                }))
+            }
+            Err(e) => {
+                self.gpu = Gpu::Unavailable(e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    #[cfg(not(feature = "webgpu"))]
+    async fn explore_gpu(
+        &mut self,
+        _: &Engine,
+        _: &candle_core::Tensor,
+    ) -> crate::Result<Option<Explored>> {
+        Ok(None)
+    }
+
+    /// New weights: the GPU keeps its device and uploads them on next use.
+    fn weights_changed(&mut self) {
+        #[cfg(feature = "webgpu")]
+        {
+            self.gpu = match std::mem::replace(&mut self.gpu, Gpu::Untried) {
+                Gpu::Ready(net) => Gpu::Stale(net.into_context()),
+                other => other,
+            };
+        }
+    }
+
+    /// Destroys the GPU device as a driver reset would (the page's `?gpu_fault=lose` test hook).
+    fn lose_gpu(&mut self) {
+        #[cfg(feature = "webgpu")]
+        if let Gpu::Ready(net) = &self.gpu {
+            net.context().device.destroy();
         }
     }
 
@@ -232,6 +383,7 @@ impl Worker {
         }
         match engine.load_weights(&download.bytes, &url) {
             Ok(info) => {
+                self.weights_changed();
                 if !download.from_cache {
                     remember(&url, &download.bytes).await;
                 }
@@ -255,6 +407,8 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
         scope,
         queue: VecDeque::new(),
         last_input: None,
+        #[cfg(feature = "webgpu")]
+        gpu: Gpu::Untried,
     };
     let mut engine = match Engine::with_init(default_init()) {
         Ok(engine) => engine,
@@ -270,8 +424,15 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
     while let Some(request) = worker.next().await {
         let alive = match request {
             Request::Ping => worker.send(ready(&engine.weights().info)).await,
-            Request::Explore { job, image, size } => {
-                worker.explore(&engine, job, image, size).await
+            Request::Explore {
+                job,
+                image,
+                size,
+                backend,
+            } => worker.explore(&engine, job, image, size, backend).await,
+            Request::LoseGpu => {
+                worker.lose_gpu();
+                true
             }
             Request::Cancel { .. } => true,
             Request::BlockMaps { job, block } => match worker.last_input.clone() {
@@ -316,6 +477,7 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
             Request::LoadWeightsUrl { url } => worker.load_url(&mut engine, url).await,
             Request::LoadWeightsBytes { name, bytes } => match engine.load_weights(&bytes, &name) {
                 Ok(info) => {
+                    worker.weights_changed();
                     worker
                         .send(Event::WeightsLoaded {
                             info,
@@ -334,6 +496,7 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
             Request::UseInit(init) => match Engine::with_init(init) {
                 Ok(fresh) => {
                     engine = fresh;
+                    worker.weights_changed();
                     worker
                         .send(Event::WeightsLoaded {
                             info: engine.weights().info.clone(),

@@ -118,6 +118,67 @@ def test_explore_sample_shows_predictions_and_five_stages(b, url, shots):
         b.screenshot(os.path.join(shots, "explore.png"))
 
 
+BACKEND = "const e = document.querySelector('[data-testid=run-status]'); return e ? e.dataset.backend : null;"
+
+
+def choose_backend(b, value):
+    """Picks a backend in Settings (the current image re-runs on it) and returns to Explore."""
+    b.click("nav-settings")
+    b.js("const s = document.querySelector('[data-testid=backend-select]'); s.value = arguments[0];"
+         "s.dispatchEvent(new Event('change', {bubbles: true}));", value)
+    b.click("nav-explore")
+
+
+def test_auto_backend_without_webgpu_runs_on_cpu_and_webgpu_says_why(b, url, shots):
+    # This browser runs with --disable-gpu: no adapter.
+    b.get(url)
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    assert b.js(BACKEND) == "cpu"
+    assert not b.js("return !!document.querySelector('[data-testid=gpu-fallback]')")
+    b.get(url + "?backend=webgpu")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    assert b.js(BACKEND) == "cpu"
+    assert "GPU" in b.text("gpu-fallback")
+
+
+def test_webgpu_backend_matches_cpu_and_falls_back_when_the_device_is_lost(_b, url, shots):
+    gpu = Browser(webgpu=True)
+    try:
+        gpu.get(url + "?lang=en")
+        gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        ms, _ = run_sample(gpu, timeout=300)
+        assert gpu.js(BACKEND) == "webgpu", gpu.js(BACKEND)
+        on_gpu = predictions(gpu)
+        assert "WebGPU" in gpu.js("return document.body.innerText")
+        print(f"     WebGPU (SwiftShader) click → predictions {ms:.0f} ms")
+        channels = gpu.js("return [1,2,3,4,5].map(i => { const e = document.querySelector("
+                          "`[data-testid=stage-${i}]`); return e ? Number(e.dataset.channels) : null; });")
+        assert channels == [64, 256, 512, 1024, 2048], channels
+        choose_backend(gpu, "cpu")
+        gpu.wait_for(BACKEND.replace("return e ? e.dataset.backend : null;",
+                                     "return e && e.dataset.state === 'done' && e.dataset.backend === 'cpu';"),
+                     timeout=120, what="re-run on the CPU")
+        on_cpu = predictions(gpu)
+        assert [c for c, _ in on_gpu] == [c for c, _ in on_cpu], (on_gpu, on_cpu)
+        assert all(abs(float(p) - float(q)) < 1e-3 for (_, p), (_, q) in zip(on_gpu, on_cpu)), (on_gpu, on_cpu)
+
+        # A device lost mid-session: the next run falls back to the CPU and says so.
+        gpu.get(url + "?lang=en&backend=webgpu&gpu_fault=lose")
+        gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(gpu, timeout=300)
+        assert gpu.js(BACKEND) == "webgpu"
+        run_sample(gpu, "coffee", timeout=300)
+        assert gpu.js(BACKEND) == "cpu", gpu.js(BACKEND)
+        assert "lost" in gpu.text("gpu-fallback"), gpu.text("gpu-fallback")
+        assert len(predictions(gpu)) == 5
+        if shots:
+            gpu.screenshot(os.path.join(shots, "gpu-fallback.png"))
+    finally:
+        gpu.quit()
+
+
 def test_weights_from_query_change_the_predictions(b, url, shots):
     b.get(url)
     b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")

@@ -28,7 +28,8 @@ class WebDriverError(RuntimeError):
 class Browser:
     """One chromedriver process and one session."""
 
-    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")):
+    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), webgpu=False):
+        """`webgpu`: drop --disable-gpu and turn on WebGPU (SwiftShader where there is no GPU)."""
         self.port = free_port()
         self.driver = subprocess.Popen([chromedriver, f"--port={self.port}"], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
@@ -39,9 +40,12 @@ class Browser:
                 break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
+        args = [a for a in CHROME_ARGS if not (webgpu and a == "--disable-gpu")]
+        if webgpu:
+            args.append("--enable-unsafe-webgpu")
         caps = {"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": CHROME_ARGS},
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
             "goog:loggingPrefs": {"browser": "ALL"},
         }}}
         self.session = self._call("POST", "/session", caps)["sessionId"]

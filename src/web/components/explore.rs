@@ -86,7 +86,8 @@ pub fn explore() -> Html {
                     <ImagePicker />
                     <WeightsStatus />
                     <div class="run">
-                        <span data-testid="run-status" data-state={store.run.id()}>{ status }</span>
+                        <span data-testid="run-status" data-state={store.run.id()}
+                              data-backend={store.result.as_ref().map(|r| r.ran.id())}>{ status }</span>
                         if store.run == RunState::Running {
                             <progress value={done.to_string()} max={total.to_string()}></progress>
                             <button onclick={cancel}>{ s.cancel }</button>

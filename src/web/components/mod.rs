@@ -1,6 +1,7 @@
 //! One component per file.
 
 pub mod architecture;
+pub mod backend_panel;
 pub mod engine_status;
 pub mod error_banner;
 pub mod explore;

@@ -49,6 +49,9 @@ pub fn predictions() -> Html {
             <p class="meta">
                 { format!("{}: {:.0} ms · {}: {}", s.forward_time, result.elapsed_ms, s.backend, result.backend) }
             </p>
+            if let Some(why) = &result.fallback {
+                <p class="warning" data-testid="gpu-fallback">{ format!("{}: {why}", s.gpu_fallback) }</p>
+            }
         </section>
     }
 }

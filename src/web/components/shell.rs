@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use yew::prelude::*;
 use yew_agent::reactor::{use_reactor_bridge, ReactorEvent};
 
+use super::backend_panel::BackendPanel;
 use super::engine_status::EngineStatus;
 use super::error_banner::ErrorBanner;
 use super::explore::Explore;
@@ -13,6 +14,7 @@ use super::gradient_lab::GradientLab;
 use super::header::{Header, Section};
 use super::learn::Learn;
 use super::weights_panel::WeightsPanel;
+use crate::backend::{BackendChoice, Ran};
 use crate::web::i18n::Lang;
 use crate::web::protocol::{Request, RgbaImage};
 use crate::web::state::{Action, AppState, EngineLink, Store};
@@ -36,6 +38,7 @@ pub fn start_run(store: &Store, link: &EngineLink, image: Rc<RgbaImage>) {
         job,
         image: (*image).clone(),
         size: 224,
+        backend: store.backend,
     });
 }
 
@@ -79,6 +82,9 @@ pub fn shell(props: &ShellProps) -> Html {
                 state.section = found;
             }
         }
+        if let Some(choice) = query_param("backend").and_then(|b| BackendChoice::from_id(&b)) {
+            state.backend = choice;
+        }
         state
     });
     let bridge = {
@@ -105,9 +111,22 @@ pub fn shell(props: &ShellProps) -> Html {
         });
     }
     {
-        // New weights: run the current image again so the page shows what they predict.
+        // `?gpu_fault=lose` (a test hook): after the first WebGPU run, destroy the GPU device so
+        // the next run shows the fall-back to the CPU.
+        let link = link.clone();
+        let lost = use_mut_ref(|| false);
+        let ran_on_gpu = store.result.as_ref().is_some_and(|r| r.ran == Ran::WebGpu);
+        use_effect_with(ran_on_gpu, move |&on_gpu| {
+            if on_gpu && !*lost.borrow() && query_param("gpu_fault").as_deref() == Some("lose") {
+                *lost.borrow_mut() = true;
+                link.send.emit(Request::LoseGpu);
+            }
+        });
+    }
+    {
+        // New weights or another backend: run the current image again so the page shows it.
         let (store, link) = (store.clone(), link.clone());
-        let weights = store.weights.clone();
+        let weights = (store.weights.clone(), store.backend);
         use_effect_with(weights, move |_| {
             if let (Some(image), Some(_)) = (store.image.clone(), store.result.as_ref()) {
                 start_run(&store, &link, image);
@@ -142,6 +161,7 @@ pub fn shell(props: &ShellProps) -> Html {
                 <h2>{ s.settings }</h2>
                 <p>{ s.settings_intro }</p>
                 <WeightsPanel />
+                <BackendPanel />
             </>
         },
         Section::Learn => html! { <Learn /> },

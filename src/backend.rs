@@ -1,0 +1,77 @@
+//! Which hardware runs the forward pass: the user's choice and what actually ran.
+
+use serde::{Deserialize, Serialize};
+
+/// The backend the user picked in Settings (or with `?backend=`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendChoice {
+    /// WebGPU when the browser has an adapter, else the CPU.
+    #[default]
+    Auto,
+    /// Always the CPU (wasm).
+    Cpu,
+    /// WebGPU; falls back to the CPU, saying so, when there is no adapter or it fails.
+    WebGpu,
+}
+
+impl BackendChoice {
+    /// Every choice, in the order the page lists them.
+    pub const ALL: [BackendChoice; 3] = [
+        BackendChoice::Auto,
+        BackendChoice::Cpu,
+        BackendChoice::WebGpu,
+    ];
+
+    /// Stable id: `auto`, `cpu`, `webgpu` (option values, query parameter).
+    pub fn id(self) -> &'static str {
+        match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Cpu => "cpu",
+            BackendChoice::WebGpu => "webgpu",
+        }
+    }
+
+    /// The choice with id `id`, if any.
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.id() == id)
+    }
+
+    /// True when the GPU should be tried.
+    pub fn wants_gpu(self) -> bool {
+        self != BackendChoice::Cpu
+    }
+}
+
+/// The backend that actually ran a forward pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Ran {
+    /// wasm (or native) CPU kernels.
+    Cpu,
+    /// The WGSL kernels through WebGPU (or Vulkan natively).
+    WebGpu,
+}
+
+impl Ran {
+    /// Stable id: `cpu` or `webgpu` (`data-backend` on `run-status`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Ran::Cpu => "cpu",
+            Ran::WebGpu => "webgpu",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip() {
+        for c in BackendChoice::ALL {
+            assert_eq!(BackendChoice::from_id(c.id()), Some(c));
+        }
+        assert_eq!(BackendChoice::from_id("tpu"), None);
+        assert!(!BackendChoice::Cpu.wants_gpu());
+        assert!(BackendChoice::Auto.wants_gpu());
+    }
+}

@@ -227,6 +227,16 @@ impl Engine {
         Ok(Self { weights, inference })
     }
 
+    /// An engine on a safetensors checkpoint (ResNet-50 with 1000 classes).
+    pub fn from_safetensors(bytes: &[u8], source: &str) -> Result<Self> {
+        let weights = load_safetensors(bytes, source)?;
+        weights.classes().map_err(|_| Error::MissingTensor {
+            name: "fc.weight".into(),
+            expected: vec![1000, 2048],
+        })?;
+        Self::with_weights(weights)
+    }
+
     /// Replaces the weights with a safetensors checkpoint; on any error the old weights stay.
     pub fn load_weights(&mut self, bytes: &[u8], source: &str) -> Result<WeightsInfo> {
         let weights = load_safetensors(bytes, source)?;

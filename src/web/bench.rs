@@ -61,3 +61,66 @@ pub fn wasm_memory_bytes() -> f64 {
         })
         .unwrap_or(0.0)
 }
+
+/// The same network on the GPU path (WebGPU kernels), for the benchmark's WebGPU rows.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen]
+pub struct BenchGpuModel {
+    /// Taken out while a forward pass runs (so no borrow is held across its awaits).
+    model: std::rc::Rc<std::cell::Cell<Option<crate::gpu::GpuResNet>>>,
+    input: Tensor,
+    adapter: String,
+}
+
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen]
+impl BenchGpuModel {
+    /// Asks for a WebGPU device and uploads the network for `size`×`size` inputs.
+    pub async fn create(size: usize) -> Result<BenchGpuModel, JsError> {
+        let js = |e: crate::Error| JsError::new(&e.to_string());
+        let config = ResNetConfig {
+            input_size: size,
+            ..ResNetConfig::resnet50(1000)
+        };
+        let weights = Init::new(InitKind::He, 0).weights(&config).map_err(js)?;
+        let model = ResNet::new(config, &weights)
+            .and_then(|m| m.fold_batch_norm())
+            .map_err(js)?;
+        let ctx = crate::gpu::GpuContext::new().await.map_err(js)?;
+        let adapter = ctx.adapter_name.clone();
+        let gpu = crate::gpu::GpuResNet::new(ctx, &model).map_err(js)?;
+        let input = Tensor::ones((1, 3, size, size), candle_core::DType::F32, &Device::Cpu)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(BenchGpuModel {
+            model: std::rc::Rc::new(std::cell::Cell::new(Some(gpu))),
+            input,
+            adapter,
+        })
+    }
+
+    /// The adapter's name.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.adapter.clone()
+    }
+
+    /// One forward pass with the logits read back; resolves to the first logit.
+    pub fn forward(&self) -> js_sys::Promise {
+        let (model, input) = (self.model.clone(), self.input.clone());
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut gpu = model
+                .take()
+                .ok_or_else(|| JsValue::from_str("a forward pass is already running"))?;
+            let out = gpu.forward(&input, crate::gpu::Readback::Logits).await;
+            model.set(Some(gpu));
+            let out = out.map_err(|e| JsValue::from_str(&e.to_string()))?;
+            let first = out
+                .logits
+                .flatten_all()
+                .and_then(|l| l.get(0))
+                .and_then(|v| v.to_scalar::<f32>())
+                .map_err(|e| JsValue::from_str(&e.to_string()))?;
+            Ok(JsValue::from_f64(first as f64))
+        })
+    }
+}

@@ -13,7 +13,8 @@ use super::protocol::{Event, JobId, Request, RgbaImage};
 use crate::backend::{BackendChoice, Ran};
 use crate::engine::{Engine, Exploration, GradientOptions, PredictOptions};
 use crate::image::RgbImage;
-use crate::weights::{Init, InitKind, WeightsInfo};
+use crate::model::ResNetConfig;
+use crate::weights::{Init, InitJob, InitKind, WeightsInfo};
 
 /// The weights the page starts with: untrained, seeded He init.
 pub fn default_init() -> Init {
@@ -350,7 +351,7 @@ impl Worker {
         }
     }
 
-    async fn load_url(&mut self, engine: &mut Engine, url: String) -> bool {
+    async fn load_url(&mut self, slot: &mut EngineSlot, url: String) -> bool {
         let start = now_ms();
         let mut download = match Download::start(&url).await {
             Ok(d) => d,
@@ -381,8 +382,10 @@ impl Worker {
                 Err(message) => return self.send(Event::WeightsFailed { message }).await,
             }
         }
-        match engine.load_weights(&download.bytes, &url) {
-            Ok(info) => {
+        match Engine::from_safetensors(&download.bytes, &url) {
+            Ok(engine) => {
+                let info = engine.weights().info.clone();
+                *slot = EngineSlot::Ready(Box::new(engine));
                 self.weights_changed();
                 if !download.from_cache {
                     remember(&url, &download.bytes).await;
@@ -400,6 +403,69 @@ impl Worker {
     }
 }
 
+/// The engine, or the seeded initialization it starts from while that is being generated.
+///
+/// The worker answers the page at once and generates the init one tensor at a time in idle
+/// time; a run that needs the engine earlier finishes it first, and loading other weights
+/// skips it altogether.
+enum EngineSlot {
+    /// Weights still being generated.
+    Pending(InitJob),
+    /// Ready to run.
+    Ready(Box<Engine>),
+    /// Generating or building the engine failed (message shown to the user).
+    Broken(String),
+}
+
+impl EngineSlot {
+    fn starting(init: Init) -> Self {
+        EngineSlot::Pending(init.start(&ResNetConfig::resnet50(1000)))
+    }
+
+    /// What the weights are (known before they are generated).
+    fn info(&self) -> Option<WeightsInfo> {
+        match self {
+            EngineSlot::Pending(job) => Some(job.info()),
+            EngineSlot::Ready(engine) => Some(engine.weights().info.clone()),
+            EngineSlot::Broken(_) => None,
+        }
+    }
+
+    /// Generates one more tensor; builds the engine after the last.
+    fn step(&mut self) {
+        if let EngineSlot::Pending(job) = self {
+            if let Err(e) = job.step() {
+                *self = EngineSlot::Broken(e.to_string());
+                return;
+            }
+            if job.is_done() {
+                // A failure is kept in `Broken` and reported by the next request.
+                let _ = self.engine_now();
+            }
+        }
+    }
+
+    /// The engine, generating whatever is left of the init first.
+    fn engine_now(&mut self) -> Result<&Engine, String> {
+        if let EngineSlot::Pending(_) = self {
+            let EngineSlot::Pending(job) =
+                std::mem::replace(self, EngineSlot::Broken(String::new()))
+            else {
+                return Err("engine state lost".into());
+            };
+            *self = match job.finish().and_then(Engine::with_weights) {
+                Ok(engine) => EngineSlot::Ready(Box::new(engine)),
+                Err(e) => EngineSlot::Broken(e.to_string()),
+            };
+        }
+        match self {
+            EngineSlot::Ready(engine) => Ok(engine),
+            EngineSlot::Broken(message) => Err(message.clone()),
+            EngineSlot::Pending(_) => Err("engine not ready".into()),
+        }
+    }
+}
+
 /// The reactor the page bridges to.
 #[reactor(EngineWorker)]
 pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
@@ -410,47 +476,118 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
         #[cfg(feature = "webgpu")]
         gpu: Gpu::Untried,
     };
-    let mut engine = match Engine::with_init(default_init()) {
-        Ok(engine) => engine,
-        Err(e) => {
-            let _ = worker
-                .send(Event::WeightsFailed {
-                    message: e.to_string(),
-                })
-                .await;
+    let mut slot = EngineSlot::starting(default_init());
+    loop {
+        let request = if matches!(slot, EngineSlot::Pending(_)) {
+            match worker.try_next() {
+                Some(Some(request)) => request,
+                Some(None) => return,
+                None => {
+                    slot.step();
+                    yield_now().await;
+                    continue;
+                }
+            }
+        } else {
+            match worker.next().await {
+                Some(request) => request,
+                None => return,
+            }
+        };
+        let alive = worker.handle(&mut slot, request).await;
+        if !alive {
             return;
         }
-    };
-    while let Some(request) = worker.next().await {
-        let alive = match request {
-            Request::Ping => worker.send(ready(&engine.weights().info)).await,
+    }
+}
+
+impl Worker {
+    /// The next request if one is waiting: `Some(None)` once the page is gone.
+    fn try_next(&mut self) -> Option<Option<Request>> {
+        match self.queue.pop_front() {
+            Some(r) => Some(Some(r)),
+            None => self.scope.next().now_or_never(),
+        }
+    }
+
+    /// Answers one request; false once the page is gone.
+    async fn handle(&mut self, slot: &mut EngineSlot, request: Request) -> bool {
+        let job_of = |r: &Request| match r {
+            Request::Explore { job, .. }
+            | Request::BlockMaps { job, .. }
+            | Request::Gradients { job, .. } => Some(*job),
+            _ => None,
+        };
+        if let Some(job) = job_of(&request) {
+            if let Err(message) = slot.engine_now() {
+                return self.fail(job, message).await;
+            }
+        }
+        match request {
+            Request::Ping => match slot.info() {
+                Some(info) => self.send(ready(&info)).await,
+                None => {
+                    let message = slot.engine_now().err().unwrap_or_default();
+                    self.send(Event::WeightsFailed { message }).await
+                }
+            },
+            Request::Cancel { .. } => true,
+            Request::LoseGpu => {
+                self.lose_gpu();
+                true
+            }
+            Request::LoadWeightsUrl { url } => self.load_url(slot, url).await,
+            Request::LoadWeightsBytes { name, bytes } => {
+                match Engine::from_safetensors(&bytes, &name) {
+                    Ok(engine) => {
+                        let info = engine.weights().info.clone();
+                        *slot = EngineSlot::Ready(Box::new(engine));
+                        self.weights_changed();
+                        let from_cache = false;
+                        self.send(Event::WeightsLoaded { info, from_cache }).await
+                    }
+                    Err(e) => {
+                        let message = format!("{name}: {e}");
+                        self.send(Event::WeightsFailed { message }).await
+                    }
+                }
+            }
+            Request::UseInit(init) => {
+                *slot = EngineSlot::starting(init);
+                self.weights_changed();
+                let info = init.info();
+                let from_cache = false;
+                self.send(Event::WeightsLoaded { info, from_cache }).await
+            }
             Request::Explore {
                 job,
                 image,
                 size,
                 backend,
-            } => worker.explore(&engine, job, image, size, backend).await,
-            Request::LoseGpu => {
-                worker.lose_gpu();
-                true
-            }
-            Request::Cancel { .. } => true,
-            Request::BlockMaps { job, block } => match worker.last_input.clone() {
-                Some((j, input)) if j == job => {
-                    match engine.block_maps(&input, &PredictOptions::default(), block) {
-                        Ok(maps) => {
-                            let maps = Box::new(maps);
-                            worker.send(Event::BlockMaps { job, block, maps }).await
+            } => match slot {
+                EngineSlot::Ready(engine) => self.explore(engine, job, image, size, backend).await,
+                _ => self.fail(job, "engine not ready").await,
+            },
+            Request::BlockMaps { job, block } => {
+                let EngineSlot::Ready(engine) = slot else {
+                    return self.fail(job, "engine not ready").await;
+                };
+                match self.last_input.clone() {
+                    Some((j, input)) if j == job => {
+                        match engine.block_maps(&input, &PredictOptions::default(), block) {
+                            Ok(maps) => {
+                                let maps = Box::new(maps);
+                                self.send(Event::BlockMaps { job, block, maps }).await
+                            }
+                            Err(e) => self.fail(job, e).await,
                         }
-                        Err(e) => worker.fail(job, e).await,
+                    }
+                    _ => {
+                        self.fail(job, "that image is no longer loaded in the engine")
+                            .await
                     }
                 }
-                _ => {
-                    worker
-                        .fail(job, "that image is no longer loaded in the engine")
-                        .await
-                }
-            },
+            }
             Request::Gradients {
                 job,
                 image,
@@ -460,6 +597,9 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
                 target,
                 precision,
             } => {
+                let EngineSlot::Ready(engine) = slot else {
+                    return self.fail(job, "engine not ready").await;
+                };
                 let options = GradientOptions {
                     variant: crate::model::Variant::V1_5,
                     norm,
@@ -472,49 +612,8 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
                     init,
                     options,
                 };
-                worker.gradients(&engine, job, request).await
+                self.gradients(engine, job, request).await
             }
-            Request::LoadWeightsUrl { url } => worker.load_url(&mut engine, url).await,
-            Request::LoadWeightsBytes { name, bytes } => match engine.load_weights(&bytes, &name) {
-                Ok(info) => {
-                    worker.weights_changed();
-                    worker
-                        .send(Event::WeightsLoaded {
-                            info,
-                            from_cache: false,
-                        })
-                        .await
-                }
-                Err(e) => {
-                    worker
-                        .send(Event::WeightsFailed {
-                            message: format!("{name}: {e}"),
-                        })
-                        .await
-                }
-            },
-            Request::UseInit(init) => match Engine::with_init(init) {
-                Ok(fresh) => {
-                    engine = fresh;
-                    worker.weights_changed();
-                    worker
-                        .send(Event::WeightsLoaded {
-                            info: engine.weights().info.clone(),
-                            from_cache: false,
-                        })
-                        .await
-                }
-                Err(e) => {
-                    worker
-                        .send(Event::WeightsFailed {
-                            message: e.to_string(),
-                        })
-                        .await
-                }
-            },
-        };
-        if !alive {
-            return;
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use super::spec::{parameter_specs, Role};
+use super::spec::{parameter_specs, ParamSpec, Role};
 use super::{Weights, WeightsInfo};
 use crate::model::ResNetConfig;
 use crate::{Error, Result};
@@ -59,41 +59,51 @@ impl Init {
 
     /// Generates every tensor `config` needs.
     pub fn weights(&self, config: &ResNetConfig) -> Result<Weights> {
-        let mut tensors = BTreeMap::new();
-        for spec in parameter_specs(config) {
-            let n: usize = spec.shape.iter().product();
-            let mut rng = SplitMix64::for_tensor(self.seed, &spec.name);
-            let values: Vec<f32> = match spec.role {
-                Role::ConvWeight => {
-                    let fan_out = spec.shape[0] * spec.shape[2] * spec.shape[3];
-                    let fan_in = spec.shape[1] * spec.shape[2] * spec.shape[3];
-                    rng.normals(n, self.std(fan_in, fan_out))
-                }
-                Role::FcWeight => match self.kind {
-                    InitKind::He => rng.uniforms(n, self.gain / (spec.shape[1] as f64).sqrt()),
-                    InitKind::Xavier => rng.normals(n, self.std(spec.shape[1], spec.shape[0])),
-                },
-                Role::FcBias => match self.kind {
-                    InitKind::He => rng.uniforms(n, 1.0 / (config.fc_inputs() as f64).sqrt()),
-                    InitKind::Xavier => vec![0.0; n],
-                },
-                Role::BnWeight | Role::BnVar => vec![1.0; n],
-                Role::BnBias | Role::BnMean => vec![0.0; n],
-            };
-            tensors.insert(
-                spec.name,
-                Tensor::from_vec(values, spec.shape, &Device::Cpu)?,
-            );
+        self.start(config).finish()
+    }
+
+    /// Starts generating the tensors one at a time (see [`InitJob`]), so that a caller can do
+    /// other work between tensors.
+    pub fn start(&self, config: &ResNetConfig) -> InitJob {
+        InitJob {
+            init: *self,
+            fc_inputs: config.fc_inputs(),
+            specs: parameter_specs(config).into_iter().rev().collect(),
+            tensors: BTreeMap::new(),
         }
-        Ok(Weights::from_map(
-            tensors,
-            WeightsInfo {
-                source: format!("{} init, seed {}", self.label(), self.seed),
-                naming: None,
-                dtype: "f32".into(),
-                pretrained: false,
+    }
+
+    /// What the weights of this initialization will be called, before they are generated.
+    pub fn info(&self) -> WeightsInfo {
+        WeightsInfo {
+            source: format!("{} init, seed {}", self.label(), self.seed),
+            naming: None,
+            dtype: "f32".into(),
+            pretrained: false,
+        }
+    }
+
+    fn tensor(&self, spec: &ParamSpec, fc_inputs: usize) -> Result<Tensor> {
+        let n: usize = spec.shape.iter().product();
+        let mut rng = SplitMix64::for_tensor(self.seed, &spec.name);
+        let values: Vec<f32> = match spec.role {
+            Role::ConvWeight => {
+                let fan_out = spec.shape[0] * spec.shape[2] * spec.shape[3];
+                let fan_in = spec.shape[1] * spec.shape[2] * spec.shape[3];
+                rng.normals(n, self.std(fan_in, fan_out))
+            }
+            Role::FcWeight => match self.kind {
+                InitKind::He => rng.uniforms(n, self.gain / (spec.shape[1] as f64).sqrt()),
+                InitKind::Xavier => rng.normals(n, self.std(spec.shape[1], spec.shape[0])),
             },
-        ))
+            Role::FcBias => match self.kind {
+                InitKind::He => rng.uniforms(n, 1.0 / (fc_inputs as f64).sqrt()),
+                InitKind::Xavier => vec![0.0; n],
+            },
+            Role::BnWeight | Role::BnVar => vec![1.0; n],
+            Role::BnBias | Role::BnMean => vec![0.0; n],
+        };
+        Ok(Tensor::from_vec(values, spec.shape.clone(), &Device::Cpu)?)
     }
 
     fn std(&self, fan_in: usize, fan_out: usize) -> f64 {
@@ -109,6 +119,45 @@ impl Init {
             InitKind::He => "he",
             InitKind::Xavier => "xavier",
         }
+    }
+}
+
+/// An initialization in progress: one tensor per [`step`](InitJob::step). The web worker runs
+/// it in idle time, so the page is ready at once and loading other weights skips it entirely.
+pub struct InitJob {
+    init: Init,
+    fc_inputs: usize,
+    /// Tensors still to generate, last first.
+    specs: Vec<ParamSpec>,
+    tensors: BTreeMap<String, Tensor>,
+}
+
+impl InitJob {
+    /// What the weights will be called.
+    pub fn info(&self) -> WeightsInfo {
+        self.init.info()
+    }
+
+    /// True once every tensor exists.
+    pub fn is_done(&self) -> bool {
+        self.specs.is_empty()
+    }
+
+    /// Generates the next tensor.
+    pub fn step(&mut self) -> Result<()> {
+        if let Some(spec) = self.specs.pop() {
+            let tensor = self.init.tensor(&spec, self.fc_inputs)?;
+            self.tensors.insert(spec.name, tensor);
+        }
+        Ok(())
+    }
+
+    /// The weights (every remaining tensor generated first).
+    pub fn finish(mut self) -> Result<Weights> {
+        while !self.is_done() {
+            self.step()?;
+        }
+        Ok(Weights::from_map(self.tensors, self.init.info()))
     }
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::ResNetConfig;
 use crate::{Error, Result};
-pub use init::{Init, InitKind};
+pub use init::{Init, InitJob, InitKind};
 pub use naming::Naming;
 
 /// Where a set of weights came from and what it is.

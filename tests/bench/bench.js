@@ -1,5 +1,5 @@
 // One engine per page load (thread counts are fixed at initialization in every engine):
-//   bench.html?engine=ours|ort|tfjs&threads=N&runs=10
+//   bench.html?engine=ours|ort|tfjs|ours_webgpu|ort_webgpu&threads=N&runs=10
 // Result in window.benchResult: {engine, threads, median_ms, min_ms, first_logit, memory_bytes}.
 const params = new URLSearchParams(location.search);
 const engine = params.get("engine");
@@ -26,6 +26,25 @@ async function ours() {
   const model = new pkg.BenchModel(SIZE);
   const r = await time(async () => model.forward());
   return { ...r, memory_bytes: pkg.wasm_memory_bytes() };
+}
+
+async function ours_webgpu() {
+  const pkg = await import("/target/bench/pkg/resnet_lab.js");
+  await pkg.default();
+  const model = await pkg.BenchGpuModel.create(SIZE);
+  const r = await time(async () => model.forward());
+  return { ...r, adapter: model.adapter, memory_bytes: pkg.wasm_memory_bytes() };
+}
+
+async function ort_webgpu() {
+  const ort = await import("/.tools/bench/node_modules/onnxruntime-web/dist/ort.webgpu.min.mjs");
+  ort.env.wasm.wasmPaths = "/.tools/bench/node_modules/onnxruntime-web/dist/";
+  const session = await ort.InferenceSession.create("/target/bench/models/resnet50.onnx", {
+    executionProviders: ["webgpu"], graphOptimizationLevel: "all",
+  });
+  const input = new ort.Tensor("float32", new Float32Array(3 * SIZE * SIZE).fill(1), [1, 3, SIZE, SIZE]);
+  const r = await time(async () => (await session.run({ input })).logits.data[0]);
+  return { ...r, memory_bytes: null };
 }
 
 async function ort() {
@@ -75,7 +94,7 @@ async function tfjs() {
   return { ...r, memory_bytes: tf.memory().numBytes };
 }
 
-const engines = { ours, ort, tfjs };
+const engines = { ours, ort, tfjs, ours_webgpu, ort_webgpu };
 engines[engine]()
   .then((r) => { window.benchResult = { engine, threads, ...r }; })
   .catch((e) => { window.benchResult = { engine, threads, error: String(e && e.stack || e) }; })

@@ -26,16 +26,27 @@ CLI = os.path.join(ROOT, "target", "release", "resnet-lab")
 OUT = os.path.join(ROOT, "target", "bench")
 THREADS = os.cpu_count() or 1
 RUNS = int(os.environ.get("BENCH_RUNS", "10"))
+# WebGPU here is SwiftShader (a CPU emulation): a few runs are enough for the record.
+GPU_RUNS = int(os.environ.get("BENCH_GPU_RUNS", "3"))
 
 
-def in_browser(b, base, engine, threads):
-    b.get(f"{base}/tests/bench/bench.html?engine={engine}&threads={threads}&runs={RUNS}")
-    return b.wait_for("return window.benchResult || null;", timeout=900, what=f"{engine} {threads}t")
+def in_browser(b, base, engine, threads, runs=RUNS, timeout=900):
+    b.get(f"{base}/tests/bench/bench.html?engine={engine}&threads={threads}&runs={runs}")
+    return b.wait_for("return window.benchResult || null;", timeout=timeout, what=f"{engine} {threads}t")
 
 
 def native_ours(threads):
     env = {**os.environ, "RAYON_NUM_THREADS": str(threads)}
     out = subprocess.run([CLI, "bench", "--json", "--iters", str(RUNS)], env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def native_gpu():
+    """`resnet-lab bench --backend webgpu` (wgpu on Vulkan; lavapipe where there is no GPU)."""
+    out = subprocess.run([CLI, "bench", "--backend", "webgpu", "--json", "--iters", str(GPU_RUNS)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed"}
     return json.loads(out.stdout)
 
 
@@ -97,12 +108,28 @@ def main():
         ready_ms = page_ready_ms(b, dist_base)
     finally:
         b.quit()
+    gpu_results = {}
+    g = Browser(webgpu=True)
+    try:
+        for engine in ("ours_webgpu", "ort_webgpu"):
+            try:
+                r = in_browser(g, base, engine, 1, GPU_RUNS, timeout=240)
+            except AssertionError as e:  # a hung emulated GPU must not sink the CPU figures
+                r = {"error": f"no result within 240 s ({str(e)[:120]})"}
+            gpu_results[engine] = r
+            if "error" in r:
+                print(f"  {engine}: failed: {r['error'].splitlines()[0]}", flush=True)
+            else:
+                print(f"  {engine}: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
+    finally:
+        g.quit()
         for s in servers:
             s.shutdown()
     logits = {k: v["first_logit"] for k, v in results.items()}
     ref = logits[("ours", 1)]
     agree = all(abs(v - ref) <= 1e-3 * max(1.0, abs(ref)) for v in logits.values())
     n1, n2 = native_ours(1), native_ours(THREADS)
+    ngpu = native_gpu()
     nort = native_ort()
     wasm = os.path.join(ROOT, "dist", next(f for f in os.listdir(os.path.join(ROOT, "dist")) if f.startswith("worker") and f.endswith(".wasm")))
     raw = open(wasm, "rb").read()
@@ -137,11 +164,13 @@ def main():
         "wasm_gzip_bytes": len(gzip.compress(raw, 9)),
         "page_ready_ms": ready_ms,
         "peak_memory_bytes": {f"{e}_{t}t": r.get("memory_bytes") for (e, t), r in results.items()},
+        "webgpu": {k: ({"error": v["error"]} if "error" in v else
+                       {"median_ms": v["median_ms"], "min_ms": v["min_ms"], "adapter": v.get("adapter"),
+                        "first_logit": v["first_logit"]}) for k, v in gpu_results.items()},
+        "native_webgpu": ngpu,
         "same_network": agree,
         "first_logits": {f"{e}_{t}t": v for (e, t), v in logits.items()},
     }
-    with open(os.path.join(OUT, "latest.json"), "w") as f:
-        json.dump(latest, f, indent=1)
     mb = lambda v: "n/a" if v is None else f"{v / 1e6:.0f} MB"  # noqa: E731
     rows = [
         "| engine (224×224 forward, headless Chromium, wasm) | 1 thread | %d threads |" % THREADS,
@@ -160,6 +189,24 @@ def main():
         f"| gradient flow, both networks, forward + backward, 64×64 | {grads['64']:.0f} ms |",
         f"| gradient flow, both networks, forward + backward, 224×224 | {grads['224']:.0f} ms |",
     ]
+    def gpu_cell(name):
+        r = latest["webgpu"].get(name, {})
+        return f"{r['median_ms']:.0f} ms" if "median_ms" in r else f"failed ({r.get('error', '?').splitlines()[0][:80]})"
+
+    ours_gpu = latest["webgpu"].get("ours_webgpu", {})
+    gpu_rows = [
+        "| WebGPU, 224×224 forward (logits read back) | median |", "| --- | ---: |",
+        f"| ResNet Lab WGSL kernels in Chromium ({ours_gpu.get('adapter') or 'no adapter'}) | {gpu_cell('ours_webgpu')} |",
+        f"| ONNX Runtime Web 1.30 `webgpu` in Chromium | {gpu_cell('ort_webgpu')} |",
+        f"| `resnet-lab bench --backend webgpu` (native wgpu, {ngpu.get('adapter', 'no adapter')}) | "
+        + (f"{ngpu['median_ms']:.0f} ms |" if "median_ms" in ngpu else f"failed ({ngpu.get('error')}) |"),
+        "",
+        "This machine has no GPU: Chromium's WebGPU is SwiftShader and native Vulkan is Mesa's lavapipe, both "
+        f"emulations on the CPU — these rows are for the record, not speed claims ({GPU_RUNS} runs each).",
+    ]
+    ours_gpu_logit = ours_gpu.get("first_logit")
+    gpu_agree = ours_gpu_logit is None or abs(ours_gpu_logit - ref) <= 1e-3 * max(1.0, abs(ref))
+    latest["webgpu_same_network"] = gpu_agree
     other = [
         f"- release engine `.wasm` (worker): {len(raw) / 1e6:.2f} MB raw, {latest['wasm_gzip_bytes'] / 1e6:.2f} MB gzip",
         f"- page load to \"engine ready\" (median of 3, includes the seeded He init): {ready_ms:.0f} ms",
@@ -172,11 +219,15 @@ def main():
         "# Benchmarks", "",
         f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; 3 warm-ups, median of {RUNS} runs.",
         "Timings on this shared machine swing ±20 % between runs; compare ratios from one run.", "",
-        *rows, "", *native, "", *other, "",
+        *rows, "", *native, "", *gpu_rows, "", *other, "",
     ])
+    with open(os.path.join(OUT, "latest.json"), "w") as f:
+        json.dump(latest, f, indent=1)
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write(text)
     print(text)
+    if not gpu_agree:
+        raise SystemExit("the WebGPU runs disagree with the CPU on the logits")
     if not agree:
         raise SystemExit("the engines disagree on the logits: the benchmark compares different networks")
 

@@ -22,7 +22,7 @@ usage:
                       (--image FILE | --input FILE.safetensors) --target CLASS --bn train|eval|off
                       [--size S] [--precision f32|f64] [--json]
   resnet-lab export-init --init he|xavier --seed N --out FILE.safetensors [--gain G]
-  resnet-lab bench    [--size 224] [--iters N] [--backend cpu|webgpu] [--json]";
+  resnet-lab bench    [--size 224] [--iters N] [--backend cpu|webgpu] [--profile] [--json]";
 
 /// Parsed `--flag value` and `--switch` arguments.
 struct Args {
@@ -30,7 +30,7 @@ struct Args {
     switches: Vec<String>,
 }
 
-const SWITCHES: [&str; 2] = ["--json", "--no-skip"];
+const SWITCHES: [&str; 3] = ["--json", "--no-skip", "--profile"];
 
 impl Args {
     fn parse(args: &[String]) -> Result<Self> {
@@ -299,6 +299,34 @@ fn bench(args: &Args) -> Result<()> {
     let (median, min) = time_forward(&folded, &input, iters)?;
     let (unfolded_median, _) = time_forward(&plain, &input, iters)?;
     let threads = candle_core::utils::get_num_threads();
+    if args.has("--profile") {
+        let start = Instant::now();
+        let clock = || start.elapsed().as_secs_f64() * 1e3;
+        let rows = crate::model::profile::profile_forward(&folded, &input, &clock)?;
+        let total: f64 = rows.iter().map(|r| r.ms).sum();
+        if args.has("--json") {
+            println!(
+                "{}",
+                json!({"size": size, "threads": threads, "profile": rows})
+            );
+        } else {
+            for r in &rows {
+                println!(
+                    "{:<28} {:>3}× {:>8.1} ms {:>5.1} %  {:>6.1} GFLOP/s",
+                    r.kind,
+                    r.count,
+                    r.ms,
+                    100.0 * r.ms / total,
+                    if r.gflop > 0.0 {
+                        r.gflop / (r.ms / 1e3)
+                    } else {
+                        0.0
+                    }
+                );
+            }
+        }
+        return Ok(());
+    }
     if args.has("--json") {
         println!(
             "{}",

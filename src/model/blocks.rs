@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{NormMode, Variant};
 use super::layers::{conv_forward, max_pool_3x3_s2, BatchNorm};
+use super::winograd::Winograd3x3;
 use crate::weights::Weights;
 use crate::Result;
 
@@ -135,6 +136,8 @@ pub struct Bottleneck {
     pub bn3: BatchNorm,
     /// Projection shortcut (first block of each stage).
     pub downsample: Option<Downsample>,
+    /// `conv2` in the Winograd domain, in the folded inference network when it is 3×3/1.
+    pub(crate) conv2_winograd: Option<Winograd3x3>,
 }
 
 impl Bottleneck {
@@ -162,6 +165,7 @@ impl Bottleneck {
             conv3: conv(weights, &format!("{name}.conv3"), 1, 0)?,
             bn3: batch_norm(weights, &format!("{name}.bn3"))?,
             downsample,
+            conv2_winograd: None,
         })
     }
 
@@ -174,16 +178,32 @@ impl Bottleneck {
             }),
             None => None,
         };
+        let conv2 = self.bn2.fold_into(&self.conv2)?;
         Ok(Self {
             id: self.id,
             conv1: self.bn1.fold_into(&self.conv1)?,
             bn1: self.bn1.clone(),
-            conv2: self.bn2.fold_into(&self.conv2)?,
+            conv2_winograd: Winograd3x3::of(&conv2)?,
+            conv2,
             bn2: self.bn2.clone(),
             conv3: self.bn3.fold_into(&self.conv3)?,
             bn3: self.bn3.clone(),
             downsample,
         })
+    }
+
+    /// The 3×3 convolution: by Winograd F(2×2, 3×3) in the folded inference network (stride 1),
+    /// directly otherwise.
+    pub fn conv2_forward(&self, x: &Tensor) -> Result<Tensor> {
+        match &self.conv2_winograd {
+            Some(w) => w.forward(x),
+            None => conv_forward(&self.conv2, x),
+        }
+    }
+
+    /// True when `conv2` runs by Winograd's algorithm.
+    pub fn conv2_is_winograd(&self) -> bool {
+        self.conv2_winograd.is_some()
     }
 
     /// True for the tutorial's convolutional block (projection shortcut).
@@ -197,10 +217,7 @@ impl Bottleneck {
             .bn1
             .forward(&conv_forward(&self.conv1, x)?, norm)?
             .relu()?;
-        let h = self
-            .bn2
-            .forward(&conv_forward(&self.conv2, &h)?, norm)?
-            .relu()?;
+        let h = self.bn2.forward(&self.conv2_forward(&h)?, norm)?.relu()?;
         let residual = self.bn3.forward(&conv_forward(&self.conv3, &h)?, norm)?;
         if !skip {
             let output = residual.relu()?;

@@ -3,7 +3,9 @@
 pub mod blocks;
 pub mod config;
 pub mod layers;
+pub mod profile;
 pub mod resnet;
+pub mod winograd;
 
 pub use blocks::{BlockId, BlockOutput, Bottleneck, Stem};
 pub use config::{Head, NormMode, ResNetConfig, Skips, Variant};

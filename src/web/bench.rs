@@ -48,6 +48,21 @@ impl BenchModel {
     }
 }
 
+#[wasm_bindgen]
+impl BenchModel {
+    /// Time per kind of layer for one forward pass, as JSON (`[{kind, count, ms, gflop}]`).
+    pub fn profile(&self) -> Result<String, JsError> {
+        let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+            .ok()
+            .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+            .ok_or_else(|| JsError::new("no performance clock"))?;
+        let now = move || performance.now();
+        let rows = crate::model::profile::profile_forward(&self.model, &self.input, &now)
+            .map_err(|e| JsError::new(&e.to_string()))?;
+        serde_json::to_string(&rows).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
 /// Current size of this module's linear memory in bytes (it only grows, so this is the peak).
 #[wasm_bindgen]
 pub fn wasm_memory_bytes() -> f64 {

@@ -25,7 +25,9 @@ async function ours() {
   await pkg.default();
   const model = new pkg.BenchModel(SIZE);
   const r = await time(async () => model.forward());
-  return { ...r, memory_bytes: pkg.wasm_memory_bytes() };
+  let profile = null;
+  for (let i = 0; i < 3; i++) profile = JSON.parse(model.profile()); // the last (warm) one
+  return { ...r, profile, memory_bytes: pkg.wasm_memory_bytes() };
 }
 
 async function ours_webgpu() {

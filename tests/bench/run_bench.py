@@ -193,6 +193,16 @@ def main():
         r = latest["webgpu"].get(name, {})
         return f"{r['median_ms']:.0f} ms" if "median_ms" in r else f"failed ({r.get('error', '?').splitlines()[0][:80]})"
 
+    profile = results[("ours", 1)].get("profile") or []
+    total_ms = sum(r["ms"] for r in profile) or 1.0
+    profile_rows = [
+        "| where ours spends a forward (wasm, 1 thread, one profiled run) | layers | ms | share | GFLOP/s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *[f"| {r['kind']} | {r['count']} | {r['ms']:.0f} | {100 * r['ms'] / total_ms:.0f} % | "
+          + (f"{r['gflop'] / (r['ms'] / 1e3):.1f} |" if r["gflop"] > 0 and r["ms"] > 0 else "— |")
+          for r in profile],
+    ]
+    latest["profile_1t"] = profile
     ours_gpu = latest["webgpu"].get("ours_webgpu", {})
     gpu_rows = [
         "| WebGPU, 224×224 forward (logits read back) | median |", "| --- | ---: |",
@@ -209,7 +219,7 @@ def main():
     latest["webgpu_same_network"] = gpu_agree
     other = [
         f"- release engine `.wasm` (worker): {len(raw) / 1e6:.2f} MB raw, {latest['wasm_gzip_bytes'] / 1e6:.2f} MB gzip",
-        f"- page load to \"engine ready\" (median of 3, includes the seeded He init): {ready_ms:.0f} ms",
+        f"- page load to \"engine ready\" (median of 3; the seeded He init is generated afterwards, in idle time): {ready_ms:.0f} ms",
         "- peak memory: " + ", ".join(f"{k} {mb(v)}" for k, v in latest["peak_memory_bytes"].items())
         + " (ours: wasm linear memory; TF.js: tensor bytes; ORT: not exposed)",
         f"- all engines computed the same first logit (same network, same weights): {'yes' if agree else 'NO'} "
@@ -219,7 +229,7 @@ def main():
         "# Benchmarks", "",
         f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; 3 warm-ups, median of {RUNS} runs.",
         "Timings on this shared machine swing ±20 % between runs; compare ratios from one run.", "",
-        *rows, "", *native, "", *gpu_rows, "", *other, "",
+        *rows, "", *profile_rows, "", *native, "", *gpu_rows, "", *other, "",
     ])
     with open(os.path.join(OUT, "latest.json"), "w") as f:
         json.dump(latest, f, indent=1)

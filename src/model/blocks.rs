@@ -8,8 +8,8 @@ use candle_nn::{Conv2d, Conv2dConfig};
 use serde::{Deserialize, Serialize};
 
 use super::config::{NormMode, Variant};
-use super::layers::{conv_forward, max_pool_3x3_s2, BatchNorm};
-use super::winograd::Winograd3x3;
+use super::fast_conv::{self, FastConv};
+use super::layers::{max_pool_3x3_s2, BatchNorm};
 use crate::weights::Weights;
 use crate::Result;
 
@@ -66,6 +66,8 @@ pub struct Stem {
     pub conv1: Conv2d,
     /// Its batch norm (`bn1`).
     pub bn1: BatchNorm,
+    /// The fast form of `conv1` in the folded inference network.
+    pub(crate) fast: Option<FastConv>,
 }
 
 impl Stem {
@@ -73,23 +75,24 @@ impl Stem {
         Ok(Self {
             conv1: conv(weights, "conv1", 2, 3)?,
             bn1: batch_norm(weights, "bn1")?,
+            fast: None,
         })
     }
 
     /// Batch norm folded into the convolution (for eval-mode inference).
     pub fn folded(&self) -> Result<Self> {
+        let conv1 = self.bn1.fold_into(&self.conv1)?;
         Ok(Self {
-            conv1: self.bn1.fold_into(&self.conv1)?,
+            fast: FastConv::of(&conv1)?,
+            conv1,
             bn1: self.bn1.clone(),
         })
     }
 
     /// Runs Stage 1.
     pub fn forward(&self, x: &Tensor, norm: NormMode) -> Result<Tensor> {
-        let x = self
-            .bn1
-            .forward(&conv_forward(&self.conv1, x)?, norm)?
-            .relu()?;
+        let x = fast_conv::run(&self.conv1, self.fast.as_ref(), x)?;
+        let x = self.bn1.forward(&x, norm)?.relu()?;
         max_pool_3x3_s2(&x)
     }
 }
@@ -136,8 +139,8 @@ pub struct Bottleneck {
     pub bn3: BatchNorm,
     /// Projection shortcut (first block of each stage).
     pub downsample: Option<Downsample>,
-    /// `conv2` in the Winograd domain, in the folded inference network when it is 3×3/1.
-    pub(crate) conv2_winograd: Option<Winograd3x3>,
+    /// Fast forms of conv1, conv2, conv3 and the projection, in the folded inference network.
+    pub(crate) fast: Option<Box<[Option<FastConv>; 4]>>,
 }
 
 impl Bottleneck {
@@ -165,7 +168,7 @@ impl Bottleneck {
             conv3: conv(weights, &format!("{name}.conv3"), 1, 0)?,
             bn3: batch_norm(weights, &format!("{name}.bn3"))?,
             downsample,
-            conv2_winograd: None,
+            fast: None,
         })
     }
 
@@ -178,32 +181,36 @@ impl Bottleneck {
             }),
             None => None,
         };
-        let conv2 = self.bn2.fold_into(&self.conv2)?;
+        let (conv1, conv2, conv3) = (
+            self.bn1.fold_into(&self.conv1)?,
+            self.bn2.fold_into(&self.conv2)?,
+            self.bn3.fold_into(&self.conv3)?,
+        );
+        let fast = [
+            FastConv::of(&conv1)?,
+            FastConv::of(&conv2)?,
+            FastConv::of(&conv3)?,
+            match &downsample {
+                Some(d) => FastConv::of(&d.conv)?,
+                None => None,
+            },
+        ];
         Ok(Self {
             id: self.id,
-            conv1: self.bn1.fold_into(&self.conv1)?,
+            conv1,
             bn1: self.bn1.clone(),
-            conv2_winograd: Winograd3x3::of(&conv2)?,
             conv2,
             bn2: self.bn2.clone(),
-            conv3: self.bn3.fold_into(&self.conv3)?,
+            conv3,
             bn3: self.bn3.clone(),
             downsample,
+            fast: Some(Box::new(fast)),
         })
     }
 
-    /// The 3×3 convolution: by Winograd F(2×2, 3×3) in the folded inference network (stride 1),
-    /// directly otherwise.
-    pub fn conv2_forward(&self, x: &Tensor) -> Result<Tensor> {
-        match &self.conv2_winograd {
-            Some(w) => w.forward(x),
-            None => conv_forward(&self.conv2, x),
-        }
-    }
-
-    /// True when `conv2` runs by Winograd's algorithm.
-    pub fn conv2_is_winograd(&self) -> bool {
-        self.conv2_winograd.is_some()
+    /// The fast form of conv1 (0), conv2 (1), conv3 (2) or the projection (3), if built.
+    pub fn fast_conv(&self, which: usize) -> Option<&FastConv> {
+        self.fast.as_ref().and_then(|f| f.get(which)?.as_ref())
     }
 
     /// True for the tutorial's convolutional block (projection shortcut).
@@ -213,12 +220,12 @@ impl Bottleneck {
 
     /// Runs the block; `skip` says whether the shortcut is added.
     pub fn forward(&self, x: &Tensor, norm: NormMode, skip: bool) -> Result<BlockOutput> {
-        let h = self
-            .bn1
-            .forward(&conv_forward(&self.conv1, x)?, norm)?
-            .relu()?;
-        let h = self.bn2.forward(&self.conv2_forward(&h)?, norm)?.relu()?;
-        let residual = self.bn3.forward(&conv_forward(&self.conv3, &h)?, norm)?;
+        let h = fast_conv::run(&self.conv1, self.fast_conv(0), x)?;
+        let h = self.bn1.forward(&h, norm)?.relu()?;
+        let h = fast_conv::run(&self.conv2, self.fast_conv(1), &h)?;
+        let h = self.bn2.forward(&h, norm)?.relu()?;
+        let h = fast_conv::run(&self.conv3, self.fast_conv(2), &h)?;
+        let residual = self.bn3.forward(&h, norm)?;
         if !skip {
             let output = residual.relu()?;
             return Ok(BlockOutput {
@@ -228,7 +235,9 @@ impl Bottleneck {
             });
         }
         let shortcut = match &self.downsample {
-            Some(d) => d.bn.forward(&conv_forward(&d.conv, x)?, norm)?,
+            Some(d) => {
+                d.bn.forward(&fast_conv::run(&d.conv, self.fast_conv(3), x)?, norm)?
+            }
             None => x.clone(),
         };
         let output = (&residual + &shortcut)?.relu()?;

@@ -2,6 +2,9 @@
 
 pub mod blocks;
 pub mod config;
+pub mod fast_conv;
+pub mod gemm;
+pub mod gemm_conv;
 pub mod layers;
 pub mod profile;
 pub mod resnet;

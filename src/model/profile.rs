@@ -5,7 +5,8 @@ use candle_core::{Tensor, D};
 use candle_nn::{Conv2d, Module};
 use serde::{Deserialize, Serialize};
 
-use super::layers::{conv_forward, max_pool_3x3_s2};
+use super::fast_conv::{self, FastConv};
+use super::layers::max_pool_3x3_s2;
 use super::ResNet;
 use crate::Result;
 
@@ -66,11 +67,11 @@ impl Profile<'_> {
         Ok(out)
     }
 
-    fn conv(&mut self, conv: &Conv2d, x: &Tensor) -> Result<Tensor> {
+    fn conv(&mut self, conv: &Conv2d, fast: Option<&FastConv>, x: &Tensor) -> Result<Tensor> {
         let w = conv.weight().dims();
-        let kind = conv_kind(conv);
+        let kind = conv_kind(conv) + fast.map_or("", |f| f.label());
         let t0 = (self.now)();
-        let y = conv_forward(conv, x)?;
+        let y = fast_conv::run(conv, fast, x)?;
         let (_, _, ho, wo) = y.dims4()?;
         let gflop = 2.0 * (w[0] * w[1] * w[2] * w[3] * ho * wo) as f64 / 1e9;
         self.record(kind, (self.now)() - t0, gflop);
@@ -98,25 +99,17 @@ pub fn profile_forward(
         now,
         rows: Vec::new(),
     };
-    let h = p.conv(&model.stem.conv1, x)?;
+    let h = p.conv(&model.stem.conv1, model.stem.fast.as_ref(), x)?;
     let h = p.relu(&h)?;
     let mut h = p.timed("max-pool 3×3".into(), 0.0, || max_pool_3x3_s2(&h))?;
     for block in model.blocks() {
-        let t = p.conv(&block.conv1, &h)?;
+        let t = p.conv(&block.conv1, block.fast_conv(0), &h)?;
         let t = p.relu(&t)?;
-        let t = if block.conv2_is_winograd() {
-            let kind = "conv 3×3 (Winograd F(2,3))".to_string();
-            let w = block.conv2.weight().dims();
-            let (_, _, ho, wo) = t.dims4()?;
-            let gflop = 2.0 * (w[0] * w[1] * 9 * ho * wo) as f64 / 1e9;
-            p.timed(kind, gflop, || block.conv2_forward(&t))?
-        } else {
-            p.conv(&block.conv2, &t)?
-        };
+        let t = p.conv(&block.conv2, block.fast_conv(1), &t)?;
         let t = p.relu(&t)?;
-        let residual = p.conv(&block.conv3, &t)?;
+        let residual = p.conv(&block.conv3, block.fast_conv(2), &t)?;
         let shortcut = match &block.downsample {
-            Some(d) => p.conv(&d.conv, &h)?,
+            Some(d) => p.conv(&d.conv, block.fast_conv(3), &h)?,
             None => h.clone(),
         };
         h = p.timed("ReLU / residual add".into(), 0.0, || {

@@ -7,13 +7,15 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
+use super::gemm::matmul_acc;
+
 use crate::Result;
 
 /// A 3×3 convolution (stride 1, padding 1) with its filters in the Winograd domain.
 #[derive(Clone, Debug)]
 pub struct Winograd3x3 {
     /// `U = G g Gᵀ` for every filter, as `[16, C_out, C_in]`.
-    u: Tensor,
+    u: Vec<f32>,
     /// `[C_out]`, when the convolution has a bias (folded batch norm).
     bias: Option<Vec<f32>>,
     cout: usize,
@@ -55,12 +57,7 @@ impl Winograd3x3 {
             Some(b) => Some(b.to_vec1::<f32>()?),
             None => None,
         };
-        Ok(Some(Self {
-            u: Tensor::from_vec(u, (16, cout, cin), &Device::Cpu)?,
-            bias,
-            cout,
-            cin,
-        }))
+        Ok(Some(Self { u, bias, cout, cin }))
     }
 
     /// The convolution of `x` (`[N, C_in, H, W]`), `[N, C_out, H, W]`.
@@ -77,11 +74,22 @@ impl Winograd3x3 {
         let input = x.flatten_all()?.to_vec1::<f32>()?;
         let mut out = vec![0f32; n * self.cout * h * w];
         let mut v = vec![0f32; 16 * c * tiles];
+        let mut m = vec![0f32; 16 * self.cout * tiles];
         for img in 0..n {
             let xs = &input[img * c * h * w..(img + 1) * c * h * w];
             transform_input(xs, c, h, w, tw, tiles, &mut v);
-            let vt = Tensor::from_slice(&v, (16, c, tiles), &Device::Cpu)?;
-            let m = self.u.matmul(&vt)?.flatten_all()?.to_vec1::<f32>()?;
+            m.fill(0.0);
+            for e in 0..16 {
+                let (cc, co) = (c * tiles, self.cout * tiles);
+                matmul_acc(
+                    self.cout,
+                    tiles,
+                    c,
+                    &self.u[e * self.cout * c..(e + 1) * self.cout * c],
+                    &v[e * cc..(e + 1) * cc],
+                    &mut m[e * co..(e + 1) * co],
+                );
+            }
             let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
             self.transform_output(&m, h, w, tw, tiles, ys);
         }

@@ -1,0 +1,68 @@
+//! A safe wrapper over the `gemm` crate (the matrix kernels candle itself uses: AVX2/FMA natively,
+//! simd128 in wasm), for the inference convolutions that call it on plain slices without
+//! candle's layout copies.
+
+/// `c += a · b` for row-major `a` (`m×k`), `b` (`k×n`) and `c` (`m×n`).
+///
+/// Panics if a slice is shorter than its shape says (a bug in the caller, not a user error).
+pub fn matmul_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(
+        a.len() >= m * k && b.len() >= n * k && c.len() >= m * n,
+        "gemm shapes"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    let threads = candle_core::utils::get_num_threads();
+    let parallelism = if threads > 1 && !cfg!(target_arch = "wasm32") {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the three slices hold at least m·k, k·n and m·n elements (asserted above), the
+    // strides describe exactly those row-major matrices, and `c` does not alias `a` or `b`
+    // (it is borrowed mutably).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            1,
+            n as isize,
+            true,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            1,
+            n as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_the_textbook_product_and_accumulates() {
+        let (m, n, k) = (5, 7, 3);
+        let a: Vec<f32> = (0..m * k).map(|i| i as f32 * 0.5 - 3.0).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| 1.0 - i as f32 * 0.25).collect();
+        let mut c = vec![1.0f32; m * n];
+        matmul_acc(m, n, k, &a, &b, &mut c);
+        for i in 0..m {
+            for j in 0..n {
+                let want = 1.0 + (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum::<f32>();
+                assert!((c[i * n + j] - want).abs() < 1e-5, "{i},{j}");
+            }
+        }
+    }
+}

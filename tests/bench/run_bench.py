@@ -175,7 +175,7 @@ def main():
     rows = [
         "| engine (224×224 forward, headless Chromium, wasm) | 1 thread | %d threads |" % THREADS,
         "| --- | ---: | ---: |",
-        f"| ResNet Lab (candle, simd128, batch norm folded) | {ours_1t:.0f} ms | {ours_1t:.0f} ms (single-threaded build) |",
+        f"| ResNet Lab (simd128; Winograd 3×3 + gemm, batch norm folded) | {ours_1t:.0f} ms | {ours_1t:.0f} ms (single-threaded build) |",
         f"| ONNX Runtime Web 1.30 `wasm` | {latest['ort_1t_ms']:.0f} ms | {latest['ort_mt_ms']:.0f} ms |",
         f"| TensorFlow.js 4.22 `wasm` (batch norm folded) | {latest['tfjs_1t_ms']:.0f} ms | {latest['tfjs_mt_ms']:.0f} ms |",
         f"| **ours / best peer** | **{latest['ratio_1t']:.2f}** | **{latest['ratio_mt']:.2f}** |",

@@ -3,6 +3,19 @@
 use super::context::GpuContext;
 use super::dispatch::{groups_1d, uniform_words, Dispatch};
 
+/// The kernel's parameters (`Params` in `add_relu.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddReluParams {
+    /// Values.
+    pub len: u32,
+}
+
+impl AddReluParams {
+    fn words(&self) -> Vec<u32> {
+        uniform_words(&[self.len])
+    }
+}
+
 /// The compiled kernel.
 pub struct AddReluKernel {
     pipeline: wgpu::ComputePipeline,
@@ -25,7 +38,8 @@ impl AddReluKernel {
         len: usize,
         out: &wgpu::Buffer,
     ) -> Dispatch {
-        let uniform = ctx.uniform("add_relu params", &uniform_words(&[len as u32]));
+        let params = AddReluParams { len: len as u32 };
+        let uniform = ctx.uniform("add_relu params", &params.words());
         Dispatch {
             pipeline: self.pipeline.clone(),
             bind_group: ctx.bind("add_relu", &self.pipeline, &[&uniform, a, b, out]),

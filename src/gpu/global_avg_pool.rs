@@ -3,6 +3,21 @@
 use super::context::GpuContext;
 use super::dispatch::{groups_1d, uniform_words, Dispatch};
 
+/// The kernel's parameters (`Params` in `global_avg_pool.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GlobalAvgPoolParams {
+    /// Channels.
+    pub c: u32,
+    /// Pixels per channel.
+    pub hw: u32,
+}
+
+impl GlobalAvgPoolParams {
+    fn words(&self) -> Vec<u32> {
+        uniform_words(&[self.c, self.hw])
+    }
+}
+
 /// The compiled kernel.
 pub struct GlobalAvgPoolKernel {
     pipeline: wgpu::ComputePipeline,
@@ -25,10 +40,11 @@ impl GlobalAvgPoolKernel {
         pixels: usize,
         out: &wgpu::Buffer,
     ) -> Dispatch {
-        let uniform = ctx.uniform(
-            "global_avg_pool params",
-            &uniform_words(&[channels as u32, pixels as u32]),
-        );
+        let params = GlobalAvgPoolParams {
+            c: channels as u32,
+            hw: pixels as u32,
+        };
+        let uniform = ctx.uniform("global_avg_pool params", &params.words());
         Dispatch {
             pipeline: self.pipeline.clone(),
             bind_group: ctx.bind("global_avg_pool", &self.pipeline, &[&uniform, input, out]),

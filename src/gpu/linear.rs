@@ -4,6 +4,21 @@ use super::context::GpuContext;
 use super::dispatch::{groups_1d, uniform_words, Dispatch};
 use crate::Result;
 
+/// The kernel's parameters (`Params` in `linear.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinearParams {
+    /// Input features.
+    pub inputs: u32,
+    /// Output features.
+    pub outputs: u32,
+}
+
+impl LinearParams {
+    fn words(&self) -> Vec<u32> {
+        uniform_words(&[self.inputs, self.outputs])
+    }
+}
+
 /// A linear layer's weights on the GPU.
 pub struct LinearWeights {
     /// Input features.
@@ -60,10 +75,11 @@ impl LinearKernel {
         input: &wgpu::Buffer,
         out: &wgpu::Buffer,
     ) -> Dispatch {
-        let uniform = ctx.uniform(
-            "linear params",
-            &uniform_words(&[weights.inputs as u32, weights.outputs as u32]),
-        );
+        let params = LinearParams {
+            inputs: weights.inputs as u32,
+            outputs: weights.outputs as u32,
+        };
+        let uniform = ctx.uniform("linear params", &params.words());
         Dispatch {
             pipeline: self.pipeline.clone(),
             bind_group: ctx.bind(

@@ -3,6 +3,27 @@
 use super::context::GpuContext;
 use super::dispatch::{groups_1d, uniform_words, Dispatch};
 
+/// The kernel's parameters (`Params` in `max_pool.wgsl`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MaxPoolParams {
+    /// Channels.
+    pub c: u32,
+    /// Input height.
+    pub h: u32,
+    /// Input width.
+    pub w: u32,
+    /// Output height.
+    pub ho: u32,
+    /// Output width.
+    pub wo: u32,
+}
+
+impl MaxPoolParams {
+    fn words(&self) -> Vec<u32> {
+        uniform_words(&[self.c, self.h, self.w, self.ho, self.wo])
+    }
+}
+
 /// Output side of the pool for an input side.
 pub fn pooled_side(side: usize) -> usize {
     (side + 2 - 3) / 2 + 1
@@ -31,14 +52,14 @@ impl MaxPoolKernel {
         out: &wgpu::Buffer,
     ) -> Dispatch {
         let so = pooled_side(side);
-        let words = uniform_words(&[
-            channels as u32,
-            side as u32,
-            side as u32,
-            so as u32,
-            so as u32,
-        ]);
-        let uniform = ctx.uniform("max_pool params", &words);
+        let params = MaxPoolParams {
+            c: channels as u32,
+            h: side as u32,
+            w: side as u32,
+            ho: so as u32,
+            wo: so as u32,
+        };
+        let uniform = ctx.uniform("max_pool params", &params.words());
         Dispatch {
             pipeline: self.pipeline.clone(),
             bind_group: ctx.bind("max_pool", &self.pipeline, &[&uniform, input, out]),

@@ -143,14 +143,66 @@ struct Kernels {
     add_relu: AddReluKernel,
 }
 
-/// ResNet-50 (folded batch norm) resident on the GPU.
-pub struct GpuResNet {
-    ctx: GpuContext,
-    kernels: Kernels,
+/// The network's weights on the device.
+struct GpuWeights {
     config: ResNetConfig,
     stem: ConvWeights,
     blocks: Vec<GpuBlock>,
     fc: LinearWeights,
+}
+
+impl GpuWeights {
+    fn upload(ctx: &GpuContext, model: &ResNet) -> Result<Self> {
+        if !model.is_folded() || model.config.head != Head::GlobalAvgPool {
+            return Err(Error::InvalidArgument(
+                "the GPU path runs the folded network with the global-average-pool head".into(),
+            ));
+        }
+        let stem = upload_conv(ctx, "conv1", &model.stem.conv1)?;
+        let blocks = model
+            .blocks()
+            .map(|b| {
+                let name = b.id.torch_name();
+                Ok(GpuBlock {
+                    id: b.id,
+                    skip: model.config.skips.enabled(b.id.flat_index()),
+                    conv1: upload_conv(ctx, &format!("{name}.conv1"), &b.conv1)?,
+                    conv2: upload_conv(ctx, &format!("{name}.conv2"), &b.conv2)?,
+                    conv3: upload_conv(ctx, &format!("{name}.conv3"), &b.conv3)?,
+                    downsample: match &b.downsample {
+                        Some(d) => Some(upload_conv(ctx, &format!("{name}.downsample"), &d.conv)?),
+                        None => None,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let fc_weight = model.fc.weight();
+        let (outputs, inputs) = fc_weight.dims2()?;
+        let fc_bias = match model.fc.bias() {
+            Some(b) => b.to_vec1::<f32>()?,
+            None => vec![0.0; outputs],
+        };
+        let fc = LinearWeights::upload(
+            ctx,
+            &fc_weight.flatten_all()?.to_vec1::<f32>()?,
+            &fc_bias,
+            outputs,
+            inputs,
+        )?;
+        Ok(Self {
+            config: model.config.clone(),
+            stem,
+            blocks,
+            fc,
+        })
+    }
+}
+
+/// ResNet-50 (folded batch norm) resident on the GPU.
+pub struct GpuResNet {
+    ctx: GpuContext,
+    kernels: Kernels,
+    weights: GpuWeights,
     plans: HashMap<(usize, bool), Plan>,
 }
 
@@ -177,11 +229,7 @@ impl GpuResNet {
     /// Compiles the kernels and uploads `model`'s weights; `model` must have its batch norm
     /// folded ([`ResNet::fold_batch_norm`]) and the global-average-pool head.
     pub fn new(ctx: GpuContext, model: &ResNet) -> Result<Self> {
-        if !model.is_folded() || model.config.head != Head::GlobalAvgPool {
-            return Err(Error::InvalidArgument(
-                "the GPU path runs the folded network with the global-average-pool head".into(),
-            ));
-        }
+        let weights = GpuWeights::upload(&ctx, model)?;
         let kernels = Kernels {
             conv: ConvKernel::new(&ctx),
             max_pool: MaxPoolKernel::new(&ctx),
@@ -189,46 +237,21 @@ impl GpuResNet {
             linear: LinearKernel::new(&ctx),
             add_relu: AddReluKernel::new(&ctx),
         };
-        let stem = upload_conv(&ctx, "conv1", &model.stem.conv1)?;
-        let blocks = model
-            .blocks()
-            .map(|b| {
-                let name = b.id.torch_name();
-                Ok(GpuBlock {
-                    id: b.id,
-                    skip: model.config.skips.enabled(b.id.flat_index()),
-                    conv1: upload_conv(&ctx, &format!("{name}.conv1"), &b.conv1)?,
-                    conv2: upload_conv(&ctx, &format!("{name}.conv2"), &b.conv2)?,
-                    conv3: upload_conv(&ctx, &format!("{name}.conv3"), &b.conv3)?,
-                    downsample: match &b.downsample {
-                        Some(d) => Some(upload_conv(&ctx, &format!("{name}.downsample"), &d.conv)?),
-                        None => None,
-                    },
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let fc_weight = model.fc.weight();
-        let (outputs, inputs) = fc_weight.dims2()?;
-        let fc_bias = match model.fc.bias() {
-            Some(b) => b.to_vec1::<f32>()?,
-            None => vec![0.0; outputs],
-        };
-        let fc = LinearWeights::upload(
-            &ctx,
-            &fc_weight.flatten_all()?.to_vec1::<f32>()?,
-            &fc_bias,
-            outputs,
-            inputs,
-        )?;
         Ok(Self {
             ctx,
             kernels,
-            config: model.config.clone(),
-            stem,
-            blocks,
-            fc,
+            weights,
             plans: HashMap::new(),
         })
+    }
+
+    /// Replaces the weights with `model`'s (new checkpoint); kernels stay compiled. On error
+    /// the old weights stay.
+    pub fn load(&mut self, model: &ResNet) -> Result<()> {
+        self.weights = GpuWeights::upload(&self.ctx, model)?;
+        // Plans bind the old weight buffers.
+        self.plans.clear();
+        Ok(())
     }
 
     /// The device this network lives on.
@@ -236,14 +259,9 @@ impl GpuResNet {
         &self.ctx
     }
 
-    /// Gives the device back (to upload other weights with [`GpuResNet::new`]).
-    pub fn into_context(self) -> GpuContext {
-        self.ctx
-    }
-
     /// The configuration the weights were uploaded for.
     pub fn config(&self) -> &ResNetConfig {
-        &self.config
+        &self.weights.config
     }
 
     fn build_plan(&self, side: usize, unfused: bool) -> Plan {
@@ -253,11 +271,11 @@ impl GpuResNet {
         let mut dispatches = Vec::new();
         let input = ctx.scratch("input", 3 * side * side);
 
-        let s1 = self.stem.out_side(side);
-        let stem_out = pool.take(ctx, self.stem.cout, s1);
+        let s1 = self.weights.stem.out_side(side);
+        let stem_out = pool.take(ctx, self.weights.stem.cout, s1);
         dispatches.push(k.conv.dispatch(
             ctx,
-            &self.stem,
+            &self.weights.stem,
             &input,
             side,
             None,
@@ -267,14 +285,14 @@ impl GpuResNet {
         let pooled = pooled_side(s1);
         // Stage outputs are read back on request, so they own their buffers.
         let stage1 = Activation {
-            buffer: ctx.scratch("stage1", self.stem.cout * pooled * pooled),
-            channels: self.stem.cout,
+            buffer: ctx.scratch("stage1", self.weights.stem.cout * pooled * pooled),
+            channels: self.weights.stem.cout,
             side: pooled,
         };
         dispatches.push(k.max_pool.dispatch(
             ctx,
             &stem_out.buffer,
-            self.stem.cout,
+            self.weights.stem.cout,
             s1,
             &stage1.buffer,
         ));
@@ -283,8 +301,9 @@ impl GpuResNet {
         let mut stages = vec![stage1.clone()];
         let mut blocks = Vec::new();
         let mut x = stage1;
-        for (i, b) in self.blocks.iter().enumerate() {
+        for (i, b) in self.weights.blocks.iter().enumerate() {
             let last_of_stage = self
+                .weights
                 .blocks
                 .get(i + 1)
                 .is_none_or(|n| n.id.stage != b.id.stage);
@@ -397,8 +416,11 @@ impl GpuResNet {
             x.side * x.side,
             &pooled_features,
         ));
-        let logits = ctx.scratch("logits", self.fc.outputs);
-        dispatches.push(k.linear.dispatch(ctx, &self.fc, &pooled_features, &logits));
+        let logits = ctx.scratch("logits", self.weights.fc.outputs);
+        dispatches.push(
+            k.linear
+                .dispatch(ctx, &self.weights.fc, &pooled_features, &logits),
+        );
         Plan {
             dispatches,
             input,
@@ -436,8 +458,8 @@ impl GpuResNet {
         self.ctx.submit(&plan.dispatches);
 
         let mut wanted: Vec<(&wgpu::Buffer, usize)> = vec![
-            (&plan.logits, self.fc.outputs),
-            (&plan.pool, self.fc.inputs),
+            (&plan.logits, self.weights.fc.outputs),
+            (&plan.pool, self.weights.fc.inputs),
         ];
         if readback != Readback::Logits {
             wanted.extend(plan.stages.iter().map(|s| (&s.buffer, s.len())));
@@ -458,8 +480,8 @@ impl GpuResNet {
                 .ok_or_else(|| Error::Gpu("read-back came back short".into()))?;
             Ok(Tensor::from_vec(v, shape, &Device::Cpu)?)
         };
-        let logits = next(&[1, self.fc.outputs])?;
-        let pool = next(&[1, self.fc.inputs])?;
+        let logits = next(&[1, self.weights.fc.outputs])?;
+        let pool = next(&[1, self.weights.fc.inputs])?;
         let mut stages = Vec::new();
         if readback != Readback::Logits {
             for s in &plan.stages {

@@ -75,8 +75,8 @@ enum Gpu {
     Unavailable(String),
     /// The device, its kernels and the weights in use.
     Ready(Box<crate::gpu::GpuResNet>),
-    /// The device, waiting for the new weights to be uploaded on next use.
-    Stale(crate::gpu::GpuContext),
+    /// The device and its kernels, with old weights: the new ones are uploaded on next use.
+    Stale(Box<crate::gpu::GpuResNet>),
 }
 
 /// What an Explore forward produced and where it ran.
@@ -234,19 +234,19 @@ impl Worker {
     ) -> crate::Result<Option<Explored>> {
         use crate::gpu::{GpuContext, GpuResNet, Readback};
         let state = std::mem::replace(&mut self.gpu, Gpu::Untried);
-        let ctx = match state {
+        let ready = match state {
             Gpu::Ready(net) => Ok(*net),
             Gpu::Unavailable(why) => {
                 self.gpu = Gpu::Unavailable(why);
                 return Ok(None);
             }
-            Gpu::Stale(ctx) => GpuResNet::new(ctx, engine.inference()),
+            Gpu::Stale(mut net) => net.load(engine.inference()).map(|()| *net),
             Gpu::Untried => match GpuContext::new().await {
                 Ok(ctx) => GpuResNet::new(ctx, engine.inference()),
                 Err(e) => Err(e),
             },
         };
-        let mut net = match ctx {
+        let mut net = match ready {
             Ok(net) => net,
             Err(e) => {
                 self.gpu = Gpu::Unavailable(e.to_string());
@@ -290,7 +290,7 @@ impl Worker {
         #[cfg(feature = "webgpu")]
         {
             self.gpu = match std::mem::replace(&mut self.gpu, Gpu::Untried) {
-                Gpu::Ready(net) => Gpu::Stale(net.into_context()),
+                Gpu::Ready(net) => Gpu::Stale(net),
                 other => other,
             };
         }

@@ -235,13 +235,17 @@ pub async fn small_kernel_cases(ctx: &GpuContext, cases: usize, seed: u64) -> f3
     worst
 }
 
-/// Relative errors of the whole network on the GPU against the CPU path at `side`×`side`:
-/// (logits, worst stage output, worst block residual F(x)).
-pub async fn network_errors(ctx: GpuContext, side: usize) -> (f32, f32, f32) {
-    let config = ResNetConfig {
+fn config_at(side: usize) -> ResNetConfig {
+    ResNetConfig {
         input_size: side,
         ..ResNetConfig::resnet50(1000)
-    };
+    }
+}
+
+/// Relative errors of the whole network on the GPU against the CPU path at `side`×`side`
+/// (also after loading other weights): (logits, worst stage output, worst block residual F(x)).
+pub async fn network_errors(ctx: GpuContext, side: usize) -> (f32, f32, f32) {
+    let config = config_at(side);
     let weights = Init::new(InitKind::He, 0).weights(&config).unwrap();
     let cpu = ResNet::new(config, &weights)
         .unwrap()
@@ -288,5 +292,20 @@ pub async fn network_errors(ctx: GpuContext, side: usize) -> (f32, f32, f32) {
     // The logits-only plan reuses buffers the most: it must give the same logits.
     let lean = gpu.forward(&input, Readback::Logits).await.unwrap();
     assert_eq!(flat(&lean.logits), flat(&fused.logits));
+
+    // New weights into the same device and kernels (a checkpoint loaded in the page).
+    let other = ResNet::new(
+        config_at(side),
+        &Init::new(InitKind::Xavier, 1)
+            .weights(&config_at(side))
+            .unwrap(),
+    )
+    .unwrap()
+    .fold_batch_norm()
+    .unwrap();
+    gpu.load(&other).unwrap();
+    let reloaded = gpu.forward(&input, Readback::Logits).await.unwrap();
+    let other_cpu = other.forward(&input).unwrap();
+    let logits = logits.max(rel_err(&flat(&reloaded.logits), &flat(&other_cpu)));
     (logits, stages, residuals)
 }

@@ -239,13 +239,7 @@ impl Engine {
 
     /// Replaces the weights with a safetensors checkpoint; on any error the old weights stay.
     pub fn load_weights(&mut self, bytes: &[u8], source: &str) -> Result<WeightsInfo> {
-        let weights = load_safetensors(bytes, source)?;
-        weights.classes().map_err(|_| Error::MissingTensor {
-            name: "fc.weight".into(),
-            expected: vec![1000, 2048],
-        })?;
-        self.inference = inference_model(&weights)?;
-        self.weights = weights;
+        *self = Self::from_safetensors(bytes, source)?;
         Ok(self.weights.info.clone())
     }
 

@@ -55,6 +55,17 @@ impl GpuContext {
         let lost = Arc::new(AtomicBool::new(false));
         let lost_reason = Arc::new(Mutex::new(String::new()));
         {
+            // Errors outside an error scope (an upload that runs out of memory, say) would
+            // panic in wgpu's default handler: record them instead, as a lost device.
+            let (lost, reason) = (lost.clone(), lost_reason.clone());
+            device.on_uncaptured_error(std::sync::Arc::new(move |e: wgpu::Error| {
+                lost.store(true, Ordering::SeqCst);
+                if let Ok(mut r) = reason.lock() {
+                    *r = e.to_string();
+                }
+            }));
+        }
+        {
             let (lost, reason) = (lost.clone(), lost_reason.clone());
             device.set_device_lost_callback(move |why, message| {
                 lost.store(true, Ordering::SeqCst);

@@ -82,6 +82,7 @@ impl ConvWeights {
         pad: usize,
     ) -> Result<Self> {
         let [cout, cin, kh, kw] = shape;
+        // Dense convolutions only (the caller checks groups and dilation: see `upload_conv`).
         if kh != kw || weight.len() != cout * cin * kh * kw || bias.len() != cout {
             return Err(crate::Error::InvalidArgument(format!(
                 "{label}: weight {shape:?} with {} values, bias {}",

@@ -13,7 +13,7 @@ use super::dispatch::Dispatch;
 use super::global_avg_pool::GlobalAvgPoolKernel;
 use super::linear::{LinearKernel, LinearWeights};
 use super::max_pool::{pooled_side, MaxPoolKernel};
-use crate::model::{BlockId, BlockOutput, Head, LayerId, ResNet, ResNetConfig, Tap};
+use crate::model::{BlockId, BlockOutput, Head, LayerId, ResNet, Tap};
 use crate::{Error, Result};
 
 /// How much of the forward pass to copy back to the host.
@@ -145,7 +145,6 @@ struct Kernels {
 
 /// The network's weights on the device.
 struct GpuWeights {
-    config: ResNetConfig,
     stem: ConvWeights,
     blocks: Vec<GpuBlock>,
     fc: LinearWeights,
@@ -189,12 +188,7 @@ impl GpuWeights {
             outputs,
             inputs,
         )?;
-        Ok(Self {
-            config: model.config.clone(),
-            stem,
-            blocks,
-            fc,
-        })
+        Ok(Self { stem, blocks, fc })
     }
 }
 
@@ -214,6 +208,11 @@ fn upload_conv(ctx: &GpuContext, label: &str, conv: &Conv2d) -> Result<ConvWeigh
         None => vec![0.0; dims.0],
     };
     let config = conv.config();
+    if config.groups != 1 || config.dilation != 1 {
+        return Err(Error::InvalidArgument(format!(
+            "{label}: the GPU convolution is dense and undilated"
+        )));
+    }
     ConvWeights::upload(
         ctx,
         label,
@@ -257,11 +256,6 @@ impl GpuResNet {
     /// The device this network lives on.
     pub fn context(&self) -> &GpuContext {
         &self.ctx
-    }
-
-    /// The configuration the weights were uploaded for.
-    pub fn config(&self) -> &ResNetConfig {
-        &self.weights.config
     }
 
     fn build_plan(&self, side: usize, unfused: bool) -> Plan {
@@ -442,6 +436,7 @@ impl GpuResNet {
             )));
         }
         self.ctx.check_alive()?;
+        let scopes = self.ctx.error_scopes();
         let unfused = readback == Readback::Blocks;
         let key = (h, unfused);
         if !self.plans.contains_key(&key) {
@@ -451,7 +446,6 @@ impl GpuResNet {
         let Some(plan) = self.plans.get(&key) else {
             return Err(Error::Gpu("no plan for this input size".into()));
         };
-        let scopes = self.ctx.error_scopes();
         let data = input.flatten_all()?.to_vec1::<f32>()?;
         let bytes: Vec<u8> = data.iter().flat_map(|v| v.to_le_bytes()).collect();
         self.ctx.queue.write_buffer(&plan.input, 0, &bytes);

@@ -3,6 +3,8 @@
 //! Field names equal torchvision's state-dict keys (`conv1`, `bn1`, `downsample.0`), so a
 //! checkpoint maps onto these structs without renaming.
 
+use std::sync::Arc;
+
 use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig};
 use serde::{Deserialize, Serialize};
@@ -66,8 +68,8 @@ pub struct Stem {
     pub conv1: Conv2d,
     /// Its batch norm (`bn1`).
     pub bn1: BatchNorm,
-    /// The fast form of `conv1` in the folded inference network.
-    pub(crate) fast: Option<FastConv>,
+    /// The fast form of `conv1` in the folded inference network (shared by clones).
+    pub(crate) fast: Option<Arc<FastConv>>,
 }
 
 impl Stem {
@@ -83,7 +85,7 @@ impl Stem {
     pub fn folded(&self) -> Result<Self> {
         let conv1 = self.bn1.fold_into(&self.conv1)?;
         Ok(Self {
-            fast: FastConv::of(&conv1)?,
+            fast: FastConv::of(&conv1)?.map(Arc::new),
             conv1,
             bn1: self.bn1.clone(),
         })
@@ -91,7 +93,7 @@ impl Stem {
 
     /// Runs Stage 1.
     pub fn forward(&self, x: &Tensor, norm: NormMode) -> Result<Tensor> {
-        let x = fast_conv::run(&self.conv1, self.fast.as_ref(), x)?;
+        let x = fast_conv::run(&self.conv1, self.fast.as_deref(), x)?;
         let x = self.bn1.forward(&x, norm)?.relu()?;
         max_pool_3x3_s2(&x)
     }
@@ -140,7 +142,8 @@ pub struct Bottleneck {
     /// Projection shortcut (first block of each stage).
     pub downsample: Option<Downsample>,
     /// Fast forms of conv1, conv2, conv3 and the projection, in the folded inference network.
-    pub(crate) fast: Option<Box<[Option<FastConv>; 4]>>,
+    /// Shared, so cloning the network (`ResNet::with_config`) copies no filters.
+    pub(crate) fast: Option<Arc<[Option<FastConv>; 4]>>,
 }
 
 impl Bottleneck {
@@ -204,7 +207,7 @@ impl Bottleneck {
             conv3,
             bn3: self.bn3.clone(),
             downsample,
-            fast: Some(Box::new(fast)),
+            fast: Some(Arc::new(fast)),
         })
     }
 

@@ -51,7 +51,7 @@ impl GemmConv {
         let (n, c, h, w) = x.dims4()?;
         if c != self.cin {
             return Err(crate::Error::InvalidArgument(format!(
-                "1×1 conv: {c} input channels, expected {}",
+                "conv: {c} input channels, expected {}",
                 self.cin
             )));
         }
@@ -163,8 +163,8 @@ mod tests {
             )
             .unwrap();
             let wt = Tensor::from_vec(
-                values(&mut seed, cout * cin),
-                (cout, cin, 1, 1),
+                values(&mut seed, cout * cin * k * k),
+                (cout, cin, k, k),
                 &Device::Cpu,
             )
             .unwrap();

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fast_conv::{self, FastConv};
 use super::layers::max_pool_3x3_s2;
-use super::ResNet;
+use super::{Head, ResNet, Skips};
 use crate::Result;
 
 /// Time spent in one kind of layer during one forward pass.
@@ -90,16 +90,19 @@ pub fn profile_forward(
     x: &Tensor,
     now: &dyn Fn() -> f64,
 ) -> Result<Vec<LayerTime>> {
-    if !model.is_folded() {
+    if !model.is_folded()
+        || model.config.skips != Skips::All
+        || model.config.head != Head::GlobalAvgPool
+    {
         return Err(crate::Error::InvalidArgument(
-            "profile the folded inference network".into(),
+            "profile the standard folded inference network (all skips, average-pool head)".into(),
         ));
     }
     let mut p = Profile {
         now,
         rows: Vec::new(),
     };
-    let h = p.conv(&model.stem.conv1, model.stem.fast.as_ref(), x)?;
+    let h = p.conv(&model.stem.conv1, model.stem.fast.as_deref(), x)?;
     let h = p.relu(&h)?;
     let mut h = p.timed("max-pool 3×3".into(), 0.0, || max_pool_3x3_s2(&h))?;
     for block in model.blocks() {

@@ -27,7 +27,13 @@ impl Winograd3x3 {
     pub fn of(conv: &Conv2d) -> Result<Option<Self>> {
         let cfg = conv.config();
         let (cout, cin, kh, kw) = conv.weight().dims4()?;
-        if kh != 3 || kw != 3 || cfg.stride != 1 || cfg.padding != 1 || cfg.groups != 1 {
+        if kh != 3
+            || kw != 3
+            || cfg.stride != 1
+            || cfg.padding != 1
+            || cfg.groups != 1
+            || cfg.dilation != 1
+        {
             return Ok(None);
         }
         let g = conv.weight().flatten_all()?.to_vec1::<f32>()?;

@@ -153,7 +153,13 @@ impl Worker {
         }
         let mut fallback = None;
         if backend.wants_gpu() {
-            match self.explore_gpu(engine, &input).await {
+            let ran = self.explore_gpu(engine, &input).await;
+            // The GPU run (and, the first time, the device and the upload) is one await: look
+            // for a Cancel or a newer run that arrived meanwhile.
+            if self.drain_cancels(job) {
+                return self.send(Event::Cancelled { job }).await;
+            }
+            match ran {
                 Ok(Some(done)) => return self.explored(job, done).await,
                 Ok(None) => {
                     if backend == BackendChoice::WebGpu {
@@ -260,7 +266,8 @@ impl Worker {
         match forward {
             Ok(forward) => {
                 self.gpu = Gpu::Ready(Box::new(net));
-                let result = crate::engine::exploration_from_gpu(&forward, 5)?;
+                let top_k = PredictOptions::default().top_k;
+                let result = crate::engine::exploration_from_gpu(&forward, top_k)?;
                 Ok(Some(Explored {
                     result,
                     compute_ms,
@@ -270,7 +277,13 @@ impl Worker {
                 }))
             }
             Err(e) => {
-                self.gpu = Gpu::Unavailable(e.to_string());
+                // A lost device is gone for good; any other failure costs this run only.
+                self.gpu = match e {
+                    crate::Error::GpuLost(_) | crate::Error::GpuUnavailable(_) => {
+                        Gpu::Unavailable(e.to_string())
+                    }
+                    _ => Gpu::Ready(Box::new(net)),
+                };
                 Err(e)
             }
         }

@@ -53,7 +53,7 @@ browser-tools:
 	  echo "installing Debian's chromium and chromium-driver"; \
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; }
-	@[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] && ldconfig -p | grep -q libvulkan.so.1 || { \
+	@[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] && /sbin/ldconfig -p | grep -q libvulkan.so.1 || { \
 	  echo "installing Debian's Vulkan loader and Mesa's lavapipe (the native GPU tests' adapter)"; \
 	  $(SUDO) apt-get update -qq; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libvulkan1 mesa-vulkan-drivers >/dev/null; }

@@ -27,11 +27,11 @@ impl FastConv {
         Ok(GemmConv::of(conv)?.map(FastConv::Gemm))
     }
 
-    /// Runs it.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// Runs it, followed by a ReLU when `relu` is set (fused into the same pass).
+    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         match self {
-            FastConv::Winograd(w) => w.forward(x),
-            FastConv::Gemm(g) => g.forward(x),
+            FastConv::Winograd(w) => w.forward(x, relu),
+            FastConv::Gemm(g) => g.forward(x, relu),
         }
     }
 
@@ -47,7 +47,7 @@ impl FastConv {
 /// `fast` when there is one, else `conv` through candle.
 pub fn run(conv: &Conv2d, fast: Option<&FastConv>, x: &Tensor) -> Result<Tensor> {
     match fast {
-        Some(f) => f.forward(x),
+        Some(f) => f.forward(x, false),
         None => conv_forward(conv, x),
     }
 }

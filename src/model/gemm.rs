@@ -2,6 +2,29 @@
 //! simd128 in wasm), for the inference convolutions that call it on plain slices without
 //! candle's layout copies.
 
+/// Calls `f` with the values of `x` as one contiguous slice: borrowed from the tensor's storage
+/// when it is a contiguous CPU f32 tensor (every activation of the inference network), copied
+/// otherwise.
+pub fn with_values<R>(
+    x: &candle_core::Tensor,
+    f: impl FnOnce(&[f32]) -> crate::Result<R>,
+) -> crate::Result<R> {
+    {
+        let (storage, layout) = x.storage_and_layout();
+        if let (candle_core::Storage::Cpu(cpu), Some((start, end))) =
+            (&*storage, layout.contiguous_offsets())
+        {
+            if let Ok(all) = cpu.as_slice::<f32>() {
+                if let Some(values) = all.get(start..end) {
+                    return f(values);
+                }
+            }
+        }
+    }
+    let copy = x.flatten_all()?.to_vec1::<f32>()?;
+    f(&copy)
+}
+
 /// `c += a · b` for row-major `a` (`m×k`), `b` (`k×n`) and `c` (`m×n`).
 ///
 /// Panics if a slice is shorter than its shape says (a bug in the caller, not a user error).

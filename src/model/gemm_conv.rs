@@ -6,7 +6,7 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::gemm::matmul_acc;
+use super::gemm::{matmul_acc, with_values};
 use crate::Result;
 
 /// A convolution (any kernel, stride and padding) ready for [`GemmConv::forward`].
@@ -46,8 +46,8 @@ impl GemmConv {
         }))
     }
 
-    /// The convolution of `x` (`[N, C_in, H, W]`).
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// The convolution of `x` (`[N, C_in, H, W]`), followed by a ReLU when `relu` is set.
+    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
         if c != self.cin {
             return Err(crate::Error::InvalidArgument(format!(
@@ -63,16 +63,36 @@ impl GemmConv {
         }
         let (ho, wo) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1);
         let pixels = ho * wo;
-        let input = x.flatten_all()?.to_vec1::<f32>()?;
         let mut out = vec![0f32; n * self.cout * pixels];
         let mut cols = Vec::new();
+        with_values(x, |input| {
+            self.run(input, (n, c, h, w), (ho, wo), &mut cols, &mut out);
+            Ok(())
+        })?;
+        if relu {
+            out.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        Ok(Tensor::from_vec(out, (n, self.cout, ho, wo), &Device::Cpu)?)
+    }
+
+    /// The products for every image of `input` into `out`.
+    fn run(
+        &self,
+        input: &[f32],
+        (n, c, h, w): (usize, usize, usize, usize),
+        (ho, wo): (usize, usize),
+        cols: &mut Vec<f32>,
+        out: &mut [f32],
+    ) {
+        let (k, s, pad) = (self.k, self.stride, self.pad);
+        let pixels = ho * wo;
         for img in 0..n {
             let xs = &input[img * c * h * w..(img + 1) * c * h * w];
             let xs: &[f32] = if k == 1 && s == 1 && pad == 0 {
                 xs
             } else {
-                im2col(xs, c, h, w, k, s, pad, ho, wo, &mut cols);
-                &cols
+                im2col(xs, c, h, w, k, s, pad, ho, wo, cols);
+                cols
             };
             let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];
             for (o, row) in ys.chunks_exact_mut(pixels).enumerate() {
@@ -80,7 +100,6 @@ impl GemmConv {
             }
             matmul_acc(self.cout, pixels, self.cin * k * k, &self.weight, xs, ys);
         }
-        Ok(Tensor::from_vec(out, (n, self.cout, ho, wo), &Device::Cpu)?)
     }
 }
 
@@ -180,7 +199,13 @@ mod tests {
                 },
             );
             let want = conv.forward(&x).unwrap();
-            let got = GemmConv::of(&conv).unwrap().unwrap().forward(&x).unwrap();
+            let relu = case % 4 == 1;
+            let want = if relu { want.relu().unwrap() } else { want };
+            let got = GemmConv::of(&conv)
+                .unwrap()
+                .unwrap()
+                .forward(&x, relu)
+                .unwrap();
             assert_eq!(got.dims(), want.dims(), "case {case}");
             let (got, want) = (
                 got.flatten_all().unwrap().to_vec1::<f32>().unwrap(),

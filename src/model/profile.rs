@@ -67,14 +67,28 @@ impl Profile<'_> {
         Ok(out)
     }
 
-    fn conv(&mut self, conv: &Conv2d, fast: Option<&FastConv>, x: &Tensor) -> Result<Tensor> {
+    /// Times a convolution; `relu` is fused into it when it has a fast form (as the network
+    /// does), else timed on its own.
+    fn conv(
+        &mut self,
+        conv: &Conv2d,
+        fast: Option<&FastConv>,
+        x: &Tensor,
+        relu: bool,
+    ) -> Result<Tensor> {
         let w = conv.weight().dims();
         let kind = conv_kind(conv) + fast.map_or("", |f| f.label());
         let t0 = (self.now)();
-        let y = fast_conv::run(conv, fast, x)?;
+        let y = match fast {
+            Some(f) => f.forward(x, relu)?,
+            None => fast_conv::run(conv, None, x)?,
+        };
         let (_, _, ho, wo) = y.dims4()?;
         let gflop = 2.0 * (w[0] * w[1] * w[2] * w[3] * ho * wo) as f64 / 1e9;
         self.record(kind, (self.now)() - t0, gflop);
+        if relu && fast.is_none() {
+            return self.relu(&y);
+        }
         Ok(y)
     }
 
@@ -102,17 +116,14 @@ pub fn profile_forward(
         now,
         rows: Vec::new(),
     };
-    let h = p.conv(&model.stem.conv1, model.stem.fast.as_deref(), x)?;
-    let h = p.relu(&h)?;
+    let h = p.conv(&model.stem.conv1, model.stem.fast.as_deref(), x, true)?;
     let mut h = p.timed("max-pool 3×3".into(), 0.0, || max_pool_3x3_s2(&h))?;
     for block in model.blocks() {
-        let t = p.conv(&block.conv1, block.fast_conv(0), &h)?;
-        let t = p.relu(&t)?;
-        let t = p.conv(&block.conv2, block.fast_conv(1), &t)?;
-        let t = p.relu(&t)?;
-        let residual = p.conv(&block.conv3, block.fast_conv(2), &t)?;
+        let t = p.conv(&block.conv1, block.fast_conv(0), &h, true)?;
+        let t = p.conv(&block.conv2, block.fast_conv(1), &t, true)?;
+        let residual = p.conv(&block.conv3, block.fast_conv(2), &t, false)?;
         let shortcut = match &block.downsample {
-            Some(d) => p.conv(&d.conv, block.fast_conv(3), &h)?,
+            Some(d) => p.conv(&d.conv, block.fast_conv(3), &h, false)?,
             None => h.clone(),
         };
         h = p.timed("ReLU / residual add".into(), 0.0, || {

@@ -7,7 +7,7 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::gemm::matmul_acc;
+use super::gemm::{matmul_acc, with_values};
 
 use crate::Result;
 
@@ -66,8 +66,9 @@ impl Winograd3x3 {
         Ok(Some(Self { u, bias, cout, cin }))
     }
 
-    /// The convolution of `x` (`[N, C_in, H, W]`), `[N, C_out, H, W]`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// The convolution of `x` (`[N, C_in, H, W]`), `[N, C_out, H, W]`, followed by a ReLU
+    /// when `relu` is set.
+    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let (n, c, h, w) = x.dims4()?;
         if c != self.cin {
             return Err(crate::Error::InvalidArgument(format!(
@@ -77,27 +78,32 @@ impl Winograd3x3 {
         }
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
         let tiles = th * tw;
-        let input = x.flatten_all()?.to_vec1::<f32>()?;
         let mut out = vec![0f32; n * self.cout * h * w];
         let mut v = vec![0f32; 16 * c * tiles];
         let mut m = vec![0f32; 16 * self.cout * tiles];
-        for img in 0..n {
-            let xs = &input[img * c * h * w..(img + 1) * c * h * w];
-            transform_input(xs, c, h, w, tw, tiles, &mut v);
-            m.fill(0.0);
-            for e in 0..16 {
-                let (cc, co) = (c * tiles, self.cout * tiles);
-                matmul_acc(
-                    self.cout,
-                    tiles,
-                    c,
-                    &self.u[e * self.cout * c..(e + 1) * self.cout * c],
-                    &v[e * cc..(e + 1) * cc],
-                    &mut m[e * co..(e + 1) * co],
-                );
+        with_values(x, |input| {
+            for img in 0..n {
+                let xs = &input[img * c * h * w..(img + 1) * c * h * w];
+                transform_input(xs, c, h, w, tw, tiles, &mut v);
+                m.fill(0.0);
+                for e in 0..16 {
+                    let (cc, co) = (c * tiles, self.cout * tiles);
+                    matmul_acc(
+                        self.cout,
+                        tiles,
+                        c,
+                        &self.u[e * self.cout * c..(e + 1) * self.cout * c],
+                        &v[e * cc..(e + 1) * cc],
+                        &mut m[e * co..(e + 1) * co],
+                    );
+                }
+                let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
+                self.transform_output(&m, h, w, tw, tiles, ys);
             }
-            let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
-            self.transform_output(&m, h, w, tw, tiles, ys);
+            Ok(())
+        })?;
+        if relu {
+            out.iter_mut().for_each(|v| *v = v.max(0.0));
         }
         Ok(Tensor::from_vec(out, (n, self.cout, h, w), &Device::Cpu)?)
     }
@@ -256,7 +262,13 @@ mod tests {
                 .to_vec1::<f32>()
                 .unwrap();
             let fast = Winograd3x3::of(&conv).unwrap().unwrap();
-            let got = fast.forward(&x).unwrap();
+            let relu = case % 4 == 1;
+            let want: Vec<f32> = if relu {
+                want.iter().map(|v| v.max(0.0)).collect()
+            } else {
+                want
+            };
+            let got = fast.forward(&x, relu).unwrap();
             assert_eq!(got.dims(), &[n, cout, h, w]);
             let got = got.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             let scale = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));

@@ -37,8 +37,12 @@ impl GpuContext {
             .await
             .map_err(|e| Error::GpuUnavailable(e.to_string()))?;
         let info = adapter.get_info();
+        // Browsers keep the adapter's name to themselves.
         let adapter_name = if info.name.is_empty() {
-            format!("{:?}", info.backend)
+            match info.backend {
+                wgpu::Backend::BrowserWebGpu => "browser adapter".to_string(),
+                other => format!("{other:?}"),
+            }
         } else {
             format!("{} ({:?})", info.name, info.backend)
         };

@@ -43,7 +43,7 @@ pub fn backend_panel() -> Html {
         <section class="backend">
             <h3>{ s.backend }</h3>
             <p>{ s.backend_help }</p>
-            <select data-testid="backend-select" onchange={on_change}>{ for options }</select>
+            <select data-testid="backend-select" aria-label={s.backend} onchange={on_change}>{ for options }</select>
             if let Some(ran) = ran {
                 <p class="meta">{ ran }</p>
             }

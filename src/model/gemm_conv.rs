@@ -147,83 +147,9 @@ fn im2col(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_nn::{Conv2dConfig, Module};
+    use candle_nn::Conv2dConfig;
 
-    fn values(seed: &mut u64, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                *seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
-
-    #[test]
-    fn matches_candle_over_random_shapes_and_strides() {
-        let mut seed = 7u64;
-        for case in 0..40 {
-            let r = values(&mut seed, 6);
-            let pick =
-                |v: f32, lo: usize, hi: usize| lo + ((v + 1.0) / 2.0 * (hi - lo) as f32) as usize;
-            let (n, cin, cout) = (pick(r[0], 1, 2), pick(r[1], 1, 40), pick(r[2], 1, 40));
-            let k = [1, 3, 7][case % 3];
-            let pad = pick(r[5], 0, k / 2 + 1);
-            let (h, w, stride) = (
-                pick(r[3], k.saturating_sub(2 * pad).max(1), 15),
-                pick(r[4], k.saturating_sub(2 * pad).max(1), 15),
-                1 + case % 2,
-            );
-            let x = Tensor::from_vec(
-                values(&mut seed, n * cin * h * w),
-                (n, cin, h, w),
-                &Device::Cpu,
-            )
-            .unwrap();
-            let wt = Tensor::from_vec(
-                values(&mut seed, cout * cin * k * k),
-                (cout, cin, k, k),
-                &Device::Cpu,
-            )
-            .unwrap();
-            let bias = (case % 2 == 0)
-                .then(|| Tensor::from_vec(values(&mut seed, cout), cout, &Device::Cpu).unwrap());
-            let conv = Conv2d::new(
-                wt,
-                bias,
-                Conv2dConfig {
-                    stride,
-                    padding: pad,
-                    ..Default::default()
-                },
-            );
-            let want = conv.forward(&x).unwrap();
-            let relu = case % 4 == 1;
-            let want = if relu { want.relu().unwrap() } else { want };
-            let got = GemmConv::of(&conv)
-                .unwrap()
-                .unwrap()
-                .forward(&x, relu)
-                .unwrap();
-            assert_eq!(got.dims(), want.dims(), "case {case}");
-            let (got, want) = (
-                got.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-                want.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-            );
-            let scale = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
-            let err = got
-                .iter()
-                .zip(&want)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0f32, f32::max)
-                / scale;
-            assert!(
-                err < 1e-5,
-                "case {case}: n {n} cin {cin} cout {cout} {h}×{w}/{stride}: {err:e}"
-            );
-        }
-    }
+    // Property tests against candle's convolution: tests/kernel_checks (native and browser).
 
     #[test]
     fn grouped_convolutions_do_not_qualify() {

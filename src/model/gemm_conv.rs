@@ -6,7 +6,7 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::gemm::{matmul_acc, with_values};
+use super::gemm::{matmul_acc, with_scratch, with_values};
 use crate::Result;
 
 /// A convolution (any kernel, stride and padding) ready for [`GemmConv::forward`].
@@ -64,9 +64,12 @@ impl GemmConv {
         let (ho, wo) = ((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1);
         let pixels = ho * wo;
         let mut out = vec![0f32; n * self.cout * pixels];
-        let mut cols = Vec::new();
+        let direct = k == 1 && s == 1 && pad == 0;
+        let cols_len = if direct { 0 } else { c * k * k * pixels };
         with_values(x, |input| {
-            self.run(input, (n, c, h, w), (ho, wo), &mut cols, &mut out);
+            with_scratch([cols_len, 0], |cols, _| {
+                self.run(input, (n, c, h, w), (ho, wo), cols, &mut out)
+            });
             Ok(())
         })?;
         if relu {
@@ -81,7 +84,7 @@ impl GemmConv {
         input: &[f32],
         (n, c, h, w): (usize, usize, usize, usize),
         (ho, wo): (usize, usize),
-        cols: &mut Vec<f32>,
+        cols: &mut [f32],
         out: &mut [f32],
     ) {
         let (k, s, pad) = (self.k, self.stride, self.pad);
@@ -92,7 +95,7 @@ impl GemmConv {
                 xs
             } else {
                 im2col(xs, c, h, w, k, s, pad, ho, wo, cols);
-                cols
+                &*cols
             };
             let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];
             for (o, row) in ys.chunks_exact_mut(pixels).enumerate() {
@@ -115,10 +118,9 @@ fn im2col(
     pad: usize,
     ho: usize,
     wo: usize,
-    cols: &mut Vec<f32>,
+    cols: &mut [f32],
 ) {
-    cols.clear();
-    cols.resize(c * k * k * ho * wo, 0.0);
+    cols.fill(0.0);
     let mut rows = cols.chunks_exact_mut(ho * wo);
     for ch in 0..c {
         let plane = &x[ch * h * w..(ch + 1) * h * w];

@@ -7,7 +7,7 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::gemm::{matmul_acc, with_values};
+use super::gemm::{matmul_acc, with_scratch, with_values};
 
 use crate::Result;
 
@@ -79,27 +79,28 @@ impl Winograd3x3 {
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
         let tiles = th * tw;
         let mut out = vec![0f32; n * self.cout * h * w];
-        let mut v = vec![0f32; 16 * c * tiles];
-        let mut m = vec![0f32; 16 * self.cout * tiles];
+        let lens = [16 * c * tiles, 16 * self.cout * tiles];
         with_values(x, |input| {
-            for img in 0..n {
-                let xs = &input[img * c * h * w..(img + 1) * c * h * w];
-                transform_input(xs, c, h, w, tw, tiles, &mut v);
-                m.fill(0.0);
-                for e in 0..16 {
-                    let (cc, co) = (c * tiles, self.cout * tiles);
-                    matmul_acc(
-                        self.cout,
-                        tiles,
-                        c,
-                        &self.u[e * self.cout * c..(e + 1) * self.cout * c],
-                        &v[e * cc..(e + 1) * cc],
-                        &mut m[e * co..(e + 1) * co],
-                    );
+            with_scratch(lens, |v, m| {
+                for img in 0..n {
+                    let xs = &input[img * c * h * w..(img + 1) * c * h * w];
+                    transform_input(xs, c, h, w, tw, tiles, v);
+                    m.fill(0.0);
+                    for e in 0..16 {
+                        let (cc, co) = (c * tiles, self.cout * tiles);
+                        matmul_acc(
+                            self.cout,
+                            tiles,
+                            c,
+                            &self.u[e * self.cout * c..(e + 1) * self.cout * c],
+                            &v[e * cc..(e + 1) * cc],
+                            &mut m[e * co..(e + 1) * co],
+                        );
+                    }
+                    let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
+                    self.transform_output(m, h, w, tw, tiles, ys);
                 }
-                let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
-                self.transform_output(&m, h, w, tw, tiles, ys);
-            }
+            });
             Ok(())
         })?;
         if relu {

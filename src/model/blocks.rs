@@ -61,6 +61,21 @@ pub(crate) fn batch_norm(weights: &Weights, name: &str) -> Result<BatchNorm> {
     })
 }
 
+/// conv → batch norm → ReLU; in the folded network (batch norm off) the ReLU is applied as the
+/// fast convolution writes its output.
+fn conv_bn_relu(
+    conv: &Conv2d,
+    fast: Option<&FastConv>,
+    bn: &BatchNorm,
+    x: &Tensor,
+    norm: NormMode,
+) -> Result<Tensor> {
+    match (fast, norm) {
+        (Some(fast), NormMode::Off) => fast.forward(x, true),
+        (fast, _) => Ok(bn.forward(&fast_conv::run(conv, fast, x)?, norm)?.relu()?),
+    }
+}
+
 /// Stage 1: zero-padding 3, conv 7×7/2, batch norm, ReLU, max-pool 3×3/2.
 #[derive(Clone, Debug)]
 pub struct Stem {
@@ -93,13 +108,7 @@ impl Stem {
 
     /// Runs Stage 1.
     pub fn forward(&self, x: &Tensor, norm: NormMode) -> Result<Tensor> {
-        let x = match (self.fast.as_deref(), norm) {
-            (Some(fast), NormMode::Off) => fast.forward(x, true)?,
-            (fast, _) => {
-                let x = fast_conv::run(&self.conv1, fast, x)?;
-                self.bn1.forward(&x, norm)?.relu()?
-            }
-        };
+        let x = conv_bn_relu(&self.conv1, self.fast.as_deref(), &self.bn1, x, norm)?;
         max_pool_3x3_s2(&x)
     }
 }
@@ -221,22 +230,6 @@ impl Bottleneck {
         self.fast.as_ref().and_then(|f| f.get(which)?.as_ref())
     }
 
-    /// conv → batch norm → ReLU; in the folded network (batch norm off) the ReLU is fused into
-    /// the fast convolution's output pass.
-    fn conv_bn_relu(
-        &self,
-        which: usize,
-        conv: &Conv2d,
-        bn: &BatchNorm,
-        x: &Tensor,
-        norm: NormMode,
-    ) -> Result<Tensor> {
-        match (self.fast_conv(which), norm) {
-            (Some(fast), NormMode::Off) => fast.forward(x, true),
-            (fast, _) => Ok(bn.forward(&fast_conv::run(conv, fast, x)?, norm)?.relu()?),
-        }
-    }
-
     /// True for the tutorial's convolutional block (projection shortcut).
     pub fn is_convolutional(&self) -> bool {
         self.downsample.is_some()
@@ -244,8 +237,8 @@ impl Bottleneck {
 
     /// Runs the block; `skip` says whether the shortcut is added.
     pub fn forward(&self, x: &Tensor, norm: NormMode, skip: bool) -> Result<BlockOutput> {
-        let h = self.conv_bn_relu(0, &self.conv1, &self.bn1, x, norm)?;
-        let h = self.conv_bn_relu(1, &self.conv2, &self.bn2, &h, norm)?;
+        let h = conv_bn_relu(&self.conv1, self.fast_conv(0), &self.bn1, x, norm)?;
+        let h = conv_bn_relu(&self.conv2, self.fast_conv(1), &self.bn2, &h, norm)?;
         let h = fast_conv::run(&self.conv3, self.fast_conv(2), &h)?;
         let residual = self.bn3.forward(&h, norm)?;
         if !skip {

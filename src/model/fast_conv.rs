@@ -27,7 +27,7 @@ impl FastConv {
         Ok(GemmConv::of(conv)?.map(FastConv::Gemm))
     }
 
-    /// Runs it, followed by a ReLU when `relu` is set (fused into the same pass).
+    /// Runs it, followed by a ReLU when `relu` is set (applied as each output is written).
     pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         match self {
             FastConv::Winograd(w) => w.forward(x, relu),

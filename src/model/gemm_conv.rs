@@ -68,22 +68,22 @@ impl GemmConv {
         let cols_len = if direct { 0 } else { c * k * k * pixels };
         with_values(x, |input| {
             with_scratch([cols_len, 0], |cols, _| {
-                self.run(input, (n, c, h, w), (ho, wo), cols, &mut out)
+                self.run(input, (n, c, h, w), (ho, wo), direct, relu, cols, &mut out)
             });
             Ok(())
         })?;
-        if relu {
-            out.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
         Ok(Tensor::from_vec(out, (n, self.cout, ho, wo), &Device::Cpu)?)
     }
 
-    /// The products for every image of `input` into `out`.
+    /// The products for every image of `input` into `out` (ReLU'd while still in cache).
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         input: &[f32],
         (n, c, h, w): (usize, usize, usize, usize),
         (ho, wo): (usize, usize),
+        direct: bool,
+        relu: bool,
         cols: &mut [f32],
         out: &mut [f32],
     ) {
@@ -91,7 +91,7 @@ impl GemmConv {
         let pixels = ho * wo;
         for img in 0..n {
             let xs = &input[img * c * h * w..(img + 1) * c * h * w];
-            let xs: &[f32] = if k == 1 && s == 1 && pad == 0 {
+            let xs: &[f32] = if direct {
                 xs
             } else {
                 im2col(xs, c, h, w, k, s, pad, ho, wo, cols);
@@ -102,6 +102,9 @@ impl GemmConv {
                 row.fill(self.bias[o]);
             }
             matmul_acc(self.cout, pixels, self.cin * k * k, &self.weight, xs, ys);
+            if relu {
+                ys.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
         }
     }
 }

@@ -98,27 +98,24 @@ impl Winograd3x3 {
                         );
                     }
                     let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
-                    self.transform_output(m, h, w, tw, tiles, ys);
+                    self.transform_output(m, (h, w, tw, tiles), relu, ys);
                 }
             });
             Ok(())
         })?;
-        if relu {
-            out.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
         Ok(Tensor::from_vec(out, (n, self.cout, h, w), &Device::Cpu)?)
     }
 
-    /// `Y = Aᵀ M A` per tile (A = [1 0; 1 1; 1 −1; 0 −1]) plus the bias, cropped to H×W.
+    /// `Y = Aᵀ M A` per tile (A = [1 0; 1 1; 1 −1; 0 −1]) plus the bias, cropped to H×W, then
+    /// the ReLU when asked.
     fn transform_output(
         &self,
         m: &[f32],
-        h: usize,
-        w: usize,
-        tw: usize,
-        tiles: usize,
+        (h, w, tw, tiles): (usize, usize, usize, usize),
+        relu: bool,
         y: &mut [f32],
     ) {
+        let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
         let plane = self.cout * tiles;
         for o in 0..self.cout {
             let b = self.bias.as_ref().map_or(0.0, |b| b[o]);
@@ -145,7 +142,7 @@ impl Winograd3x3 {
                     for (s, val) in pair.iter().enumerate() {
                         let ox = 2 * tx + s;
                         if ox < w {
-                            y[(o * h + oy) * w + ox] = val + b;
+                            y[(o * h + oy) * w + ox] = (val + b).max(floor);
                         }
                     }
                 }

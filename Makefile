@@ -20,7 +20,7 @@ export TRUNK_TOOLS_WASM_OPT := version_$(BINARYEN_VERSION)
 export CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help tools browser-tools bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
+.PHONY: help tools browser-tools nightly-tools bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
 
 help:
 	@echo "make serve   build and serve the app on http://127.0.0.1:8080 (installs tools)"
@@ -102,6 +102,20 @@ screenshots: build browser-tools
 
 ## Benchmark -----------------------------------------------------------------------------------
 
+# The threaded wasm build (shared memory, a pool of Web Workers) rebuilds std with atomics,
+# which needs a nightly toolchain with rust-src: pinned here.
+NIGHTLY := nightly-2026-05-20
+MT_RUSTFLAGS := -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 \
+  -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296 \
+  -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
+  -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
+MT_CARGO = RUSTFLAGS="$(MT_RUSTFLAGS)" cargo +$(NIGHTLY) build --release \
+  --target wasm32-unknown-unknown -Z build-std=panic_abort,std --target-dir target/mt
+
+nightly-tools:
+	@[ -d "$$(rustc +$(NIGHTLY) --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ] || \
+	  rustup toolchain install $(NIGHTLY) --profile minimal -c rust-src
+
 ORT_WEB_VERSION := 1.30
 TFJS_VERSION    := 4.22.0
 
@@ -115,10 +129,12 @@ bench-tools:
 	@$(TOOLS_DIR)/venv/bin/python -c "import onnx, onnxruntime, numpy" 2>/dev/null || \
 	  $(TOOLS_DIR)/venv/bin/pip install -q onnx onnxruntime numpy
 
-bench: tools browser-tools bench-tools build
+bench: tools browser-tools bench-tools nightly-tools build
 	cargo build --release --bin resnet-lab
 	cargo build --release --lib --target wasm32-unknown-unknown
 	wasm-bindgen --target web --out-dir target/bench/pkg target/wasm32-unknown-unknown/release/resnet_lab.wasm
+	$(MT_CARGO) --lib --no-default-features
+	wasm-bindgen --target web --out-dir target/bench/pkg-mt target/mt/wasm32-unknown-unknown/release/resnet_lab.wasm
 	wasm-opt -O1 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd \
 	  target/bench/pkg/resnet_lab_bg.wasm -o target/bench/pkg/resnet_lab_bg.wasm
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors

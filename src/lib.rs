@@ -15,6 +15,7 @@ pub mod image;
 pub mod imagenet;
 pub mod lang;
 pub mod model;
+pub mod parallel;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

@@ -62,15 +62,143 @@ pub fn matmul_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f
     if m == 0 || n == 0 {
         return;
     }
+    // The threaded wasm build splits the product over its pool: by columns when `b` is the
+    // larger operand (early layers: many pixels), else by rows, so that no thread packs the
+    // whole of the larger operand.
+    let parts = crate::parallel::threads();
+    if parts > 1 && cfg!(target_arch = "wasm32") && m * n * k >= 1 << 20 {
+        let c_ptr = SendPtr(c.as_mut_ptr());
+        if n >= m && n >= 8 * parts {
+            let cols = n.div_ceil(parts).next_multiple_of(8);
+            crate::parallel::for_each_part(parts, &|part| {
+                let (j0, j1) = ((part * cols).min(n), ((part + 1) * cols).min(n));
+                if j0 < j1 {
+                    // SAFETY: parts write disjoint column ranges of `c`, which outlives the call.
+                    unsafe {
+                        gemm_strided(
+                            m,
+                            j1 - j0,
+                            k,
+                            a,
+                            b.as_ptr().add(j0),
+                            n,
+                            c_ptr.get().add(j0),
+                            n,
+                        )
+                    };
+                }
+            });
+        } else {
+            let rows = m.div_ceil(parts);
+            crate::parallel::for_each_part(parts, &|part| {
+                let (r0, r1) = ((part * rows).min(m), ((part + 1) * rows).min(m));
+                if r0 < r1 {
+                    // SAFETY: parts write disjoint row ranges of `c`, which outlives the call.
+                    unsafe {
+                        gemm_strided(
+                            r1 - r0,
+                            n,
+                            k,
+                            &a[r0 * k..r1 * k],
+                            b.as_ptr(),
+                            n,
+                            c_ptr.get().add(r0 * n),
+                            n,
+                        )
+                    };
+                }
+            });
+        }
+        return;
+    }
     let threads = candle_core::utils::get_num_threads();
     let parallelism = if threads > 1 && !cfg!(target_arch = "wasm32") {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the three slices hold at least m·k, k·n and m·n elements (asserted above), the
-    // strides describe exactly those row-major matrices, and `c` does not alias `a` or `b`
-    // (it is borrowed mutably).
+    gemm_rows(m, n, k, a, b, c, parallelism);
+}
+
+/// `c += a · b` on the calling thread only (for callers that split the work themselves).
+pub fn matmul_acc_serial(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(
+        a.len() >= m * k && b.len() >= n * k && c.len() >= m * n,
+        "gemm shapes"
+    );
+    gemm_rows(m, n, k, a, b, c, gemm::Parallelism::None);
+}
+
+/// A raw pointer that may cross threads (each part writes its own rows).
+#[derive(Clone, Copy)]
+pub struct SendPtr(pub *mut f32);
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    /// The pointer.
+    pub fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// `c += a · b` for an `m×n` block of `c` and `b` whose rows are `ldc` and `ldb` apart, on the
+/// calling thread.
+///
+/// # Safety
+/// `b` must point at `k` rows of at least `n` readable values `ldb` apart, `c` at `m` rows of
+/// `n` writable values `ldc` apart that nothing else accesses meanwhile, and `a` must hold m·k.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_strided(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    b: *const f32,
+    ldb: usize,
+    c: *mut f32,
+    ldc: usize,
+) {
+    debug_assert!(a.len() >= m * k);
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            c,
+            1,
+            ldc as isize,
+            true,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b,
+            1,
+            ldb as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        )
+    }
+}
+
+/// `c += a · b` through the `gemm` crate.
+fn gemm_rows(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    parallelism: gemm::Parallelism,
+) {
+    debug_assert!(a.len() >= m * k && b.len() >= n * k && c.len() >= m * n);
+    // SAFETY: the three slices hold at least m·k, k·n and m·n elements (asserted by the
+    // callers), the strides describe exactly those row-major matrices, and `c` does not alias
+    // `a` or `b` (it is borrowed mutably).
     unsafe {
         gemm::gemm(
             m,

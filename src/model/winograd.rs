@@ -7,7 +7,7 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::gemm::{matmul_acc, with_scratch, with_values};
+use super::gemm::{matmul_acc, matmul_acc_serial, with_scratch, with_values, SendPtr};
 
 use crate::Result;
 
@@ -86,17 +86,7 @@ impl Winograd3x3 {
                     let xs = &input[img * c * h * w..(img + 1) * c * h * w];
                     transform_input(xs, c, h, w, tw, tiles, v);
                     m.fill(0.0);
-                    for e in 0..16 {
-                        let (cc, co) = (c * tiles, self.cout * tiles);
-                        matmul_acc(
-                            self.cout,
-                            tiles,
-                            c,
-                            &self.u[e * self.cout * c..(e + 1) * self.cout * c],
-                            &v[e * cc..(e + 1) * cc],
-                            &mut m[e * co..(e + 1) * co],
-                        );
-                    }
+                    self.products(c, tiles, v, m);
                     let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
                     self.transform_output(m, (h, w, tw, tiles), relu, ys);
                 }
@@ -104,6 +94,33 @@ impl Winograd3x3 {
             Ok(())
         })?;
         Ok(Tensor::from_vec(out, (n, self.cout, h, w), &Device::Cpu)?)
+    }
+
+    /// `M[e] = U[e] · V[e]` for the 16 points e of the transform: one product each, spread
+    /// over the threads there are (natively each product uses them itself).
+    fn products(&self, c: usize, tiles: usize, v: &[f32], m: &mut [f32]) {
+        let (cc, co, uc) = (c * tiles, self.cout * tiles, self.cout * c);
+        if crate::parallel::threads() > 1 {
+            let m_ptr = SendPtr(m.as_mut_ptr());
+            crate::parallel::for_each_part(16, &|e| {
+                // SAFETY: part e writes only m[e·co .. (e+1)·co], disjoint from every other
+                // part's, and `m` outlives the call (for_each_part waits for every part).
+                let m_e = unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * co), co) };
+                let (u_e, v_e) = (&self.u[e * uc..(e + 1) * uc], &v[e * cc..(e + 1) * cc]);
+                matmul_acc_serial(self.cout, tiles, c, u_e, v_e, m_e);
+            });
+            return;
+        }
+        for e in 0..16 {
+            matmul_acc(
+                self.cout,
+                tiles,
+                c,
+                &self.u[e * uc..(e + 1) * uc],
+                &v[e * cc..(e + 1) * cc],
+                &mut m[e * co..(e + 1) * co],
+            );
+        }
     }
 
     /// `Y = Aᵀ M A` per tile (A = [1 0; 1 1; 1 −1; 0 −1]) plus the bias, cropped to H×W, then

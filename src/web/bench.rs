@@ -139,3 +139,30 @@ impl BenchGpuModel {
         })
     }
 }
+
+/// Threads the forward pass uses (the caller plus the pool's workers).
+#[wasm_bindgen]
+pub fn parallel_threads() -> usize {
+    crate::parallel::threads()
+}
+
+/// Joins the thread pool and never returns (threaded build; called in each pool worker).
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen]
+pub fn pool_worker_run() {
+    crate::parallel::worker_loop();
+}
+
+/// This module, to start pool workers on it (threaded build).
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen]
+pub fn shared_module() -> JsValue {
+    wasm_bindgen::module()
+}
+
+/// This module's shared memory, to start pool workers on it (threaded build).
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen]
+pub fn shared_memory() -> JsValue {
+    wasm_bindgen::memory()
+}

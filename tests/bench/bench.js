@@ -1,5 +1,5 @@
 // One engine per page load (thread counts are fixed at initialization in every engine):
-//   bench.html?engine=ours|ort|tfjs|ours_webgpu|ort_webgpu&threads=N&runs=10
+//   bench.html?engine=ours|ours_mt|ort|tfjs|ours_webgpu|ort_webgpu&threads=N&runs=10
 // Result in window.benchResult: {engine, threads, median_ms, min_ms, first_logit, memory_bytes}.
 const params = new URLSearchParams(location.search);
 const engine = params.get("engine");
@@ -28,6 +28,16 @@ async function ours() {
   let profile = null;
   for (let i = 0; i < 3; i++) profile = JSON.parse(model.profile()); // the last (warm) one
   return { ...r, profile, memory_bytes: pkg.wasm_memory_bytes() };
+}
+
+async function ours_mt() {
+  // The threaded build runs in a worker (see bench_mt_worker.js).
+  return await new Promise((resolve, reject) => {
+    const w = new Worker("/tests/bench/bench_mt_worker.js", { type: "module" });
+    w.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
+    w.onerror = (e) => reject(new Error(e.message || "worker failed"));
+    w.postMessage({ role: "main", threads, runs, size: SIZE });
+  });
 }
 
 async function ours_webgpu() {
@@ -96,7 +106,7 @@ async function tfjs() {
   return { ...r, memory_bytes: tf.memory().numBytes };
 }
 
-const engines = { ours, ort, tfjs, ours_webgpu, ort_webgpu };
+const engines = { ours, ours_mt, ort, tfjs, ours_webgpu, ort_webgpu };
 engines[engine]()
   .then((r) => { window.benchResult = { engine, threads, ...r }; })
   .catch((e) => { window.benchResult = { engine, threads, error: String(e && e.stack || e) }; })

@@ -20,7 +20,7 @@ export TRUNK_TOOLS_WASM_OPT := version_$(BINARYEN_VERSION)
 export CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help tools browser-tools nightly-tools bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
+.PHONY: help tools browser-tools nightly-tools mt-worker bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
 
 help:
 	@echo "make serve   build and serve the app on http://127.0.0.1:8080 (installs tools)"
@@ -115,6 +115,16 @@ MT_CARGO = RUSTFLAGS="$(MT_RUSTFLAGS)" cargo +$(NIGHTLY) build --release \
 nightly-tools:
 	@[ -d "$$(rustc +$(NIGHTLY) --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ] || \
 	  rustup toolchain install $(NIGHTLY) --profile minimal -c rust-src
+
+# The threaded engine worker, next to trunk's single-threaded one (run by trunk's post_build
+# hook, see Trunk.toml, so `make build` and `make serve` both get it). Without the nightly the
+# page simply stays single-threaded.
+MT_OUT ?= dist/mt
+mt-worker: nightly-tools
+	$(MT_CARGO) --bin worker
+	mkdir -p $(MT_OUT)
+	wasm-bindgen --target no-modules --out-dir $(MT_OUT) --out-name worker \
+	  target/mt/wasm32-unknown-unknown/release/worker.wasm
 
 ORT_WEB_VERSION := 1.30
 TFJS_VERSION    := 4.22.0

@@ -3,10 +3,12 @@
 #[cfg(target_arch = "wasm32")]
 fn main() {
     use resnet_lab::web::app::{App, AppProps};
-    let props = AppProps {
-        worker_path: resnet_lab::web::WORKER_PATH.into(),
-    };
-    yew::Renderer::<App>::with_props(props).render();
+    wasm_bindgen_futures::spawn_local(async {
+        let props = AppProps {
+            worker_path: resnet_lab::web::threads::worker_path().await.into(),
+        };
+        yew::Renderer::<App>::with_props(props).render();
+    });
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -20,7 +20,8 @@ pub struct AppProps {
 pub fn app(props: &AppProps) -> Html {
     html! {
         <ReactorProvider<EngineWorker> path={props.worker_path.clone()}>
-            <Shell lang={Lang::from_browser()} />
+            <Shell lang={Lang::from_browser()}
+                   threaded={props.worker_path.as_str() == super::threads::THREADED_WORKER_PATH} />
         </ReactorProvider<EngineWorker>>
     }
 }

@@ -146,13 +146,6 @@ pub fn parallel_threads() -> usize {
     crate::parallel::threads()
 }
 
-/// Joins the thread pool and never returns (threaded build; called in each pool worker).
-#[cfg(target_feature = "atomics")]
-#[wasm_bindgen]
-pub fn pool_worker_run() {
-    crate::parallel::worker_loop();
-}
-
 /// This module, to start pool workers on it (threaded build).
 #[cfg(target_feature = "atomics")]
 #[wasm_bindgen]

@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod image_input;
 pub mod protocol;
 pub mod state;
+pub mod threads;
 pub mod worker;
 
 /// Where trunk puts the worker's script (see www/index.html).

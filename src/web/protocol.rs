@@ -65,6 +65,13 @@ pub enum Request {
         /// The file.
         bytes: Vec<u8>,
     },
+    /// Start the engine's thread pool (threaded build; the page sends it once, first).
+    StartThreads {
+        /// Absolute URL of the threaded worker's script, which each pool worker loads.
+        script_url: String,
+        /// Threads wanted, the engine's own included.
+        threads: usize,
+    },
     /// Testing hook: destroy the GPU device as a driver reset would, so the next run must fall
     /// back to the CPU (sent by the page when it was opened with `?gpu_fault=lose`).
     LoseGpu,

@@ -16,6 +16,14 @@ use crate::image::RgbImage;
 use crate::model::ResNetConfig;
 use crate::weights::{Init, InitJob, InitKind, WeightsInfo};
 
+/// The CPU backend in words, with the threads it runs on.
+fn cpu_label() -> String {
+    match crate::parallel::threads() {
+        1 => "wasm CPU, 1 thread".into(),
+        n => format!("wasm CPU, {n} threads"),
+    }
+}
+
 /// The weights the page starts with: untrained, seeded He init.
 pub fn default_init() -> Init {
     Init::new(InitKind::He, 0)
@@ -195,7 +203,7 @@ impl Worker {
                     result,
                     compute_ms,
                     ran: Ran::Cpu,
-                    label: "wasm CPU, 1 thread".into(),
+                    label: cpu_label(),
                     fallback,
                 };
                 self.explored(job, done).await
@@ -547,6 +555,14 @@ impl Worker {
             Request::Cancel { .. } => true,
             Request::LoseGpu => {
                 self.lose_gpu();
+                true
+            }
+            Request::StartThreads {
+                script_url,
+                threads,
+            } => {
+                // Without a pool the engine runs on one thread, and the page says "1 thread".
+                let _ = super::threads::start_pool(&script_url, threads);
                 true
             }
             Request::LoadWeightsUrl { url } => self.load_url(slot, url).await,

@@ -14,10 +14,13 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".wasm": "application/wasm",
                       ".js": "text/javascript"}
 
+    isolated = True
+
     def end_headers(self):
-        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
-        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
-        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        if self.isolated:
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            self.send_header("Cross-Origin-Resource-Policy", "same-origin")
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
@@ -25,8 +28,13 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def serve(folder, port):
-    handler = functools.partial(IsolatedHandler, directory=folder)
+class PlainHandler(IsolatedHandler):
+    """Without the isolation headers: how most static hosts serve a page."""
+    isolated = False
+
+
+def serve(folder, port, isolated=True):
+    handler = functools.partial(IsolatedHandler if isolated else PlainHandler, directory=folder)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     return server
 

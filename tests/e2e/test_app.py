@@ -106,6 +106,11 @@ def test_explore_sample_shows_predictions_and_five_stages(b, url, shots):
     assert b.js("return document.querySelectorAll('[data-testid=stage-2] canvas').length") >= 32
     assert b.js("return !!document.querySelector('[data-testid=crop]')")
     print(f"     click → predictions {ms:.0f} ms; longest main-thread task or frame gap {longest:.0f} ms")
+    # Cross-origin isolated (this server) with the threaded build present: the engine's threads.
+    if os.path.exists(os.path.join(ARGS.dist, "mt", "worker.js")):
+        cores = min(b.js("return navigator.hardwareConcurrency"), 4)
+        if cores > 1:
+            assert f"wasm CPU, {cores} threads" in b.js("return document.body.innerText")
     assert longest < 200, f"the main thread was blocked for {longest:.0f} ms"
     b.click("arch-layer2.0")
     assert "layer2.0" in b.text("residual-view")
@@ -177,6 +182,27 @@ def test_webgpu_backend_matches_cpu_and_falls_back_when_the_device_is_lost(_b, u
             gpu.screenshot(os.path.join(shots, "gpu-fallback.png"))
     finally:
         gpu.quit()
+
+
+def test_page_without_isolation_runs_single_threaded_with_the_same_predictions(b, url, shots):
+    b.get(url)
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    isolated = predictions(b)
+    port = free_port()
+    plain = serve(ARGS.dist, port, isolated=False)
+    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    try:
+        b.get(f"http://127.0.0.1:{port}/?lang=en")
+        assert b.js("return self.crossOriginIsolated") is False
+        b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(b)
+        assert "wasm CPU, 1 thread" in b.js("return document.body.innerText")
+        single = predictions(b)
+        assert [c for c, _ in single] == [c for c, _ in isolated], (single, isolated)
+        assert all(abs(float(p) - float(q)) < 1e-4 for (_, p), (_, q) in zip(single, isolated))
+    finally:
+        plain.shutdown()
 
 
 def test_weights_from_query_change_the_predictions(b, url, shots):

@@ -64,6 +64,9 @@ pub fn query_param(name: &str) -> Option<String> {
 pub struct ShellProps {
     /// Starting language.
     pub lang: Lang,
+    /// The worker loaded is the threaded build: start its thread pool first.
+    #[prop_or_default]
+    pub threaded: bool,
 }
 
 /// Header, main view and footer; the state lives here.
@@ -100,7 +103,14 @@ pub fn shell(props: &ShellProps) -> Html {
     });
     {
         let (store, link) = (store.clone(), link.clone());
+        let threaded = props.threaded;
         use_effect_with((), move |_| {
+            if threaded {
+                link.send.emit(Request::StartThreads {
+                    script_url: absolute_url(crate::web::threads::THREADED_WORKER_PATH),
+                    threads: crate::web::threads::wanted_threads(),
+                });
+            }
             link.send.emit(Request::Ping);
             if let Some(url) = query_param("weights") {
                 store.dispatch(Action::WeightsRequested);

@@ -1,0 +1,89 @@
+//! The engine's threads in the browser: which worker build to load, and the pool of Web Workers
+//! the threaded build starts on its shared memory (see `crate::parallel`).
+//!
+//! The threaded build (`dist/mt/`, made by `make build` with the pinned nightly) needs a
+//! cross-origin isolated page (COOP/COEP headers) for its shared memory; everywhere else the
+//! page loads the single-threaded build.
+
+use wasm_bindgen::JsCast;
+
+/// Where `make build` puts the threaded worker (next to trunk's single-threaded one).
+pub const THREADED_WORKER_PATH: &str = "./mt/worker.js";
+
+/// How many threads the engine should use: the browser's cores, at most 4.
+pub fn wanted_threads() -> usize {
+    web_sys::window()
+        .map(|w| w.navigator().hardware_concurrency() as usize)
+        .unwrap_or(1)
+        .clamp(1, 4)
+}
+
+/// The worker script to load: the threaded build when the page is cross-origin isolated, the
+/// machine has more than one core and the build exists; else trunk's single-threaded one.
+pub async fn worker_path() -> &'static str {
+    let isolated = js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if !isolated || wanted_threads() < 2 {
+        return super::WORKER_PATH;
+    }
+    let Some(window) = web_sys::window() else {
+        return super::WORKER_PATH;
+    };
+    let init = web_sys::RequestInit::new();
+    init.set_method("HEAD");
+    let request = window.fetch_with_str_and_init(THREADED_WORKER_PATH, &init);
+    match wasm_bindgen_futures::JsFuture::from(request).await {
+        Ok(response) => match response.dyn_into::<web_sys::Response>() {
+            Ok(r) if r.ok() => THREADED_WORKER_PATH,
+            _ => super::WORKER_PATH,
+        },
+        Err(_) => super::WORKER_PATH,
+    }
+}
+
+/// Starts `threads − 1` pool workers on this module and memory (threaded build only; the
+/// single-threaded build ignores it). `script_url` is the absolute URL of the threaded
+/// worker's script, which each pool worker loads. Returns the workers started.
+pub fn start_pool(script_url: &str, threads: usize) -> Result<usize, String> {
+    #[cfg(target_feature = "atomics")]
+    {
+        const BOOT: &str = "self.onmessage = (e) => { const [url, module, memory] = e.data; \
+             importScripts(url); wasm_bindgen.initSync({ module, memory }); \
+             wasm_bindgen.pool_worker_run(); };";
+        let parts = js_sys::Array::of1(&BOOT.into());
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("application/javascript");
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+            .map_err(|e| format!("{e:?}"))?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+        let mut started = 0;
+        for _ in 1..threads {
+            let worker = web_sys::Worker::new(&url).map_err(|e| format!("{e:?}"))?;
+            let message = js_sys::Array::of3(
+                &script_url.into(),
+                &wasm_bindgen::module(),
+                &wasm_bindgen::memory(),
+            );
+            worker
+                .post_message(&message)
+                .map_err(|e| format!("{e:?}"))?;
+            started += 1;
+        }
+        Ok(started)
+    }
+    #[cfg(not(target_feature = "atomics"))]
+    {
+        let _ = (script_url, threads);
+        Ok(0)
+    }
+}
+
+/// Joins the thread pool and never returns (each pool worker calls it after loading the
+/// module; threaded build only).
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn pool_worker_run() {
+    crate::parallel::worker_loop();
+}

@@ -65,8 +65,11 @@ pub fn matmul_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f
     // The threaded wasm build splits the product over its pool: by columns when `b` is the
     // larger operand (early layers: many pixels), else by rows, so that no thread packs the
     // whole of the larger operand.
-    let parts = crate::parallel::threads();
-    if parts > 1 && cfg!(target_arch = "wasm32") && m * n * k >= 1 << 20 {
+    let threads = crate::parallel::threads();
+    // Four parts per thread, claimed dynamically: a thread that starts late takes fewer
+    // (2 per thread: 174–192 ms, 4: 168–171 ms, 1: 225–245 ms at 2 threads in make bench).
+    let parts = 4 * threads;
+    if threads > 1 && cfg!(target_arch = "wasm32") && m * n * k >= 1 << 20 {
         let c_ptr = SendPtr(c.as_mut_ptr());
         if n >= m && n >= 8 * parts {
             let cols = n.div_ceil(parts).next_multiple_of(8);

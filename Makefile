@@ -125,6 +125,9 @@ mt-worker: nightly-tools
 	mkdir -p $(MT_OUT)
 	wasm-bindgen --target no-modules --out-dir $(MT_OUT) --out-name worker \
 	  target/mt/wasm32-unknown-unknown/release/worker.wasm
+	wasm-opt -O1 --enable-threads --enable-bulk-memory --enable-simd --enable-mutable-globals \
+	  --enable-nontrapping-float-to-int --enable-sign-ext \
+	  $(MT_OUT)/worker_bg.wasm -o $(MT_OUT)/worker_bg.wasm
 
 ORT_WEB_VERSION := 1.30
 TFJS_VERSION    := 4.22.0

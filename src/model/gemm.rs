@@ -69,7 +69,8 @@ pub fn matmul_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f
     // Four parts per thread, claimed dynamically: a thread that starts late takes fewer
     // (2 per thread: 174–192 ms, 4: 168–171 ms, 1: 225–245 ms at 2 threads in make bench).
     let parts = 4 * threads;
-    if threads > 1 && cfg!(target_arch = "wasm32") && m * n * k >= 1 << 20 {
+    // (Natively `threads` is 1: the gemm crate spreads its own work with rayon, below.)
+    if threads > 1 && m * n * k >= 1 << 20 {
         let c_ptr = SendPtr(c.as_mut_ptr());
         if n >= m && n >= 8 * parts {
             let cols = n.div_ceil(parts).next_multiple_of(8);
@@ -114,9 +115,9 @@ pub fn matmul_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f
         }
         return;
     }
-    let threads = candle_core::utils::get_num_threads();
-    let parallelism = if threads > 1 && !cfg!(target_arch = "wasm32") {
-        gemm::Parallelism::Rayon(threads)
+    let rayon_threads = candle_core::utils::get_num_threads();
+    let parallelism = if rayon_threads > 1 && !cfg!(target_arch = "wasm32") {
+        gemm::Parallelism::Rayon(rayon_threads)
     } else {
         gemm::Parallelism::None
     };

@@ -3,7 +3,12 @@
 //! random shapes, strides and paddings, then the whole network's logits and stage outputs.
 #![allow(dead_code)]
 
-use candle_core::{Device, Tensor, D};
+#[path = "../check_util/mod.rs"]
+mod check_util;
+
+pub use check_util::{flat, rel_err, tensor, Rng};
+
+use candle_core::D;
 use resnet_lab::gpu::add_relu::AddReluKernel;
 use resnet_lab::gpu::conv::{ConvKernel, ConvWeights};
 use resnet_lab::gpu::global_avg_pool::GlobalAvgPoolKernel;
@@ -28,51 +33,6 @@ pub async fn context_or_skip(what: &str) -> Option<GpuContext> {
             None
         }
     }
-}
-
-/// A small deterministic generator (SplitMix64) for shapes and values.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `lo..=hi`.
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-    /// Uniform in [-1, 1).
-    pub fn values(&mut self, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|_| (self.next() >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
-            .collect()
-    }
-}
-
-/// Largest |a − b| over max |b| (or 1 when b is all small).
-pub fn rel_err(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "lengths differ");
-    let scale = b.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0f32, f32::max)
-        / scale
-}
-
-fn tensor(v: Vec<f32>, shape: &[usize]) -> Tensor {
-    Tensor::from_vec(v, shape, &Device::Cpu).unwrap()
-}
-
-fn flat(t: &Tensor) -> Vec<f32> {
-    t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
 }
 
 /// The convolution kernel against candle's conv2d (+ bias, residual, ReLU) on `cases` random

@@ -3,53 +3,15 @@
 //! (`tests/browser_kernels.rs`, wasm simd128): random shapes, kernels, strides and paddings.
 #![allow(dead_code)]
 
-use candle_core::{Device, Tensor};
+#[path = "../check_util/mod.rs"]
+mod check_util;
+
+use check_util::{flat, rel_err, Rng};
+
+use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, Module};
 use resnet_lab::model::gemm_conv::GemmConv;
 use resnet_lab::model::winograd::Winograd3x3;
-
-/// A small deterministic generator (LCG) for shapes and values.
-struct Rng(u64);
-
-impl Rng {
-    /// Uniform values in [-1, 1).
-    fn values(&mut self, n: usize) -> Vec<f32> {
-        (0..n)
-            .map(|_| {
-                self.0 = self
-                    .0
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn pick(&mut self, lo: usize, hi: usize) -> usize {
-        let v = self.values(1)[0];
-        (lo + ((v + 1.0) / 2.0 * (hi - lo + 1) as f32) as usize).min(hi)
-    }
-
-    fn tensor(&mut self, shape: &[usize]) -> Tensor {
-        Tensor::from_vec(self.values(shape.iter().product()), shape, &Device::Cpu).unwrap()
-    }
-}
-
-fn flat(t: &Tensor) -> Vec<f32> {
-    t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
-}
-
-/// Largest |a − b| over max |b|.
-fn rel_err(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    let scale = b.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0f32, f32::max)
-        / scale
-}
 
 /// A random convolution of `k`×`k` with the given stride and padding (bias on every other).
 fn random_conv(
@@ -71,9 +33,24 @@ fn random_conv(
     Conv2d::new(weight, bias, config)
 }
 
+/// `fast(conv, x, relu)` against candle's conv2d (+ ReLU): the relative error, after checking
+/// the shape.
+fn compare(
+    conv: &Conv2d,
+    x: &Tensor,
+    relu: bool,
+    fast: impl Fn(&Conv2d, &Tensor, bool) -> Tensor,
+) -> f32 {
+    let want = conv.forward(x).unwrap();
+    let want = if relu { want.relu().unwrap() } else { want };
+    let got = fast(conv, x, relu);
+    assert_eq!(got.dims(), want.dims());
+    rel_err(&flat(&got), &flat(&want))
+}
+
 /// Winograd F(2×2, 3×3) against candle's conv2d (+ ReLU on some); the worst relative error.
 pub fn winograd_cases(cases: usize, seed: u64) -> f32 {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut worst = 0f32;
     for case in 0..cases {
         // The first case is the largest, so later ones run on a dirty scratch buffer.
@@ -81,25 +58,19 @@ pub fn winograd_cases(cases: usize, seed: u64) -> f32 {
         let (n, cin, cout) = if big {
             (2, 20, 20)
         } else {
-            (rng.pick(1, 2), rng.pick(1, 20), rng.pick(1, 20))
+            (rng.range(1, 2), rng.range(1, 20), rng.range(1, 20))
         };
         let (h, w) = if big {
             (17, 17)
         } else {
-            (rng.pick(1, 17), rng.pick(1, 17))
+            (rng.range(1, 17), rng.range(1, 17))
         };
         let x = rng.tensor(&[n, cin, h, w]);
         let conv = random_conv(&mut rng, cin, cout, 3, 1, 1, case % 2 == 0);
-        let relu = case % 4 >= 2;
-        let want = conv.forward(&x).unwrap();
-        let want = if relu { want.relu().unwrap() } else { want };
-        let got = Winograd3x3::of(&conv)
-            .unwrap()
-            .unwrap()
-            .forward(&x, relu)
-            .unwrap();
-        assert_eq!(got.dims(), want.dims(), "case {case}");
-        let err = rel_err(&flat(&got), &flat(&want));
+        let err = compare(&conv, &x, case % 4 >= 2, |conv, x, relu| {
+            let fast = Winograd3x3::of(conv).unwrap().unwrap();
+            fast.forward(x, relu).unwrap()
+        });
         assert!(
             err < 1e-5,
             "winograd case {case}: n {n} cin {cin} cout {cout} {h}×{w}: {err:e}"
@@ -112,7 +83,7 @@ pub fn winograd_cases(cases: usize, seed: u64) -> f32 {
 /// The gemm convolution (1×1 straight, others via im2col) against candle's conv2d over kernels
 /// 1, 3 and 7, strides 1 and 2, paddings 0..k/2+1 (+ ReLU on some); the worst relative error.
 pub fn gemm_conv_cases(cases: usize, seed: u64) -> f32 {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut worst = 0f32;
     for case in 0..cases {
         // The first case is the largest im2col (3×3, padding 1), so the padded cases that follow
@@ -122,31 +93,28 @@ pub fn gemm_conv_cases(cases: usize, seed: u64) -> f32 {
         let (stride, pad) = if big {
             (1, 1)
         } else {
-            (1 + case % 2, rng.pick(0, k / 2 + 1))
+            (1 + case % 2, rng.range(0, k / 2 + 1))
         };
         let (n, cin, cout) = if big {
             (2, 40, 40)
         } else {
-            (rng.pick(1, 2), rng.pick(1, 40), rng.pick(1, 40))
+            (rng.range(1, 2), rng.range(1, 40), rng.range(1, 40))
         };
         let min_side = k.saturating_sub(2 * pad).max(1);
         let (h, w) = if big {
             (15, 15)
         } else {
-            (rng.pick(min_side, 15), rng.pick(min_side, 15))
+            (rng.range(min_side, 15), rng.range(min_side, 15))
         };
         let x = rng.tensor(&[n, cin, h, w]);
         let conv = random_conv(&mut rng, cin, cout, k, stride, pad, case % 2 == 0);
-        let relu = case % 4 >= 2;
-        let want = conv.forward(&x).unwrap();
-        let want = if relu { want.relu().unwrap() } else { want };
-        let got = GemmConv::of(&conv)
-            .unwrap()
-            .unwrap()
-            .forward(&x, relu)
-            .unwrap();
-        assert_eq!(got.dims(), want.dims(), "case {case}");
-        let err = rel_err(&flat(&got), &flat(&want));
+        let err = compare(&conv, &x, case % 4 >= 2, |conv, x, relu| {
+            GemmConv::of(conv)
+                .unwrap()
+                .unwrap()
+                .forward(x, relu)
+                .unwrap()
+        });
         assert!(
             err < 1e-5,
             "gemm conv case {case}: n {n} cin {cin} cout {cout} {h}×{w} k {k}/{stride} pad {pad}: {err:e}"

@@ -20,7 +20,7 @@ export TRUNK_TOOLS_WASM_OPT := version_$(BINARYEN_VERSION)
 export CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help tools browser-tools nightly-tools mt-worker bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
+.PHONY: help tools browser-tools nightly-tools relaxed-worker mt-workers bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
 
 help:
 	@echo "make serve   build and serve the app on http://127.0.0.1:8080 (installs tools)"
@@ -86,8 +86,11 @@ test-native: browser-tools
 
 # wasm-bindgen-test in headless Chromium (runner and CHROMEDRIVER set in .cargo/config.toml and
 # above; extra Chrome flags in webdriver.json).
+# The kernel checks run a second time built with relaxed SIMD (the fused multiply-add path), in
+# release next to the relaxed worker build (target/relaxed), whose dependencies it shares.
 test-browser: tools browser-tools
 	RESNET_LAB_REQUIRE_GPU=1 cargo test --target wasm32-unknown-unknown --tests
+	$(RELAXED_ENV) cargo test --release --target wasm32-unknown-unknown --target-dir target/relaxed --test browser_kernels
 
 # Serves dist/ with the isolation headers and drives it through chromedriver; the CLI exports
 # the weights files the tests serve (real download, cache and load path).
@@ -102,32 +105,51 @@ screenshots: build browser-tools
 
 ## Benchmark -----------------------------------------------------------------------------------
 
-# The threaded wasm build (shared memory, a pool of Web Workers) rebuilds std with atomics,
-# which needs a nightly toolchain with rust-src: pinned here.
+# Besides trunk's engine worker (plain wasm SIMD, one thread, runs in every current browser),
+# three more builds of it, from which the page picks the fastest this browser can run
+# (src/web/worker_build.rs):
+#   relaxed/     one thread, relaxed SIMD (fused multiply-add in the matrix kernel)
+#   mt-relaxed/  threads on shared memory (needs a cross-origin isolated page), relaxed SIMD
+#   mt/          threads, plain SIMD (browsers with threads but without relaxed SIMD)
+# They come from trunk's post_build hook (see Trunk.toml), so `make build` and `make serve` both
+# make them. The threaded builds rebuild std with atomics, which needs a nightly toolchain with
+# rust-src: pinned here. Without it the page runs single-threaded.
 NIGHTLY := nightly-2026-05-20
-MT_RUSTFLAGS := -C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 \
-  -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296 \
+SIMD_FEATURES    := +simd128
+RELAXED_FEATURES := +simd128,+relaxed-simd
+MT_FEATURES      := +atomics,+bulk-memory,+mutable-globals
+MT_LINK := -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296 \
   -C link-arg=--export=__wasm_init_tls -C link-arg=--export=__tls_size \
   -C link-arg=--export=__tls_align -C link-arg=--export=__tls_base
-MT_CARGO = RUSTFLAGS="$(MT_RUSTFLAGS)" cargo +$(NIGHTLY) build --release \
-  --target wasm32-unknown-unknown -Z build-std=panic_abort,std --target-dir target/mt
+RELAXED_ENV := RUSTFLAGS="-C target-feature=$(RELAXED_FEATURES)"
+RELAXED_CARGO = $(RELAXED_ENV) cargo build --release \
+  --target wasm32-unknown-unknown --target-dir target/relaxed
+# $(call mt_cargo,<simd features>,<target dir>)
+mt_cargo = RUSTFLAGS="-C target-feature=$(MT_FEATURES),$(1) $(MT_LINK)" cargo +$(NIGHTLY) build \
+  --release --target wasm32-unknown-unknown -Z build-std=panic_abort,std --target-dir $(2)
+WASM_OPT_FEATURES := --enable-bulk-memory --enable-simd \
+  --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext
+# $(call worker_bindgen,<built worker.wasm>,<out dir>,<extra wasm-opt flags>)
+define worker_bindgen
+mkdir -p $(2)
+wasm-bindgen --target no-modules --out-dir $(2) --out-name worker $(1)
+wasm-opt -O1 $(WASM_OPT_FEATURES) $(3) $(2)/worker_bg.wasm -o $(2)/worker_bg.wasm
+endef
 
 nightly-tools:
 	@[ -d "$$(rustc +$(NIGHTLY) --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ] || \
 	  rustup toolchain install $(NIGHTLY) --profile minimal -c rust-src
 
-# The threaded engine worker, next to trunk's single-threaded one (run by trunk's post_build
-# hook, see Trunk.toml, so `make build` and `make serve` both get it). Without the nightly the
-# page simply stays single-threaded.
-MT_OUT ?= dist/mt
-mt-worker: nightly-tools
-	$(MT_CARGO) --bin worker
-	mkdir -p $(MT_OUT)
-	wasm-bindgen --target no-modules --out-dir $(MT_OUT) --out-name worker \
-	  target/mt/wasm32-unknown-unknown/release/worker.wasm
-	wasm-opt -O1 --enable-threads --enable-bulk-memory --enable-simd --enable-mutable-globals \
-	  --enable-nontrapping-float-to-int --enable-sign-ext \
-	  $(MT_OUT)/worker_bg.wasm -o $(MT_OUT)/worker_bg.wasm
+WORKERS_OUT ?= dist
+relaxed-worker:
+	$(RELAXED_CARGO) --bin worker
+	$(call worker_bindgen,target/relaxed/wasm32-unknown-unknown/release/worker.wasm,$(WORKERS_OUT)/relaxed,--enable-relaxed-simd)
+
+mt-workers: nightly-tools
+	$(call mt_cargo,$(RELAXED_FEATURES),target/mt-relaxed) --bin worker
+	$(call worker_bindgen,target/mt-relaxed/wasm32-unknown-unknown/release/worker.wasm,$(WORKERS_OUT)/mt-relaxed,--enable-threads --enable-relaxed-simd)
+	$(call mt_cargo,$(SIMD_FEATURES),target/mt) --bin worker
+	$(call worker_bindgen,target/mt/wasm32-unknown-unknown/release/worker.wasm,$(WORKERS_OUT)/mt,--enable-threads)
 
 ORT_WEB_VERSION := 1.30
 TFJS_VERSION    := 4.22.0
@@ -142,14 +164,19 @@ bench-tools:
 	@$(TOOLS_DIR)/venv/bin/python -c "import onnx, onnxruntime, numpy" 2>/dev/null || \
 	  $(TOOLS_DIR)/venv/bin/pip install -q onnx onnxruntime numpy
 
+# Our engine in the builds the page loads: relaxed SIMD at 1 thread (pkg) and threaded (pkg-mt),
+# plus the plain-SIMD fallback at 1 thread (pkg-plain) for the record.
+BENCH_WASM_OPT = wasm-opt -O1 $(WASM_OPT_FEATURES)
 bench: tools browser-tools bench-tools nightly-tools build
 	cargo build --release --bin resnet-lab
+	$(RELAXED_CARGO) --lib
+	wasm-bindgen --target web --out-dir target/bench/pkg target/relaxed/wasm32-unknown-unknown/release/resnet_lab.wasm
+	$(BENCH_WASM_OPT) --enable-relaxed-simd target/bench/pkg/resnet_lab_bg.wasm -o target/bench/pkg/resnet_lab_bg.wasm
 	cargo build --release --lib --target wasm32-unknown-unknown
-	wasm-bindgen --target web --out-dir target/bench/pkg target/wasm32-unknown-unknown/release/resnet_lab.wasm
-	$(MT_CARGO) --lib --no-default-features
-	wasm-bindgen --target web --out-dir target/bench/pkg-mt target/mt/wasm32-unknown-unknown/release/resnet_lab.wasm
-	wasm-opt -O1 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-simd \
-	  target/bench/pkg/resnet_lab_bg.wasm -o target/bench/pkg/resnet_lab_bg.wasm
+	wasm-bindgen --target web --out-dir target/bench/pkg-plain target/wasm32-unknown-unknown/release/resnet_lab.wasm
+	$(BENCH_WASM_OPT) target/bench/pkg-plain/resnet_lab_bg.wasm -o target/bench/pkg-plain/resnet_lab_bg.wasm
+	$(call mt_cargo,$(RELAXED_FEATURES),target/mt-relaxed) --lib --no-default-features
+	wasm-bindgen --target web --out-dir target/bench/pkg-mt target/mt-relaxed/wasm32-unknown-unknown/release/resnet_lab.wasm
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
 	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models
 	python3 tests/bench/run_bench.py

@@ -19,6 +19,7 @@ fn mount() -> Element {
     // No worker script exists in the test page: the shell must still render.
     let props = AppProps {
         worker_path: "./no-worker-here.js".into(),
+        threaded: false,
     };
     yew::Renderer::<App>::with_root_and_props(root.clone(), props).render();
     root
@@ -86,4 +87,47 @@ fn worker_answers_ping_with_the_crate_version() {
         [Event::Ready { version, .. }] => assert_eq!(version, env!("CARGO_PKG_VERSION")),
         other => panic!("unexpected answer {other:?}"),
     }
+}
+
+#[wasm_bindgen_test]
+fn the_page_prefers_threads_then_relaxed_simd_and_always_keeps_the_plain_build() {
+    use resnet_lab::web::worker_build::WorkerBuild;
+    let b = |threaded, relaxed_simd| WorkerBuild {
+        threaded,
+        relaxed_simd,
+    };
+    assert_eq!(
+        WorkerBuild::candidates(true, 4, true),
+        [
+            b(true, true),
+            b(true, false),
+            b(false, true),
+            b(false, false)
+        ]
+    );
+    assert_eq!(
+        WorkerBuild::candidates(true, 2, false),
+        [b(true, false), b(false, false)]
+    );
+    // Not isolated, or one core: no threads.
+    assert_eq!(
+        WorkerBuild::candidates(false, 4, true),
+        [b(false, true), b(false, false)]
+    );
+    assert_eq!(
+        WorkerBuild::candidates(true, 1, false),
+        [WorkerBuild::PLAIN]
+    );
+    let paths: std::collections::HashSet<_> = WorkerBuild::candidates(true, 4, true)
+        .into_iter()
+        .map(WorkerBuild::path)
+        .collect();
+    assert_eq!(paths.len(), 4, "each build has its own folder");
+}
+
+#[wasm_bindgen_test]
+fn the_relaxed_simd_probe_is_a_valid_module_in_chromium() {
+    // Chromium has shipped relaxed SIMD since version 114: a probe that does not validate here
+    // is malformed, and every browser would get the plain build.
+    assert!(resnet_lab::web::worker_build::has_relaxed_simd());
 }

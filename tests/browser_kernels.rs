@@ -1,5 +1,5 @@
-//! The inference convolution kernels against candle's plain convolution in the browser (wasm
-//! simd128: the gemm crate's wasm kernels and our Winograd transforms).
+//! The inference network's kernels against plain references in the browser: wasm SIMD, and
+//! again with relaxed SIMD's fused multiply-add (`make test` builds this test both ways).
 #![cfg(target_arch = "wasm32")]
 
 mod kernel_checks;
@@ -18,4 +18,13 @@ fn winograd_matches_direct_convolution_over_random_shapes() {
 fn gemm_conv_matches_candle_over_kernels_strides_and_paddings() {
     let worst = kernel_checks::gemm_conv_cases(40, 8);
     console_log!("gemm conv in wasm: worst relative error {worst:e}");
+}
+
+#[wasm_bindgen_test]
+fn packed_gemm_matches_the_textbook_product_across_blocks() {
+    let worst = kernel_checks::packed_gemm_cases(12, 10);
+    console_log!(
+        "packed gemm in wasm (relaxed SIMD: {}): worst relative error {worst:e}",
+        cfg!(target_feature = "relaxed-simd")
+    );
 }

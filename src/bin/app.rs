@@ -4,8 +4,10 @@
 fn main() {
     use resnet_lab::web::app::{App, AppProps};
     wasm_bindgen_futures::spawn_local(async {
+        let build = resnet_lab::web::worker_build::WorkerBuild::choose().await;
         let props = AppProps {
-            worker_path: resnet_lab::web::threads::worker_path().await.into(),
+            worker_path: build.path().into(),
+            threaded: build.threaded,
         };
         yew::Renderer::<App>::with_props(props).render();
     });

@@ -2,6 +2,9 @@
 //! simd128 in wasm), for the inference convolutions that call it on plain slices without
 //! candle's layout copies.
 
+#[cfg(target_arch = "wasm32")]
+use super::packed_gemm::PackedMatrix;
+
 thread_local! {
     /// Temporary buffers shared by the convolutions of a forward pass (im2col patches, the
     /// Winograd domain): grown to the largest layer once, then reused.
@@ -51,73 +54,19 @@ pub fn with_values<R>(
     f(&copy)
 }
 
-/// `c += a · b` for row-major `a` (`m×k`), `b` (`k×n`) and `c` (`m×n`).
+/// `c += a · b` for row-major `a` (`m×k`), `b` (`k×n`) and `c` (`m×n`), with the `gemm` crate
+/// spreading its work over rayon's threads.
 ///
 /// Panics if a slice is shorter than its shape says (a bug in the caller, not a user error).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn matmul_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     assert!(
         a.len() >= m * k && b.len() >= n * k && c.len() >= m * n,
         "gemm shapes"
     );
-    if m == 0 || n == 0 {
-        return;
-    }
-    // The threaded wasm build splits the product over its pool: by columns when `b` is the
-    // larger operand (early layers: many pixels), else by rows, so that no thread packs the
-    // whole of the larger operand.
-    let threads = crate::parallel::threads();
-    // Four parts per thread, claimed dynamically: a thread that starts late takes fewer
-    // (2 per thread: 174–192 ms, 4: 168–171 ms, 1: 225–245 ms at 2 threads in make bench).
-    let parts = 4 * threads;
-    // (Natively `threads` is 1: the gemm crate spreads its own work with rayon, below.)
-    if threads > 1 && m * n * k >= 1 << 20 {
-        let c_ptr = SendPtr(c.as_mut_ptr());
-        if n >= m && n >= 8 * parts {
-            let cols = n.div_ceil(parts).next_multiple_of(8);
-            crate::parallel::for_each_part(parts, &|part| {
-                let (j0, j1) = ((part * cols).min(n), ((part + 1) * cols).min(n));
-                if j0 < j1 {
-                    // SAFETY: parts write disjoint column ranges of `c`, which outlives the call.
-                    unsafe {
-                        gemm_strided(
-                            m,
-                            j1 - j0,
-                            k,
-                            a,
-                            b.as_ptr().add(j0),
-                            n,
-                            c_ptr.get().add(j0),
-                            n,
-                        )
-                    };
-                }
-            });
-        } else {
-            let rows = m.div_ceil(parts);
-            crate::parallel::for_each_part(parts, &|part| {
-                let (r0, r1) = ((part * rows).min(m), ((part + 1) * rows).min(m));
-                if r0 < r1 {
-                    // SAFETY: parts write disjoint row ranges of `c`, which outlives the call.
-                    unsafe {
-                        gemm_strided(
-                            r1 - r0,
-                            n,
-                            k,
-                            &a[r0 * k..r1 * k],
-                            b.as_ptr(),
-                            n,
-                            c_ptr.get().add(r0 * n),
-                            n,
-                        )
-                    };
-                }
-            });
-        }
-        return;
-    }
-    let rayon_threads = candle_core::utils::get_num_threads();
-    let parallelism = if rayon_threads > 1 && !cfg!(target_arch = "wasm32") {
-        gemm::Parallelism::Rayon(rayon_threads)
+    let threads = candle_core::utils::get_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
@@ -125,12 +74,127 @@ pub fn matmul_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f
 }
 
 /// `c += a · b` on the calling thread only (for callers that split the work themselves).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn matmul_acc_serial(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
     assert!(
         a.len() >= m * k && b.len() >= n * k && c.len() >= m * n,
         "gemm shapes"
     );
     gemm_rows(m, n, k, a, b, c, gemm::Parallelism::None);
+}
+
+/// A layer's weight matrix (`rows × depth`, fixed per weights load) in the form this target's
+/// product reads fastest: packed once for our kernel in wasm ([`PackedMatrix`]), row-major for
+/// the `gemm` crate natively.
+#[derive(Clone, Debug)]
+pub struct WeightMatrix {
+    #[cfg(target_arch = "wasm32")]
+    packed: PackedMatrix,
+    #[cfg(not(target_arch = "wasm32"))]
+    plain: Vec<f32>,
+    rows: usize,
+    depth: usize,
+}
+
+impl WeightMatrix {
+    /// From row-major `a` (`rows × depth`).
+    ///
+    /// Panics if `a` is shorter than that (a bug in the caller).
+    pub fn new(rows: usize, depth: usize, a: Vec<f32>) -> Self {
+        assert!(a.len() >= rows * depth, "weight matrix shape");
+        Self {
+            #[cfg(target_arch = "wasm32")]
+            packed: PackedMatrix::new(rows, depth, &a),
+            #[cfg(not(target_arch = "wasm32"))]
+            plain: a,
+            rows,
+            depth,
+        }
+    }
+
+    /// `c += self · b` for row-major `b` (`depth × n`) and `c` (`rows × n`), then `max(c, 0)`
+    /// when `relu` is set; spread over the threads there are.
+    pub fn mul_acc(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
+        #[cfg(target_arch = "wasm32")]
+        self.mul_acc_split(n, b, c, relu);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            matmul_acc(self.rows, n, self.depth, &self.plain, b, c);
+            if relu {
+                c[..self.rows * n].iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+        }
+    }
+
+    /// [`WeightMatrix::mul_acc`] on the calling thread only (for callers that split the work
+    /// themselves).
+    pub fn mul_acc_serial(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
+        #[cfg(target_arch = "wasm32")]
+        self.packed.mul_acc(n, b, c, relu);
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            matmul_acc_serial(self.rows, n, self.depth, &self.plain, b, c);
+            if relu {
+                c[..self.rows * n].iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+        }
+    }
+
+    /// The threaded wasm build splits the product over its pool: by columns when there are
+    /// enough (each part packs only its own columns of `b`), else by `MR`-row strips.
+    #[cfg(target_arch = "wasm32")]
+    fn mul_acc_split(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
+        use super::packed_gemm::{MR, NR};
+        let (m, k) = (self.rows, self.depth);
+        assert!(b.len() >= k * n && c.len() >= m * n, "gemm shapes");
+        let threads = crate::parallel::threads();
+        // Four parts per thread, claimed dynamically: a thread that starts late takes fewer.
+        let parts = 4 * threads;
+        if threads == 1 || m * n * k < 1 << 20 {
+            return self.packed.mul_acc(n, b, c, relu);
+        }
+        let c_ptr = SendPtr(c.as_mut_ptr());
+        let strips = m.div_ceil(MR);
+        if n >= 2 * NR * parts {
+            let cols = n.div_ceil(parts).next_multiple_of(NR);
+            crate::parallel::for_each_part(parts, &|part| {
+                let (j0, j1) = ((part * cols).min(n), ((part + 1) * cols).min(n));
+                // SAFETY: parts write disjoint column ranges of `c`, which outlives the call;
+                // `b` holds k·n values (asserted).
+                unsafe {
+                    self.packed.mul_acc_block(
+                        0..strips,
+                        j1 - j0,
+                        b.as_ptr().add(j0),
+                        n,
+                        c_ptr.get().add(j0),
+                        n,
+                        relu,
+                    )
+                };
+            });
+        } else {
+            let per = strips.div_ceil(parts);
+            crate::parallel::for_each_part(parts, &|part| {
+                let (s0, s1) = ((part * per).min(strips), ((part + 1) * per).min(strips));
+                // SAFETY: parts write disjoint row strips of `c`, which outlives the call.
+                unsafe {
+                    self.packed
+                        .mul_acc_block(s0..s1, n, b.as_ptr(), n, c_ptr.get(), n, relu)
+                };
+            });
+        }
+    }
+
+    /// Rows (`m`).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns (`k`).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
 }
 
 /// A raw pointer that may cross threads (each part writes its own rows).
@@ -146,50 +210,8 @@ impl SendPtr {
     }
 }
 
-/// `c += a · b` for an `m×n` block of `c` and `b` whose rows are `ldc` and `ldb` apart, on the
-/// calling thread.
-///
-/// # Safety
-/// `b` must point at `k` rows of at least `n` readable values `ldb` apart, `c` at `m` rows of
-/// `n` writable values `ldc` apart that nothing else accesses meanwhile, and `a` must hold m·k.
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_strided(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    b: *const f32,
-    ldb: usize,
-    c: *mut f32,
-    ldc: usize,
-) {
-    debug_assert!(a.len() >= m * k);
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c,
-            1,
-            ldc as isize,
-            true,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b,
-            1,
-            ldb as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        )
-    }
-}
-
 /// `c += a · b` through the `gemm` crate.
+#[cfg(not(target_arch = "wasm32"))]
 fn gemm_rows(
     m: usize,
     n: usize,
@@ -238,7 +260,7 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|i| i as f32 * 0.5 - 3.0).collect();
         let b: Vec<f32> = (0..k * n).map(|i| 1.0 - i as f32 * 0.25).collect();
         let mut c = vec![1.0f32; m * n];
-        matmul_acc(m, n, k, &a, &b, &mut c);
+        WeightMatrix::new(m, k, a.clone()).mul_acc(n, &b, &mut c, false);
         for i in 0..m {
             for j in 0..n {
                 let want = 1.0 + (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum::<f32>();

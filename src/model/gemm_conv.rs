@@ -6,14 +6,14 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::gemm::{matmul_acc, with_scratch, with_values};
+use super::gemm::{with_scratch, with_values, WeightMatrix};
 use crate::Result;
 
 /// A convolution (any kernel, stride and padding) ready for [`GemmConv::forward`].
 #[derive(Clone, Debug)]
 pub struct GemmConv {
-    /// `[C_out, C_in·k·k]`, row-major.
-    weight: Vec<f32>,
+    /// `[C_out, C_in·k·k]`.
+    weight: WeightMatrix,
     /// `[C_out]` (zeros when the convolution has none).
     bias: Vec<f32>,
     cout: usize,
@@ -36,7 +36,7 @@ impl GemmConv {
             None => vec![0.0; cout],
         };
         Ok(Some(Self {
-            weight: conv.weight().flatten_all()?.to_vec1::<f32>()?,
+            weight: WeightMatrix::new(cout, cin * kh * kh, conv.weight().flatten_all()?.to_vec1()?),
             bias,
             cout,
             cin,
@@ -101,10 +101,7 @@ impl GemmConv {
             for (o, row) in ys.chunks_exact_mut(pixels).enumerate() {
                 row.fill(self.bias[o]);
             }
-            matmul_acc(self.cout, pixels, self.cin * k * k, &self.weight, xs, ys);
-            if relu {
-                ys.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
+            self.weight.mul_acc(pixels, xs, ys, relu);
         }
     }
 }

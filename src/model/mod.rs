@@ -6,6 +6,7 @@ pub mod fast_conv;
 pub mod gemm;
 pub mod gemm_conv;
 pub mod layers;
+pub mod packed_gemm;
 pub mod profile;
 pub mod resnet;
 pub mod winograd;

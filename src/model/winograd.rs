@@ -7,15 +7,16 @@
 use candle_core::{Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::gemm::{matmul_acc, matmul_acc_serial, with_scratch, with_values, SendPtr};
+use super::gemm::{with_scratch, with_values, SendPtr, WeightMatrix};
 
 use crate::Result;
 
 /// A 3×3 convolution (stride 1, padding 1) with its filters in the Winograd domain.
 #[derive(Clone, Debug)]
 pub struct Winograd3x3 {
-    /// `U = G g Gᵀ` for every filter, as `[16, C_out, C_in]`.
-    u: Vec<f32>,
+    /// `U = G g Gᵀ` for every filter: 16 matrices `[C_out, C_in]`, one per point of the
+    /// transform.
+    u: Vec<WeightMatrix>,
     /// `[C_out]`, when the convolution has a bias (folded batch norm).
     bias: Option<Vec<f32>>,
     cout: usize,
@@ -63,6 +64,10 @@ impl Winograd3x3 {
             Some(b) => Some(b.to_vec1::<f32>()?),
             None => None,
         };
+        let u = u
+            .chunks_exact(cout * cin)
+            .map(|u_e| WeightMatrix::new(cout, cin, u_e.to_vec()))
+            .collect();
         Ok(Some(Self { u, bias, cout, cin }))
     }
 
@@ -99,26 +104,23 @@ impl Winograd3x3 {
     /// `M[e] = U[e] · V[e]` for the 16 points e of the transform: one product each, spread
     /// over the threads there are (natively each product uses them itself).
     fn products(&self, c: usize, tiles: usize, v: &[f32], m: &mut [f32]) {
-        let (cc, co, uc) = (c * tiles, self.cout * tiles, self.cout * c);
+        let (cc, co) = (c * tiles, self.cout * tiles);
         if crate::parallel::threads() > 1 {
             let m_ptr = SendPtr(m.as_mut_ptr());
             crate::parallel::for_each_part(16, &|e| {
                 // SAFETY: part e writes only m[e·co .. (e+1)·co], disjoint from every other
                 // part's, and `m` outlives the call (for_each_part waits for every part).
                 let m_e = unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * co), co) };
-                let (u_e, v_e) = (&self.u[e * uc..(e + 1) * uc], &v[e * cc..(e + 1) * cc]);
-                matmul_acc_serial(self.cout, tiles, c, u_e, v_e, m_e);
+                self.u[e].mul_acc_serial(tiles, &v[e * cc..(e + 1) * cc], m_e, false);
             });
             return;
         }
-        for e in 0..16 {
-            matmul_acc(
-                self.cout,
+        for (e, u_e) in self.u.iter().enumerate() {
+            u_e.mul_acc(
                 tiles,
-                c,
-                &self.u[e * uc..(e + 1) * uc],
                 &v[e * cc..(e + 1) * cc],
                 &mut m[e * co..(e + 1) * co],
+                false,
             );
         }
     }

@@ -10,9 +10,12 @@ use super::worker::EngineWorker;
 /// Properties of [`App`].
 #[derive(Properties, PartialEq)]
 pub struct AppProps {
-    /// Path of the worker script (trunk's worker target).
+    /// Path of the worker script (trunk's worker target unless chosen otherwise).
     #[prop_or(AttrValue::Static(super::WORKER_PATH))]
     pub worker_path: AttrValue,
+    /// The worker is a threaded build (the page starts its thread pool).
+    #[prop_or_default]
+    pub threaded: bool,
 }
 
 /// The whole page.
@@ -21,7 +24,7 @@ pub fn app(props: &AppProps) -> Html {
     html! {
         <ReactorProvider<EngineWorker> path={props.worker_path.clone()}>
             <Shell lang={Lang::from_browser()}
-                   threaded={props.worker_path.as_str() == super::threads::THREADED_WORKER_PATH} />
+                   threaded_script={props.threaded.then(|| props.worker_path.clone())} />
         </ReactorProvider<EngineWorker>>
     }
 }

@@ -11,6 +11,7 @@ pub mod protocol;
 pub mod state;
 pub mod threads;
 pub mod worker;
+pub mod worker_build;
 
 /// Where trunk puts the worker's script (see www/index.html).
 pub const WORKER_PATH: &str = "./worker.js";

@@ -1,14 +1,5 @@
-//! The engine's threads in the browser: which worker build to load, and the pool of Web Workers
-//! the threaded build starts on its shared memory (see `crate::parallel`).
-//!
-//! The threaded build (`dist/mt/`, made by `make build` with the pinned nightly) needs a
-//! cross-origin isolated page (COOP/COEP headers) for its shared memory; everywhere else the
-//! page loads the single-threaded build.
-
-use wasm_bindgen::JsCast;
-
-/// Where `make build` puts the threaded worker (next to trunk's single-threaded one).
-pub const THREADED_WORKER_PATH: &str = "./mt/worker.js";
+//! The engine's threads in the browser: how many, and the pool of Web Workers a threaded build
+//! starts on its shared memory (see `crate::parallel`; which build loads: `super::worker_build`).
 
 /// How many threads the engine should use: the browser's cores, at most 4.
 pub fn wanted_threads() -> usize {
@@ -16,31 +7,6 @@ pub fn wanted_threads() -> usize {
         .map(|w| w.navigator().hardware_concurrency() as usize)
         .unwrap_or(1)
         .clamp(1, 4)
-}
-
-/// The worker script to load: the threaded build when the page is cross-origin isolated, the
-/// machine has more than one core and the build exists; else trunk's single-threaded one.
-pub async fn worker_path() -> &'static str {
-    let isolated = js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    if !isolated || wanted_threads() < 2 {
-        return super::WORKER_PATH;
-    }
-    let Some(window) = web_sys::window() else {
-        return super::WORKER_PATH;
-    };
-    let init = web_sys::RequestInit::new();
-    init.set_method("HEAD");
-    let request = window.fetch_with_str_and_init(THREADED_WORKER_PATH, &init);
-    match wasm_bindgen_futures::JsFuture::from(request).await {
-        Ok(response) => match response.dyn_into::<web_sys::Response>() {
-            Ok(r) if r.ok() => THREADED_WORKER_PATH,
-            _ => super::WORKER_PATH,
-        },
-        Err(_) => super::WORKER_PATH,
-    }
 }
 
 /// Starts `threads − 1` pool workers on this module and memory (threaded build only; the

@@ -16,12 +16,19 @@ use crate::image::RgbImage;
 use crate::model::ResNetConfig;
 use crate::weights::{Init, InitJob, InitKind, WeightsInfo};
 
-/// The CPU backend in words, with the threads it runs on.
+/// The CPU backend in words: the threads it runs on and whether this build has relaxed SIMD
+/// (see `super::worker_build`).
 fn cpu_label() -> String {
-    match crate::parallel::threads() {
-        1 => "wasm CPU, 1 thread".into(),
-        n => format!("wasm CPU, {n} threads"),
-    }
+    let threads = match crate::parallel::threads() {
+        1 => "1 thread".to_string(),
+        n => format!("{n} threads"),
+    };
+    let simd = if cfg!(target_feature = "relaxed-simd") {
+        ", relaxed SIMD"
+    } else {
+        ""
+    };
+    format!("wasm CPU, {threads}{simd}")
 }
 
 /// The weights the page starts with: untrained, seeded He init.

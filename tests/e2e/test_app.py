@@ -106,11 +106,10 @@ def test_explore_sample_shows_predictions_and_five_stages(b, url, shots):
     assert b.js("return document.querySelectorAll('[data-testid=stage-2] canvas').length") >= 32
     assert b.js("return !!document.querySelector('[data-testid=crop]')")
     print(f"     click → predictions {ms:.0f} ms; longest main-thread task or frame gap {longest:.0f} ms")
-    # Cross-origin isolated (this server) with the threaded build present: the engine's threads.
-    if os.path.exists(os.path.join(ARGS.dist, "mt", "worker.js")):
-        cores = min(b.js("return navigator.hardwareConcurrency"), 4)
-        if cores > 1:
-            assert f"wasm CPU, {cores} threads" in b.js("return document.body.innerText")
+    # Cross-origin isolated (this server), Chromium has relaxed SIMD: the fastest build.
+    cores = min(b.js("return navigator.hardwareConcurrency"), 4)
+    if cores > 1:
+        assert f"wasm CPU, {cores} threads, relaxed SIMD" in b.js("return document.body.innerText")
     assert longest < 200, f"the main thread was blocked for {longest:.0f} ms"
     b.click("arch-layer2.0")
     assert "layer2.0" in b.text("residual-view")
@@ -184,25 +183,82 @@ def test_webgpu_backend_matches_cpu_and_falls_back_when_the_device_is_lost(_b, u
         gpu.quit()
 
 
-def test_page_without_isolation_runs_single_threaded_with_the_same_predictions(b, url, shots):
-    b.get(url)
+def sample_predictions(b, page):
+    """Opens `page`, runs the cat sample and returns its top-5 rows."""
+    b.get(page)
     b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
     run_sample(b)
-    isolated = predictions(b)
+    return predictions(b)
+
+
+def assert_same_predictions(rows, reference, tolerance=1e-4):
+    assert [c for c, _ in rows] == [c for c, _ in reference], (rows, reference)
+    assert all(abs(float(p) - float(q)) < tolerance for (_, p), (_, q) in zip(rows, reference))
+
+
+def serve_without_isolation():
+    """The site from a second server without the COOP/COEP headers (as most static hosts)."""
     port = free_port()
-    plain = serve(ARGS.dist, port, isolated=False)
-    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    server = serve(ARGS.dist, port, isolated=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{port}/"
+
+
+def test_page_without_isolation_runs_single_threaded_with_the_same_predictions(b, url, shots):
+    isolated = sample_predictions(b, url)
+    plain, plain_url = serve_without_isolation()
     try:
-        b.get(f"http://127.0.0.1:{port}/?lang=en")
+        single = sample_predictions(b, plain_url + "?lang=en")
         assert b.js("return self.crossOriginIsolated") is False
-        b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
-        run_sample(b)
-        assert "wasm CPU, 1 thread" in b.js("return document.body.innerText")
-        single = predictions(b)
-        assert [c for c, _ in single] == [c for c, _ in isolated], (single, isolated)
-        assert all(abs(float(p) - float(q)) < 1e-4 for (_, p), (_, q) in zip(single, isolated))
+        assert "wasm CPU, 1 thread, relaxed SIMD" in b.js("return document.body.innerText")
+        assert_same_predictions(single, isolated)
     finally:
         plain.shutdown()
+
+
+WORKER_BUILDS = ["worker.js", "relaxed/worker.js", "mt/worker.js", "mt-relaxed/worker.js"]
+
+
+def test_site_has_every_engine_worker_build(b, url, shots):
+    # `make build` (trunk and its post_build hook) must have made all four; the page would
+    # quietly fall back to a slower one if one were missing.
+    missing = [w for w in WORKER_BUILDS if not os.path.exists(os.path.join(ARGS.dist, w))]
+    assert not missing, f"missing from {ARGS.dist}: {missing} (see the post_build hook's output)"
+
+
+# Makes this Chromium's WebAssembly refuse relaxed SIMD (f32x4.relaxed_madd) as far as the page's
+# probe can tell, like a browser that does not have it.
+NO_RELAXED_SIMD = """
+(() => {
+  const validate = WebAssembly.validate;
+  WebAssembly.validate = function (bytes) {
+    const a = new Uint8Array(ArrayBuffer.isView(bytes) ? bytes.buffer.slice(bytes.byteOffset,
+      bytes.byteOffset + bytes.byteLength) : bytes);
+    for (let i = 0; i + 2 < a.length; i++) {
+      if (a[i] === 0xfd && a[i + 1] === 0x85 && a[i + 2] === 0x02) return false;
+    }
+    return validate.call(WebAssembly, bytes);
+  };
+})();
+"""
+
+
+def test_browser_without_relaxed_simd_gets_the_plain_builds_with_the_same_predictions(b, url, shots):
+    relaxed = sample_predictions(b, url)
+    plain_browser = Browser()
+    not_isolated, not_isolated_url = serve_without_isolation()
+    try:
+        plain_browser.cdp("Page.addScriptToEvaluateOnNewDocument", {"source": NO_RELAXED_SIMD})
+        cores = min(b.js("return navigator.hardwareConcurrency"), 4)
+        # Isolated: the threaded plain build; not isolated: trunk's single-threaded one.
+        for page, label in [(url, f"wasm CPU, {cores} threads"), (not_isolated_url, "wasm CPU, 1 thread")]:
+            rows = sample_predictions(plain_browser, page + "?lang=en")
+            text = plain_browser.js("return document.body.innerText")
+            assert label in text and "relaxed SIMD" not in text, (label, text[:2000])
+            assert_same_predictions(rows, relaxed)
+    finally:
+        plain_browser.quit()
+        not_isolated.shutdown()
 
 
 def test_weights_from_query_change_the_predictions(b, url, shots):

@@ -28,8 +28,10 @@ class WebDriverError(RuntimeError):
 class Browser:
     """One chromedriver process and one session."""
 
-    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), webgpu=False):
-        """`webgpu`: drop --disable-gpu and turn on WebGPU (SwiftShader where there is no GPU)."""
+    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), webgpu=False,
+                 extra_args=()):
+        """`webgpu`: drop --disable-gpu and turn on WebGPU (SwiftShader where there is no GPU);
+        `extra_args`: more Chromium switches."""
         self.port = free_port()
         self.driver = subprocess.Popen([chromedriver, f"--port={self.port}"], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
@@ -43,6 +45,7 @@ class Browser:
         args = [a for a in CHROME_ARGS if not (webgpu and a == "--disable-gpu")]
         if webgpu:
             args.append("--enable-unsafe-webgpu")
+        args += list(extra_args)
         caps = {"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
@@ -62,6 +65,10 @@ class Browser:
 
     def cmd(self, method, path, body=None):
         return self._call(method, f"/session/{self.session}{path}", body)
+
+    def cdp(self, command, params):
+        """A Chrome DevTools Protocol command (through chromedriver)."""
+        return self.cmd("POST", "/goog/cdp/execute", {"cmd": command, "params": params})
 
     def get(self, url):
         self.cmd("POST", "/url", {"url": url})

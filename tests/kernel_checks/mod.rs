@@ -1,6 +1,8 @@
-//! Property checks of the inference network's convolution kernels against candle's plain
-//! convolution, shared by the native test (`tests/kernel_parity.rs`) and the browser test
-//! (`tests/browser_kernels.rs`, wasm simd128): random shapes, kernels, strides and paddings.
+//! Property checks of the inference network's kernels against plain references — the
+//! convolutions against candle's, the packed matrix product against the textbook sum — shared by
+//! the native test (`tests/kernel_parity.rs`) and the browser test (`tests/browser_kernels.rs`,
+//! wasm SIMD, also built with relaxed SIMD by `make test`): random shapes, kernels, strides and
+//! paddings.
 #![allow(dead_code)]
 
 #[path = "../check_util/mod.rs"]
@@ -11,6 +13,7 @@ use check_util::{flat, rel_err, Rng};
 use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, Module};
 use resnet_lab::model::gemm_conv::GemmConv;
+use resnet_lab::model::packed_gemm::{PackedMatrix, MR};
 use resnet_lab::model::winograd::Winograd3x3;
 
 /// A random convolution of `k`×`k` with the given stride and padding (bias on every other).
@@ -120,6 +123,74 @@ pub fn gemm_conv_cases(cases: usize, seed: u64) -> f32 {
             "gemm conv case {case}: n {n} cin {cin} cout {cout} {h}×{w} k {k}/{stride} pad {pad}: {err:e}"
         );
         worst = worst.max(err);
+    }
+    worst
+}
+
+/// The packed matrix product `C += A·B` (+ ReLU on some) against the textbook sum in f64, over
+/// random sizes that cross every blocking edge (partial row strips and column strips, more than
+/// one depth and column block), also for blocks of rows and columns as the threads split it;
+/// the worst relative error.
+pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
+    let mut rng = Rng::new(seed);
+    let mut worst = 0f32;
+    for case in 0..cases {
+        let big = case == 0;
+        let (m, n, k) = if big {
+            (37, 1100, 600)
+        } else {
+            (rng.range(1, 40), rng.range(1, 700), rng.range(0, 600))
+        };
+        let (a, b, c) = (rng.values(m * k), rng.values(k * n), rng.values(m * n));
+        let relu = case % 2 == 1;
+        let mut want = vec![0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                let dot: f64 = (0..k)
+                    .map(|p| a[i * k + p] as f64 * b[p * n + j] as f64)
+                    .sum();
+                let v = (c[i * n + j] as f64 + dot) as f32;
+                want[i * n + j] = if relu { v.max(0.0) } else { v };
+            }
+        }
+        let packed = PackedMatrix::new(m, k, &a);
+        let mut got = c.clone();
+        packed.mul_acc(n, &b, &mut got, relu);
+        let err = rel_err(&got, &want);
+        assert!(err < 1e-5, "packed gemm case {case}: {m}×{n}×{k}: {err:e}");
+        worst = worst.max(err);
+        // As the threaded build splits it: a column block, then the row strips in two parts.
+        let (j0, j1) = (n / 3, n);
+        let strips = m.div_ceil(MR);
+        let mut got = c.clone();
+        for rows in [0..strips / 2, strips / 2..strips] {
+            // SAFETY: columns j0..j1 of every row of `b` and `got` exist; one block at a time.
+            unsafe {
+                packed.mul_acc_block(
+                    rows,
+                    j1 - j0,
+                    b.as_ptr().add(j0),
+                    n,
+                    got.as_mut_ptr().add(j0),
+                    n,
+                    relu,
+                )
+            };
+        }
+        for i in 0..m {
+            for j in 0..n {
+                let expected = if j >= j0 {
+                    want[i * n + j]
+                } else {
+                    c[i * n + j]
+                };
+                let g = got[i * n + j];
+                assert!(
+                    (g - expected).abs() <= 1e-4 * (1.0 + expected.abs()),
+                    "packed gemm block case {case}: {m}×{n}×{k} at ({i}, {j}): {g} vs {expected}"
+                );
+            }
+        }
     }
     worst
 }

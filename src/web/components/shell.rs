@@ -64,9 +64,9 @@ pub fn query_param(name: &str) -> Option<String> {
 pub struct ShellProps {
     /// Starting language.
     pub lang: Lang,
-    /// The worker loaded is the threaded build: start its thread pool first.
+    /// The worker loaded is a threaded build, with its script here: start its pool first.
     #[prop_or_default]
-    pub threaded: bool,
+    pub threaded_script: Option<AttrValue>,
 }
 
 /// Header, main view and footer; the state lives here.
@@ -103,11 +103,11 @@ pub fn shell(props: &ShellProps) -> Html {
     });
     {
         let (store, link) = (store.clone(), link.clone());
-        let threaded = props.threaded;
+        let threaded_script = props.threaded_script.clone();
         use_effect_with((), move |_| {
-            if threaded {
+            if let Some(script) = threaded_script {
                 link.send.emit(Request::StartThreads {
-                    script_url: absolute_url(crate::web::threads::THREADED_WORKER_PATH),
+                    script_url: absolute_url(&script),
                     threads: crate::web::threads::wanted_threads(),
                 });
             }

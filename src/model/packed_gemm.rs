@@ -1,0 +1,404 @@
+//! Our own matrix product `C += A · B` for the wasm build, where `A` is a weight matrix packed
+//! once per weights load and `B` an activation matrix.
+//!
+//! The `gemm` crate's wasm kernel multiplies and adds separately; this one uses relaxed SIMD's
+//! fused multiply-add (`f32x4.relaxed_madd`) when the module is built with `relaxed-simd`
+//! (plain `simd128` multiply + add otherwise), keeps `MR × NR` of `C` in registers, and never
+//! packs `A` again (every convolution's `A` is a constant). Layout follows the classic
+//! Goto/BLIS blocking: `B` is packed `KC` rows × `NC` columns at a time into `NR`-wide strips
+//! that stay in L1 while the kernel walks the `MR`-row strips of `A`.
+//!
+//! Elsewhere (native) the same code runs on 4-lane arrays, for the tests: native builds use the
+//! `gemm` crate's AVX kernels instead (see [`super::gemm`]).
+
+use std::cell::RefCell;
+
+/// Rows of `C` per kernel call (one splat of `A` each per step of `k`).
+pub const MR: usize = 4;
+/// Columns of `C` per kernel call (two 4-lane vectors).
+pub const NR: usize = 8;
+/// Depth of one packed block of `B`.
+const KC: usize = 256;
+/// Columns of one packed block of `B` (`KC × NC` floats = 512 KiB at most).
+const NC: usize = 512;
+
+/// A matrix (`rows × depth`, the weights) stored as `MR`-row strips, each `depth × MR`
+/// interleaved, rows past `rows` zero: the form the kernel reads.
+#[derive(Clone, Debug)]
+pub struct PackedMatrix {
+    rows: usize,
+    depth: usize,
+    strips: Vec<f32>,
+}
+
+impl PackedMatrix {
+    /// Packs row-major `a` (`rows × depth`).
+    ///
+    /// Panics if `a` is shorter than that (a bug in the caller).
+    pub fn new(rows: usize, depth: usize, a: &[f32]) -> Self {
+        assert!(a.len() >= rows * depth, "packed matrix shape");
+        let n_strips = rows.div_ceil(MR);
+        let mut strips = vec![0f32; n_strips * MR * depth];
+        for (s, strip) in strips.chunks_exact_mut((MR * depth).max(1)).enumerate() {
+            for r in 0..MR.min(rows - s * MR) {
+                let row = &a[(s * MR + r) * depth..(s * MR + r + 1) * depth];
+                for (p, v) in row.iter().enumerate() {
+                    strip[p * MR + r] = *v;
+                }
+            }
+        }
+        Self {
+            rows,
+            depth,
+            strips,
+        }
+    }
+
+    /// Rows (`m`).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns of `A`, rows of `B` (`k`).
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// `c += self · b` for row-major `b` (`depth × n`) and `c` (`rows × n`), then `max(c, 0)`
+    /// when `relu` is set, on the calling thread.
+    ///
+    /// Panics if a slice is shorter than its shape says.
+    pub fn mul_acc(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
+        assert!(
+            b.len() >= self.depth * n && c.len() >= self.rows * n,
+            "packed gemm shapes"
+        );
+        // SAFETY: `b` holds depth·n and `c` rows·n values (asserted), `c` is borrowed mutably.
+        unsafe {
+            self.mul_acc_block(
+                0..self.rows.div_ceil(MR),
+                n,
+                b.as_ptr(),
+                n,
+                c.as_mut_ptr(),
+                n,
+                relu,
+            )
+        };
+    }
+
+    /// The rows of strips `strips` (`MR` rows each) of `c += self · b` for an `n`-column block
+    /// whose rows lie `ldb` (`b`) and `ldc` (`c`) apart; `c` points at the block's row 0.
+    ///
+    /// # Safety
+    /// `b` must point at `depth` rows of `n` readable values `ldb` apart, `c` at `rows` rows of
+    /// `n` values `ldc` apart of which the rows in `strips` are writable and accessed by
+    /// nothing else meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn mul_acc_block(
+        &self,
+        strips: std::ops::Range<usize>,
+        n: usize,
+        b: *const f32,
+        ldb: usize,
+        c: *mut f32,
+        ldc: usize,
+        relu: bool,
+    ) {
+        if n == 0 || strips.is_empty() {
+            return;
+        }
+        let k = self.depth;
+        if k == 0 {
+            // Nothing to add; only the ReLU.
+            if relu {
+                for s in strips {
+                    for r in s * MR..((s + 1) * MR).min(self.rows) {
+                        for j in 0..n {
+                            let v = unsafe { &mut *c.add(r * ldc + j) };
+                            *v = v.max(0.0);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        PACKED_B.with(|cell| {
+            let mut fresh = Vec::new();
+            let mut guard = cell.try_borrow_mut();
+            let buf: &mut Vec<f32> = match guard.as_deref_mut() {
+                Ok(buf) => buf,
+                Err(_) => &mut fresh,
+            };
+            let need = KC * NC.min(n).next_multiple_of(NR);
+            if buf.len() < need {
+                buf.resize(need, 0.0);
+            }
+            for j0 in (0..n).step_by(NC) {
+                let nc = NC.min(n - j0);
+                for p0 in (0..k).step_by(KC) {
+                    let kc = KC.min(k - p0);
+                    let last = p0 + kc == k;
+                    // SAFETY: rows p0..p0+kc, columns j0..j0+nc of `b` are readable.
+                    unsafe { pack_b(kc, nc, b.add(p0 * ldb + j0), ldb, buf) };
+                    for s in strips.clone() {
+                        let a = &self.strips[s * MR * k + p0 * MR..s * MR * k + (p0 + kc) * MR];
+                        let rows = MR.min(self.rows - s * MR);
+                        for (t, strip) in buf[..kc * nc.next_multiple_of(NR)]
+                            .chunks_exact(kc * NR)
+                            .enumerate()
+                        {
+                            let j = j0 + t * NR;
+                            // SAFETY: the MR×NR tile at (s·MR, j) lies inside the caller's
+                            // block (clipped to `rows` × `cols`).
+                            unsafe {
+                                kernel(
+                                    kc,
+                                    a,
+                                    strip,
+                                    c.add(s * MR * ldc + j),
+                                    ldc,
+                                    rows,
+                                    NR.min(n - j),
+                                    relu && last,
+                                )
+                            };
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+thread_local! {
+    /// The packed block of `B` (one per thread: every pool thread packs its own columns).
+    static PACKED_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Copies `kc × nc` of `b` into `NR`-column strips (`kc × NR` each, row-major, zero past `nc`).
+///
+/// # Safety
+/// `b` must point at `kc` rows of `nc` readable values `ldb` apart.
+unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, ldb: usize, out: &mut [f32]) {
+    for (t, strip) in out[..kc * nc.next_multiple_of(NR)]
+        .chunks_exact_mut(kc * NR)
+        .enumerate()
+    {
+        let j = t * NR;
+        let width = NR.min(nc - j);
+        for (p, dst) in strip.chunks_exact_mut(NR).enumerate() {
+            // SAFETY: row p, columns j..j+width of the block are readable.
+            let src = unsafe { std::slice::from_raw_parts(b.add(p * ldb + j), width) };
+            if width == NR {
+                dst.copy_from_slice(src);
+            } else {
+                dst[..width].copy_from_slice(src);
+                dst[width..].fill(0.0);
+            }
+        }
+    }
+}
+
+/// `C[rows × cols] += A · B` for one `MR × NR` tile: `a` is `kc × MR`, `b` `kc × NR` (packed),
+/// then `max(·, 0)` when `relu`.
+///
+/// # Safety
+/// `c` must point at `rows` rows of `cols` writable values `ldc` apart.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn kernel(
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+    cols: usize,
+    relu: bool,
+) {
+    use lanes::*;
+    debug_assert!(a.len() >= kc * MR && b.len() >= kc * NR);
+    let mut acc = [[zero(); NR / 4]; MR];
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kc) {
+        let bv: [Lanes; NR / 4] = std::array::from_fn(|v| load(&bp[4 * v..4 * v + 4]));
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let av = splat(ap[r]);
+            for (acc_rv, b) in acc_r.iter_mut().zip(&bv) {
+                *acc_rv = mul_add(av, *b, *acc_rv);
+            }
+        }
+    }
+    if rows == MR && cols == NR {
+        for (r, acc_r) in acc.iter().enumerate() {
+            for (v, lane) in acc_r.iter().enumerate() {
+                // SAFETY: row r, columns 4v..4v+4 of the tile are writable (full tile).
+                unsafe {
+                    let p = c.add(r * ldc + 4 * v);
+                    let sum = add(load_ptr(p), *lane);
+                    store_ptr(p, if relu { max0(sum) } else { sum });
+                }
+            }
+        }
+    } else {
+        for (r, acc_r) in acc.iter().enumerate().take(rows) {
+            let mut row = [0f32; NR];
+            for (v, lane) in acc_r.iter().enumerate() {
+                store(&mut row[4 * v..4 * v + 4], *lane);
+            }
+            for (j, val) in row.iter().enumerate().take(cols) {
+                // SAFETY: (r, j) lies inside the clipped tile.
+                unsafe {
+                    let p = c.add(r * ldc + j);
+                    let sum = *p + val;
+                    *p = if relu { sum.max(0.0) } else { sum };
+                }
+            }
+        }
+    }
+}
+
+/// Four `f32` lanes: wasm SIMD where the module has it, plain arrays elsewhere.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod lanes {
+    use core::arch::wasm32::*;
+
+    pub type Lanes = v128;
+
+    #[inline(always)]
+    pub fn zero() -> Lanes {
+        f32x4_splat(0.0)
+    }
+    #[inline(always)]
+    pub fn splat(x: f32) -> Lanes {
+        f32x4_splat(x)
+    }
+    #[inline(always)]
+    pub fn load(s: &[f32]) -> Lanes {
+        debug_assert!(s.len() >= 4);
+        // SAFETY: four readable values (wasm loads need no alignment).
+        unsafe { v128_load(s.as_ptr() as *const v128) }
+    }
+    #[inline(always)]
+    pub fn store(s: &mut [f32], x: Lanes) {
+        debug_assert!(s.len() >= 4);
+        // SAFETY: four writable values.
+        unsafe { v128_store(s.as_mut_ptr() as *mut v128, x) }
+    }
+    /// # Safety
+    /// Four readable values at `p`.
+    #[inline(always)]
+    pub unsafe fn load_ptr(p: *const f32) -> Lanes {
+        unsafe { v128_load(p as *const v128) }
+    }
+    /// # Safety
+    /// Four writable values at `p`.
+    #[inline(always)]
+    pub unsafe fn store_ptr(p: *mut f32, x: Lanes) {
+        unsafe { v128_store(p as *mut v128, x) }
+    }
+    #[inline(always)]
+    pub fn add(a: Lanes, b: Lanes) -> Lanes {
+        f32x4_add(a, b)
+    }
+    /// `a · b + c`: one fused instruction with relaxed SIMD.
+    #[inline(always)]
+    pub fn mul_add(a: Lanes, b: Lanes, c: Lanes) -> Lanes {
+        #[cfg(target_feature = "relaxed-simd")]
+        return f32x4_relaxed_madd(a, b, c);
+        #[cfg(not(target_feature = "relaxed-simd"))]
+        f32x4_add(f32x4_mul(a, b), c)
+    }
+    #[inline(always)]
+    pub fn max0(a: Lanes) -> Lanes {
+        f32x4_max(a, f32x4_splat(0.0))
+    }
+}
+
+/// Four `f32` lanes: wasm SIMD where the module has it, plain arrays elsewhere.
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod lanes {
+    pub type Lanes = [f32; 4];
+
+    #[inline(always)]
+    pub fn zero() -> Lanes {
+        [0.0; 4]
+    }
+    #[inline(always)]
+    pub fn splat(x: f32) -> Lanes {
+        [x; 4]
+    }
+    #[inline(always)]
+    pub fn load(s: &[f32]) -> Lanes {
+        [s[0], s[1], s[2], s[3]]
+    }
+    #[inline(always)]
+    pub fn store(s: &mut [f32], x: Lanes) {
+        s[..4].copy_from_slice(&x);
+    }
+    /// # Safety
+    /// Four readable values at `p`.
+    #[inline(always)]
+    pub unsafe fn load_ptr(p: *const f32) -> Lanes {
+        unsafe { std::ptr::read_unaligned(p as *const Lanes) }
+    }
+    /// # Safety
+    /// Four writable values at `p`.
+    #[inline(always)]
+    pub unsafe fn store_ptr(p: *mut f32, x: Lanes) {
+        unsafe { std::ptr::write_unaligned(p as *mut Lanes, x) }
+    }
+    #[inline(always)]
+    pub fn add(a: Lanes, b: Lanes) -> Lanes {
+        std::array::from_fn(|i| a[i] + b[i])
+    }
+    #[inline(always)]
+    pub fn mul_add(a: Lanes, b: Lanes, c: Lanes) -> Lanes {
+        std::array::from_fn(|i| a[i] * b[i] + c[i])
+    }
+    #[inline(always)]
+    pub fn max0(a: Lanes) -> Lanes {
+        a.map(|v| v.max(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &[f32]) -> Vec<f32> {
+        let mut out = c.to_vec();
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] += (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum::<f32>();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_the_textbook_product_across_block_edges() {
+        // Odd sizes: partial strips of A, partial strips of B, more than one KC and NC block.
+        for &(m, n, k) in &[(5, 7, 3), (9, 530, 300), (4, 8, 256), (1, 1, 1), (7, 13, 0)] {
+            let a: Vec<f32> = (0..m * k)
+                .map(|i| ((i * 7) % 13) as f32 * 0.1 - 0.6)
+                .collect();
+            let b: Vec<f32> = (0..k * n)
+                .map(|i| ((i * 5) % 11) as f32 * 0.1 - 0.5)
+                .collect();
+            let c: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32 - 1.0).collect();
+            let want = reference(m, n, k, &a, &b, &c);
+            for relu in [false, true] {
+                let mut got = c.clone();
+                PackedMatrix::new(m, k, &a).mul_acc(n, &b, &mut got, relu);
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    let w = if relu { w.max(0.0) } else { *w };
+                    assert!(
+                        (g - w).abs() < 1e-4,
+                        "{m}×{n}×{k} relu {relu} at {i}: {g} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+}

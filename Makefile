@@ -165,7 +165,7 @@ bench-tools:
 	  $(TOOLS_DIR)/venv/bin/pip install -q onnx onnxruntime numpy
 
 # Our engine in the builds the page loads: relaxed SIMD at 1 thread (pkg) and threaded (pkg-mt),
-# plus the plain-SIMD fallback at 1 thread (pkg-plain) for the record.
+# plus the plain-SIMD fallbacks (pkg-plain, pkg-mt-plain) for the record.
 BENCH_WASM_OPT = wasm-opt -O1 $(WASM_OPT_FEATURES)
 bench: tools browser-tools bench-tools nightly-tools build
 	cargo build --release --bin resnet-lab
@@ -177,6 +177,8 @@ bench: tools browser-tools bench-tools nightly-tools build
 	$(BENCH_WASM_OPT) target/bench/pkg-plain/resnet_lab_bg.wasm -o target/bench/pkg-plain/resnet_lab_bg.wasm
 	$(call mt_cargo,$(RELAXED_FEATURES),target/mt-relaxed) --lib --no-default-features
 	wasm-bindgen --target web --out-dir target/bench/pkg-mt target/mt-relaxed/wasm32-unknown-unknown/release/resnet_lab.wasm
+	$(call mt_cargo,$(SIMD_FEATURES),target/mt) --lib --no-default-features
+	wasm-bindgen --target web --out-dir target/bench/pkg-mt-plain target/mt/wasm32-unknown-unknown/release/resnet_lab.wasm
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
 	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models
 	python3 tests/bench/run_bench.py

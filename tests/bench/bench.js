@@ -1,5 +1,6 @@
 // One engine per page load (thread counts are fixed at initialization in every engine):
-//   bench.html?engine=ours|ours_mt|ort|tfjs|ours_webgpu|ort_webgpu&threads=N&runs=10
+//   bench.html?engine=ours|ours_plain|ours_mt|ours_mt_plain|ort|tfjs|ours_webgpu|ort_webgpu&threads=N&runs=10
+// (ours: relaxed SIMD builds; *_plain: the plain-SIMD fallbacks for browsers without it)
 // Result in window.benchResult: {engine, threads, median_ms, min_ms, first_logit, memory_bytes}.
 const params = new URLSearchParams(location.search);
 const engine = params.get("engine");
@@ -20,8 +21,8 @@ async function time(forward) {
   return { median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], first_logit: first, runs };
 }
 
-async function ours() {
-  const pkg = await import("/target/bench/pkg/resnet_lab.js");
+async function ours(dir = "pkg") {
+  const pkg = await import(`/target/bench/${dir}/resnet_lab.js`);
   await pkg.default();
   const model = new pkg.BenchModel(SIZE);
   const r = await time(async () => model.forward());
@@ -30,15 +31,19 @@ async function ours() {
   return { ...r, profile, memory_bytes: pkg.wasm_memory_bytes() };
 }
 
-async function ours_mt() {
+const ours_plain = () => ours("pkg-plain");
+
+async function ours_mt(dir = "pkg-mt") {
   // The threaded build runs in a worker (see bench_mt_worker.js).
   return await new Promise((resolve, reject) => {
     const w = new Worker("/tests/bench/bench_mt_worker.js", { type: "module" });
     w.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
     w.onerror = (e) => reject(new Error(e.message || "worker failed"));
-    w.postMessage({ role: "main", threads, runs, size: SIZE });
+    w.postMessage({ role: "main", dir, threads, runs, size: SIZE });
   });
 }
+
+const ours_mt_plain = () => ours_mt("pkg-mt-plain");
 
 async function ours_webgpu() {
   const pkg = await import("/target/bench/pkg/resnet_lab.js");
@@ -106,7 +111,7 @@ async function tfjs() {
   return { ...r, memory_bytes: tf.memory().numBytes };
 }
 
-const engines = { ours, ours_mt, ort, tfjs, ours_webgpu, ort_webgpu };
+const engines = { ours, ours_plain, ours_mt, ours_mt_plain, ort, tfjs, ours_webgpu, ort_webgpu };
 engines[engine]()
   .then((r) => { window.benchResult = { engine, threads, ...r }; })
   .catch((e) => { window.benchResult = { engine, threads, error: String(e && e.stack || e) }; })

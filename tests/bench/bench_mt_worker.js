@@ -1,7 +1,8 @@
 // Our threaded build (nightly, atomics, shared memory) timed inside a worker: blocking waits are
 // not allowed on the page's main thread. The first message starts the benchmark; it spawns
 // `threads - 1` copies of this worker as the thread pool, on the same module and memory.
-import init, * as pkg from "/target/bench/pkg-mt/resnet_lab.js";
+// `dir`: the build under target/bench/ (pkg-mt: relaxed SIMD, pkg-mt-plain: plain SIMD).
+let pkg;
 
 async function time(forward, runs) {
   for (let i = 0; i < 3; i++) forward(); // warm-up (also lets the pool workers join)
@@ -17,7 +18,9 @@ async function time(forward, runs) {
 }
 
 self.onmessage = async (e) => {
-  const { role, threads, runs, size, module, memory } = e.data;
+  const { role, dir, threads, runs, size, module, memory } = e.data;
+  pkg = await import(`/target/bench/${dir}/resnet_lab.js`);
+  const init = pkg.default;
   if (role === "pool") {
     await init({ module_or_path: module, memory });
     pkg.pool_worker_run();
@@ -27,7 +30,7 @@ self.onmessage = async (e) => {
     await init();
     for (let i = 1; i < threads; i++) {
       const w = new Worker(new URL(import.meta.url), { type: "module" });
-      w.postMessage({ role: "pool", module: pkg.shared_module(), memory: pkg.shared_memory() });
+      w.postMessage({ role: "pool", dir, module: pkg.shared_module(), memory: pkg.shared_memory() });
     }
     // Give the pool a moment to start before the warm-up.
     while (pkg.parallel_threads() < threads) await new Promise((r) => setTimeout(r, 20));

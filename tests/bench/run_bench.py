@@ -105,6 +105,13 @@ def main():
                     raise SystemExit(f"{engine} {threads}t failed: {r['error']}")
                 results[(engine, threads)] = r
                 print(f"  {engine:5} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
+        # The plain-SIMD fallbacks (browsers without relaxed SIMD), for the record.
+        for name, threads in (("ours_plain", 1), ("ours_mt_plain", THREADS)):
+            r = in_browser(b, base, name, threads)
+            if "error" in r:
+                raise SystemExit(f"{name} {threads}t failed: {r['error']}")
+            results[(name, threads)] = r
+            print(f"  {name} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
         ready_ms = page_ready_ms(b, dist_base)
     finally:
         b.quit()
@@ -131,8 +138,10 @@ def main():
     n1, n2 = native_ours(1), native_ours(THREADS)
     ngpu = native_gpu()
     nort = native_ort()
-    wasm = os.path.join(ROOT, "dist", next(f for f in os.listdir(os.path.join(ROOT, "dist")) if f.startswith("worker") and f.endswith(".wasm")))
-    raw = open(wasm, "rb").read()
+    # The engine worker's four builds (see src/web/worker_build.rs); the plain one is trunk's.
+    builds = {name: open(os.path.join(ROOT, "dist", sub, "worker_bg.wasm"), "rb").read()
+              for name, sub in (("plain", ""), ("relaxed", "relaxed"), ("mt", "mt"), ("mt-relaxed", "mt-relaxed"))}
+    raw = builds["plain"]
     grads = {f"{size}": grads_ms(size, "xavier", "off") for size in (64, 224)}
 
     def best(threads):
@@ -163,6 +172,9 @@ def main():
         "grads_ms": grads,
         "wasm_bytes": len(raw),
         "wasm_gzip_bytes": len(gzip.compress(raw, 9)),
+        "worker_builds_bytes": {k: {"raw": len(v), "gzip": len(gzip.compress(v, 9))} for k, v in builds.items()},
+        "ours_plain_1t_ms": results[("ours_plain", 1)]["median_ms"],
+        "ours_plain_mt_ms": results[("ours_mt_plain", THREADS)]["median_ms"],
         "page_ready_ms": ready_ms,
         "peak_memory_bytes": {f"{e}_{t}t": r.get("memory_bytes") for (e, t), r in results.items()},
         "webgpu": {k: ({"error": v["error"]} if "error" in v else
@@ -176,10 +188,12 @@ def main():
     rows = [
         "| engine (224×224 forward, headless Chromium, wasm) | 1 thread | %d threads |" % THREADS,
         "| --- | ---: | ---: |",
-        f"| ResNet Lab (simd128; Winograd 3×3 + gemm, batch norm folded) | {ours_1t:.0f} ms | {ours_mt:.0f} ms (threaded build) |",
+        f"| ResNet Lab (relaxed SIMD; Winograd 3×3 + packed GEMM, batch norm folded) | {ours_1t:.0f} ms | {ours_mt:.0f} ms (threaded build) |",
         f"| ONNX Runtime Web 1.30 `wasm` | {latest['ort_1t_ms']:.0f} ms | {latest['ort_mt_ms']:.0f} ms |",
         f"| TensorFlow.js 4.22 `wasm` (batch norm folded) | {latest['tfjs_1t_ms']:.0f} ms | {latest['tfjs_mt_ms']:.0f} ms |",
         f"| **ours / best peer** | **{latest['ratio_1t']:.2f}** | **{latest['ratio_mt']:.2f}** |",
+        f"| ResNet Lab, plain-SIMD fallback (browsers without relaxed SIMD) | {latest['ours_plain_1t_ms']:.0f} ms "
+        f"| {latest['ours_plain_mt_ms']:.0f} ms |",
     ]
     native = [
         "| native (x86-64) | median |", "| --- | ---: |",
@@ -195,15 +209,18 @@ def main():
         return f"{r['median_ms']:.0f} ms" if "median_ms" in r else f"failed ({r.get('error', '?').splitlines()[0][:80]})"
 
     profile = results[("ours", 1)].get("profile") or []
+    profile_mt = {r["kind"]: r["ms"] for r in results[("ours", THREADS)].get("profile") or []}
     total_ms = sum(r["ms"] for r in profile) or 1.0
     profile_rows = [
-        "| where ours spends a forward (wasm, 1 thread, one profiled run) | layers | ms | share | GFLOP/s |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        f"| where ours spends a forward (wasm, one profiled run) | layers | ms, 1 thread | share | GFLOP/s | ms, {THREADS} threads |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
         *[f"| {r['kind']} | {r['count']} | {r['ms']:.0f} | {100 * r['ms'] / total_ms:.0f} % | "
           + (f"{r['gflop'] / (r['ms'] / 1e3):.1f} |" if r["gflop"] > 0 and r["ms"] > 0 else "— |")
+          + (f" {profile_mt[r['kind']]:.0f} |" if r["kind"] in profile_mt else " — |")
           for r in profile],
     ]
     latest["profile_1t"] = profile
+    latest["profile_mt"] = results[("ours", THREADS)].get("profile")
     ours_gpu = latest["webgpu"].get("ours_webgpu", {})
     gpu_rows = [
         "| WebGPU, 224×224 forward (logits read back) | median |", "| --- | ---: |",
@@ -219,7 +236,8 @@ def main():
     gpu_agree = ours_gpu_logit is None or abs(ours_gpu_logit - ref) <= 1e-3 * max(1.0, abs(ref))
     latest["webgpu_same_network"] = gpu_agree
     other = [
-        f"- release engine `.wasm` (worker): {len(raw) / 1e6:.2f} MB raw, {latest['wasm_gzip_bytes'] / 1e6:.2f} MB gzip",
+        "- release engine `.wasm` (worker; the page loads one of four builds): " + ", ".join(
+            f"{k} {v['raw'] / 1e6:.2f} MB raw / {v['gzip'] / 1e6:.2f} MB gzip" for k, v in latest["worker_builds_bytes"].items()),
         f"- page load to \"engine ready\" (median of 3; the seeded He init is generated afterwards, in idle time): {ready_ms:.0f} ms",
         "- peak memory: " + ", ".join(f"{k} {mb(v)}" for k, v in latest["peak_memory_bytes"].items())
         + " (ours: wasm linear memory; TF.js: tensor bytes; ORT: not exposed)",

@@ -78,6 +78,8 @@ lint:
 	# The CPU-only build (without the `webgpu` feature) must stay warning-free too.
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+	# The relaxed-SIMD code path (the threaded one needs the nightly's build-std: not linted).
+	$(RELAXED_ENV) cargo clippy --lib --target wasm32-unknown-unknown --target-dir target/relaxed -- -D warnings
 
 # RESNET_LAB_REQUIRE_GPU turns "no GPU adapter, skipped" into a failure: here an adapter always
 # exists (lavapipe natively, SwiftShader in Chromium), so the GPU tests must run.
@@ -87,7 +89,8 @@ test-native: browser-tools
 # wasm-bindgen-test in headless Chromium (runner and CHROMEDRIVER set in .cargo/config.toml and
 # above; extra Chrome flags in webdriver.json).
 # The kernel checks run a second time built with relaxed SIMD (the fused multiply-add path), in
-# release next to the relaxed worker build (target/relaxed), whose dependencies it shares.
+# release next to the relaxed worker build (target/relaxed), with which it shares most of its
+# dependencies.
 test-browser: tools browser-tools
 	RESNET_LAB_REQUIRE_GPU=1 cargo test --target wasm32-unknown-unknown --tests
 	$(RELAXED_ENV) cargo test --release --target wasm32-unknown-unknown --target-dir target/relaxed --test browser_kernels
@@ -177,8 +180,10 @@ bench: tools browser-tools bench-tools nightly-tools build
 	$(BENCH_WASM_OPT) target/bench/pkg-plain/resnet_lab_bg.wasm -o target/bench/pkg-plain/resnet_lab_bg.wasm
 	$(call mt_cargo,$(RELAXED_FEATURES),target/mt-relaxed) --lib --no-default-features
 	wasm-bindgen --target web --out-dir target/bench/pkg-mt target/mt-relaxed/wasm32-unknown-unknown/release/resnet_lab.wasm
+	$(BENCH_WASM_OPT) --enable-threads --enable-relaxed-simd target/bench/pkg-mt/resnet_lab_bg.wasm -o target/bench/pkg-mt/resnet_lab_bg.wasm
 	$(call mt_cargo,$(SIMD_FEATURES),target/mt) --lib --no-default-features
 	wasm-bindgen --target web --out-dir target/bench/pkg-mt-plain target/mt/wasm32-unknown-unknown/release/resnet_lab.wasm
+	$(BENCH_WASM_OPT) --enable-threads target/bench/pkg-mt-plain/resnet_lab_bg.wasm -o target/bench/pkg-mt-plain/resnet_lab_bg.wasm
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
 	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models
 	python3 tests/bench/run_bench.py

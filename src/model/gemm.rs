@@ -1,6 +1,6 @@
-//! A safe wrapper over the `gemm` crate (the matrix kernels candle itself uses: AVX2/FMA natively,
-//! simd128 in wasm), for the inference convolutions that call it on plain slices without
-//! candle's layout copies.
+//! The matrix products of the inference convolutions, on plain slices without candle's layout
+//! copies: [`WeightMatrix`] runs our packed kernel in wasm (`super::packed_gemm`) and the `gemm`
+//! crate natively (the kernels candle itself uses: AVX2/AVX-512 with FMA).
 
 #[cfg(target_arch = "wasm32")]
 use super::packed_gemm::PackedMatrix;
@@ -100,13 +100,13 @@ impl WeightMatrix {
     /// From row-major `a` (`rows × depth`).
     ///
     /// Panics if `a` is shorter than that (a bug in the caller).
-    pub fn new(rows: usize, depth: usize, a: Vec<f32>) -> Self {
+    pub fn new(rows: usize, depth: usize, a: &[f32]) -> Self {
         assert!(a.len() >= rows * depth, "weight matrix shape");
         Self {
             #[cfg(target_arch = "wasm32")]
-            packed: PackedMatrix::new(rows, depth, &a),
+            packed: PackedMatrix::new(rows, depth, a),
             #[cfg(not(target_arch = "wasm32"))]
-            plain: a,
+            plain: a[..rows * depth].to_vec(),
             rows,
             depth,
         }
@@ -120,9 +120,7 @@ impl WeightMatrix {
         #[cfg(not(target_arch = "wasm32"))]
         {
             matmul_acc(self.rows, n, self.depth, &self.plain, b, c);
-            if relu {
-                c[..self.rows * n].iter_mut().for_each(|v| *v = v.max(0.0));
-            }
+            relu_if(relu, &mut c[..self.rows * n]);
         }
     }
 
@@ -134,17 +132,14 @@ impl WeightMatrix {
         #[cfg(not(target_arch = "wasm32"))]
         {
             matmul_acc_serial(self.rows, n, self.depth, &self.plain, b, c);
-            if relu {
-                c[..self.rows * n].iter_mut().for_each(|v| *v = v.max(0.0));
-            }
+            relu_if(relu, &mut c[..self.rows * n]);
         }
     }
 
-    /// The threaded wasm build splits the product over its pool: by columns when there are
-    /// enough (each part packs only its own columns of `b`), else by `MR`-row strips.
+    /// The threaded wasm build splits the product over its pool (see [`Split`]).
     #[cfg(target_arch = "wasm32")]
     fn mul_acc_split(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
-        use super::packed_gemm::{MR, NR};
+        use super::packed_gemm::Split;
         let (m, k) = (self.rows, self.depth);
         assert!(b.len() >= k * n && c.len() >= m * n, "gemm shapes");
         let threads = crate::parallel::threads();
@@ -154,36 +149,23 @@ impl WeightMatrix {
             return self.packed.mul_acc(n, b, c, relu);
         }
         let c_ptr = SendPtr(c.as_mut_ptr());
-        let strips = m.div_ceil(MR);
-        if n >= 2 * NR * parts {
-            let cols = n.div_ceil(parts).next_multiple_of(NR);
-            crate::parallel::for_each_part(parts, &|part| {
-                let (j0, j1) = ((part * cols).min(n), ((part + 1) * cols).min(n));
-                // SAFETY: parts write disjoint column ranges of `c`, which outlives the call;
-                // `b` holds k·n values (asserted).
-                unsafe {
-                    self.packed.mul_acc_block(
-                        0..strips,
-                        j1 - j0,
-                        b.as_ptr().add(j0),
-                        n,
-                        c_ptr.get().add(j0),
-                        n,
-                        relu,
-                    )
-                };
-            });
-        } else {
-            let per = strips.div_ceil(parts);
-            crate::parallel::for_each_part(parts, &|part| {
-                let (s0, s1) = ((part * per).min(strips), ((part + 1) * per).min(strips));
-                // SAFETY: parts write disjoint row strips of `c`, which outlives the call.
-                unsafe {
-                    self.packed
-                        .mul_acc_block(s0..s1, n, b.as_ptr(), n, c_ptr.get(), n, relu)
-                };
-            });
-        }
+        let split = Split::of(m, n, parts);
+        crate::parallel::for_each_part(parts, &|part| {
+            let (strips, cols) = split.part(m, n, part);
+            // SAFETY: the parts' blocks of `c` are disjoint (row strips or column ranges), `c`
+            // outlives the call, and `b` (k·n) and `c` (m·n) hold the whole product (asserted).
+            unsafe {
+                self.packed.mul_acc_block(
+                    strips,
+                    cols.len(),
+                    b.as_ptr().add(cols.start),
+                    n,
+                    c_ptr.get().add(cols.start),
+                    n,
+                    relu,
+                )
+            };
+        });
     }
 
     /// Rows (`m`).
@@ -197,7 +179,7 @@ impl WeightMatrix {
     }
 }
 
-/// A raw pointer that may cross threads (each part writes its own rows).
+/// A raw pointer that may cross threads (each part writes its own block).
 #[derive(Clone, Copy)]
 pub struct SendPtr(pub *mut f32);
 unsafe impl Send for SendPtr {}
@@ -207,6 +189,14 @@ impl SendPtr {
     /// The pointer.
     pub fn get(self) -> *mut f32 {
         self.0
+    }
+}
+
+/// `max(v, 0)` over `c` when `relu` is set.
+#[cfg(not(target_arch = "wasm32"))]
+fn relu_if(relu: bool, c: &mut [f32]) {
+    if relu {
+        c.iter_mut().for_each(|v| *v = v.max(0.0));
     }
 }
 
@@ -260,7 +250,7 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|i| i as f32 * 0.5 - 3.0).collect();
         let b: Vec<f32> = (0..k * n).map(|i| 1.0 - i as f32 * 0.25).collect();
         let mut c = vec![1.0f32; m * n];
-        WeightMatrix::new(m, k, a.clone()).mul_acc(n, &b, &mut c, false);
+        WeightMatrix::new(m, k, &a).mul_acc(n, &b, &mut c, false);
         for i in 0..m {
             for j in 0..n {
                 let want = 1.0 + (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum::<f32>();

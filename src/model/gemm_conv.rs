@@ -36,7 +36,11 @@ impl GemmConv {
             None => vec![0.0; cout],
         };
         Ok(Some(Self {
-            weight: WeightMatrix::new(cout, cin * kh * kh, conv.weight().flatten_all()?.to_vec1()?),
+            weight: WeightMatrix::new(
+                cout,
+                cin * kh * kh,
+                &conv.weight().flatten_all()?.to_vec1()?,
+            ),
             bias,
             cout,
             cin,

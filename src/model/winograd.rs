@@ -64,9 +64,9 @@ impl Winograd3x3 {
             Some(b) => Some(b.to_vec1::<f32>()?),
             None => None,
         };
-        let u = u
-            .chunks_exact(cout * cin)
-            .map(|u_e| WeightMatrix::new(cout, cin, u_e.to_vec()))
+        let plane = cout * cin;
+        let u = (0..16)
+            .map(|e| WeightMatrix::new(cout, cin, &u[e * plane..(e + 1) * plane]))
             .collect();
         Ok(Some(Self { u, bias, cout, cin }))
     }

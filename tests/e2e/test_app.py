@@ -250,8 +250,9 @@ def test_browser_without_relaxed_simd_gets_the_plain_builds_with_the_same_predic
     try:
         plain_browser.cdp("Page.addScriptToEvaluateOnNewDocument", {"source": NO_RELAXED_SIMD})
         cores = min(b.js("return navigator.hardwareConcurrency"), 4)
+        threads = f"{cores} threads" if cores > 1 else "1 thread"
         # Isolated: the threaded plain build; not isolated: trunk's single-threaded one.
-        for page, label in [(url, f"wasm CPU, {cores} threads"), (not_isolated_url, "wasm CPU, 1 thread")]:
+        for page, label in [(url, f"wasm CPU, {threads}"), (not_isolated_url, "wasm CPU, 1 thread")]:
             rows = sample_predictions(plain_browser, page + "?lang=en")
             text = plain_browser.js("return document.body.innerText")
             assert label in text and "relaxed SIMD" not in text, (label, text[:2000])

@@ -28,10 +28,8 @@ class WebDriverError(RuntimeError):
 class Browser:
     """One chromedriver process and one session."""
 
-    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), webgpu=False,
-                 extra_args=()):
-        """`webgpu`: drop --disable-gpu and turn on WebGPU (SwiftShader where there is no GPU);
-        `extra_args`: more Chromium switches."""
+    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), webgpu=False):
+        """`webgpu`: drop --disable-gpu and turn on WebGPU (SwiftShader where there is no GPU)."""
         self.port = free_port()
         self.driver = subprocess.Popen([chromedriver, f"--port={self.port}"], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
@@ -45,7 +43,6 @@ class Browser:
         args = [a for a in CHROME_ARGS if not (webgpu and a == "--disable-gpu")]
         if webgpu:
             args.append("--enable-unsafe-webgpu")
-        args += list(extra_args)
         caps = {"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},

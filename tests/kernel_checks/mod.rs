@@ -13,7 +13,7 @@ use check_util::{flat, rel_err, Rng};
 use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, Module};
 use resnet_lab::model::gemm_conv::GemmConv;
-use resnet_lab::model::packed_gemm::{PackedMatrix, MR};
+use resnet_lab::model::packed_gemm::{PackedMatrix, Split};
 use resnet_lab::model::winograd::Winograd3x3;
 
 /// A random convolution of `k`×`k` with the given stride and padding (bias on every other).
@@ -159,37 +159,30 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
         let err = rel_err(&got, &want);
         assert!(err < 1e-5, "packed gemm case {case}: {m}×{n}×{k}: {err:e}");
         worst = worst.max(err);
-        // As the threaded build splits it: a column block, then the row strips in two parts.
-        let (j0, j1) = (n / 3, n);
-        let strips = m.div_ceil(MR);
-        let mut got = c.clone();
-        for rows in [0..strips / 2, strips / 2..strips] {
-            // SAFETY: columns j0..j1 of every row of `b` and `got` exist; one block at a time.
-            unsafe {
-                packed.mul_acc_block(
-                    rows,
-                    j1 - j0,
-                    b.as_ptr().add(j0),
-                    n,
-                    got.as_mut_ptr().add(j0),
-                    n,
-                    relu,
-                )
-            };
-        }
-        for i in 0..m {
-            for j in 0..n {
-                let expected = if j >= j0 {
-                    want[i * n + j]
-                } else {
-                    c[i * n + j]
+        // As the threaded build splits it (by columns or by row strips), the parts one by one.
+        for parts in [2, 3, 8] {
+            let split = Split::of(m, n, parts);
+            let mut got = c.clone();
+            for part in 0..parts {
+                let (strips, cols) = split.part(m, n, part);
+                // SAFETY: `b` and `got` hold the whole product; one part at a time.
+                unsafe {
+                    packed.mul_acc_block(
+                        strips,
+                        cols.len(),
+                        b.as_ptr().add(cols.start),
+                        n,
+                        got.as_mut_ptr().add(cols.start),
+                        n,
+                        relu,
+                    )
                 };
-                let g = got[i * n + j];
-                assert!(
-                    (g - expected).abs() <= 1e-4 * (1.0 + expected.abs()),
-                    "packed gemm block case {case}: {m}×{n}×{k} at ({i}, {j}): {g} vs {expected}"
-                );
             }
+            let err = rel_err(&got, &want);
+            assert!(
+                err < 1e-5,
+                "packed gemm case {case}: {m}×{n}×{k} split {split:?}: {err:e}"
+            );
         }
     }
     worst

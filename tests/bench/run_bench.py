@@ -30,6 +30,18 @@ RUNS = int(os.environ.get("BENCH_RUNS", "10"))
 GPU_RUNS = int(os.environ.get("BENCH_GPU_RUNS", "3"))
 
 
+def cpu_model():
+    """The processor's name (Linux), else what Python knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "cpu"
+
+
 def in_browser(b, base, engine, threads, runs=RUNS, timeout=900):
     b.get(f"{base}/tests/bench/bench.html?engine={engine}&threads={threads}&runs={runs}")
     return b.wait_for("return window.benchResult || null;", timeout=timeout, what=f"{engine} {threads}t")
@@ -152,7 +164,7 @@ def main():
     latest = {
         "date": datetime.date.today().isoformat(),
         "chromium": chromium,
-        "machine": f"{platform.machine()}, {THREADS} cores, {platform.processor() or 'cpu'}",
+        "machine": f"{platform.machine()}, {THREADS} cores, {cpu_model()}",
         "threads": THREADS,
         "runs": RUNS,
         "ours_1t_ms": ours_1t,

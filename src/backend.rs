@@ -61,6 +61,33 @@ impl Ran {
     }
 }
 
+/// What ran a forward pass, in enough detail for the page to name it in either language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RanOn {
+    /// The wasm CPU engine on `threads` threads, in a build with relaxed SIMD or without.
+    Cpu {
+        /// Threads that took part.
+        threads: usize,
+        /// The build multiplies and adds with relaxed SIMD's fused instruction.
+        relaxed_simd: bool,
+    },
+    /// The WGSL kernels on this WebGPU adapter.
+    WebGpu {
+        /// The adapter's name.
+        adapter: String,
+    },
+}
+
+impl RanOn {
+    /// Which kind of backend that is.
+    pub fn kind(&self) -> Ran {
+        match self {
+            RanOn::Cpu { .. } => Ran::Cpu,
+            RanOn::WebGpu { .. } => Ran::WebGpu,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

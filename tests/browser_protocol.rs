@@ -12,7 +12,7 @@ use resnet_lab::weights::{Init, InitKind};
 use wasm_bindgen_test::*;
 use yew::Reducible;
 
-use resnet_lab::backend::Ran;
+use resnet_lab::backend::RanOn;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -28,8 +28,10 @@ fn explored(job: u32) -> Event {
         job,
         result: Box::new(result),
         elapsed_ms: 1.0,
-        backend: "test".into(),
-        ran: Ran::Cpu,
+        ran: RanOn::Cpu {
+            threads: 1,
+            relaxed_simd: false,
+        },
         fallback: None,
     }
 }
@@ -79,4 +81,31 @@ fn a_failure_keeps_the_previous_results() {
         message: "truncated".into(),
     }));
     assert!(state.result.is_some() && !state.weights_busy);
+}
+
+#[wasm_bindgen_test]
+fn what_ran_is_said_in_both_languages() {
+    let cpu = RanOn::Cpu {
+        threads: 2,
+        relaxed_simd: true,
+    };
+    assert_eq!(
+        Lang::En.strings().ran_on(&cpu),
+        "wasm CPU, 2 threads, relaxed SIMD"
+    );
+    assert_eq!(
+        Lang::Vi.strings().ran_on(&cpu),
+        "CPU wasm, 2 luồng, relaxed SIMD"
+    );
+    let single = RanOn::Cpu {
+        threads: 1,
+        relaxed_simd: false,
+    };
+    assert_eq!(Lang::En.strings().ran_on(&single), "wasm CPU, 1 thread");
+    assert_eq!(Lang::Vi.strings().ran_on(&single), "CPU wasm, 1 luồng");
+    let gpu = RanOn::WebGpu {
+        adapter: "SwiftShader".into(),
+    };
+    assert_eq!(Lang::Vi.strings().ran_on(&gpu), "WebGPU, SwiftShader");
+    assert_eq!(gpu.kind().id(), "webgpu");
 }

@@ -24,6 +24,26 @@ impl Lang {
     }
 }
 
+impl Strings {
+    /// What ran a pass, in words: "wasm CPU, 2 threads, relaxed SIMD" or "WebGPU, <adapter>".
+    pub fn ran_on(&self, ran: &crate::backend::RanOn) -> String {
+        match ran {
+            crate::backend::RanOn::Cpu {
+                threads,
+                relaxed_simd,
+            } => {
+                let threads = match threads {
+                    1 => self.ran_one_thread.to_string(),
+                    n => format!("{n} {}", self.ran_threads),
+                };
+                let simd = if *relaxed_simd { ", relaxed SIMD" } else { "" };
+                format!("{}, {threads}{simd}", self.ran_cpu)
+            }
+            crate::backend::RanOn::WebGpu { adapter } => format!("WebGPU, {adapter}"),
+        }
+    }
+}
+
 /// The page's strings in one language.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Strings {
@@ -143,6 +163,12 @@ pub struct Strings {
     pub backend_webgpu: &'static str,
     /// Shown when the GPU was asked for but the CPU ran (followed by the reason).
     pub gpu_fallback: &'static str,
+    /// What ran a pass: the CPU engine (followed by its threads).
+    pub ran_cpu: &'static str,
+    /// "1 thread".
+    pub ran_one_thread: &'static str,
+    /// Follows a thread count above one.
+    pub ran_threads: &'static str,
     /// UI string.
     pub preset_classic: &'static str,
     /// UI string.
@@ -318,6 +344,9 @@ pub static VI: Strings = Strings {
     backend_cpu: "CPU (WebAssembly)",
     backend_webgpu: "WebGPU",
     gpu_fallback: "Không dùng được GPU, lần chạy này dùng CPU",
+    ran_cpu: "CPU wasm",
+    ran_one_thread: "1 luồng",
+    ran_threads: "luồng",
     preset_classic: "Triệt tiêu kinh điển: không batch norm, khởi tạo Xavier",
     preset_trained: "Như khi huấn luyện: batch norm chế độ train, khởi tạo He",
     custom_settings: "Tuỳ chỉnh",
@@ -438,6 +467,9 @@ pub static EN: Strings = Strings {
     backend_cpu: "CPU (WebAssembly)",
     backend_webgpu: "WebGPU",
     gpu_fallback: "The GPU could not be used, so this run used the CPU",
+    ran_cpu: "wasm CPU",
+    ran_one_thread: "1 thread",
+    ran_threads: "threads",
     preset_classic: "Classic vanishing: no batch norm, Xavier init",
     preset_trained: "As trained: batch norm in training mode, He init",
     custom_settings: "Custom settings",

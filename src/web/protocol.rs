@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, Precision};
-use crate::backend::{BackendChoice, Ran};
+use crate::backend::{BackendChoice, RanOn};
 use crate::engine::{Exploration, Progress};
 use crate::model::NormMode;
 use crate::weights::{Init, WeightsInfo};
@@ -128,10 +128,8 @@ pub enum Event {
         result: Box<Exploration>,
         /// Wall time of the forward pass in the worker.
         elapsed_ms: f64,
-        /// What ran it, e.g. `wasm CPU, 1 thread`.
-        backend: String,
-        /// Which backend that was.
-        ran: Ran,
+        /// What ran it.
+        ran: RanOn,
         /// Why the GPU was not used although it was asked for (no adapter, device lost).
         fallback: Option<String>,
     },

@@ -9,7 +9,7 @@ use super::i18n::Lang;
 use super::protocol::{Event, JobId, RgbaImage};
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::GradientFlow;
-use crate::backend::{BackendChoice, Ran};
+use crate::backend::{BackendChoice, RanOn};
 use crate::engine::Exploration;
 use crate::weights::WeightsInfo;
 
@@ -49,10 +49,8 @@ pub struct ExploreResult {
     pub crop: Rc<RgbaImage>,
     /// Forward time in the worker.
     pub elapsed_ms: f64,
-    /// What ran it, in words (e.g. `WebGPU, SwiftShader`).
-    pub backend: String,
-    /// Which backend ran it.
-    pub ran: Ran,
+    /// What ran it.
+    pub ran: RanOn,
     /// Why the GPU was not used although it was asked for.
     pub fallback: Option<String>,
     /// The weights it ran with.
@@ -228,7 +226,6 @@ impl Reducible for AppState {
                     job,
                     result,
                     elapsed_ms,
-                    backend,
                     ran,
                     fallback,
                 } if job == s.job => {
@@ -241,7 +238,6 @@ impl Reducible for AppState {
                         maps,
                         crop: s.crop.clone().unwrap_or_default(),
                         elapsed_ms,
-                        backend,
                         ran,
                         fallback,
                         weights: s.weights.clone(),

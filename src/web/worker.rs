@@ -10,25 +10,19 @@ use yew_agent::reactor::{reactor, ReactorScope};
 
 use super::fetch::{remember, Download};
 use super::protocol::{Event, JobId, Request, RgbaImage};
-use crate::backend::{BackendChoice, Ran};
+use crate::backend::{BackendChoice, RanOn};
 use crate::engine::{Engine, Exploration, GradientOptions, PredictOptions};
 use crate::image::RgbImage;
 use crate::model::ResNetConfig;
 use crate::weights::{Init, InitJob, InitKind, WeightsInfo};
 
-/// The CPU backend in words: the threads it runs on and whether this build has relaxed SIMD
-/// (see `super::worker_build`).
-fn cpu_label() -> String {
-    let threads = match crate::parallel::threads() {
-        1 => "1 thread".to_string(),
-        n => format!("{n} threads"),
-    };
-    let simd = if cfg!(target_feature = "relaxed-simd") {
-        ", relaxed SIMD"
-    } else {
-        ""
-    };
-    format!("wasm CPU, {threads}{simd}")
+/// The CPU backend: the threads it runs on and whether this build has relaxed SIMD (see
+/// `super::worker_build`).
+fn cpu_ran_on() -> RanOn {
+    RanOn::Cpu {
+        threads: crate::parallel::threads(),
+        relaxed_simd: cfg!(target_feature = "relaxed-simd"),
+    }
 }
 
 /// The weights the page starts with: untrained, seeded He init.
@@ -98,8 +92,7 @@ enum Gpu {
 struct Explored {
     result: Exploration,
     compute_ms: f64,
-    ran: Ran,
-    label: String,
+    ran: RanOn,
     fallback: Option<String>,
 }
 
@@ -209,8 +202,7 @@ impl Worker {
                 let done = Explored {
                     result,
                     compute_ms,
-                    ran: Ran::Cpu,
-                    label: cpu_label(),
+                    ran: cpu_ran_on(),
                     fallback,
                 };
                 self.explored(job, done).await
@@ -224,7 +216,6 @@ impl Worker {
             job,
             result: Box::new(done.result),
             elapsed_ms: done.compute_ms,
-            backend: done.label,
             ran: done.ran,
             fallback: done.fallback,
         })
@@ -277,7 +268,7 @@ impl Worker {
         let t0 = now_ms();
         let forward = net.forward(input, Readback::Blocks).await;
         let compute_ms = now_ms() - t0;
-        let label = format!("WebGPU, {}", net.context().adapter_name);
+        let adapter = net.context().adapter_name.clone();
         match forward {
             Ok(forward) => {
                 self.gpu = Gpu::Ready(Box::new(net));
@@ -286,8 +277,7 @@ impl Worker {
                 Ok(Some(Explored {
                     result,
                     compute_ms,
-                    ran: Ran::WebGpu,
-                    label,
+                    ran: RanOn::WebGpu { adapter },
                     fallback: None,
                 }))
             }

@@ -38,7 +38,7 @@ pub fn backend_panel() -> Html {
     let ran = store
         .result
         .as_ref()
-        .map(|r| format!("{}: {}", s.backend, r.backend));
+        .map(|r| format!("{}: {}", s.backend, s.ran_on(&r.ran)));
     html! {
         <section class="backend">
             <h3>{ s.backend }</h3>

@@ -87,7 +87,7 @@ pub fn explore() -> Html {
                     <WeightsStatus />
                     <div class="run">
                         <span data-testid="run-status" data-state={store.run.id()}
-                              data-backend={store.result.as_ref().map(|r| r.ran.id())}>{ status }</span>
+                              data-backend={store.result.as_ref().map(|r| r.ran.kind().id())}>{ status }</span>
                         if store.run == RunState::Running {
                             <progress value={done.to_string()} max={total.to_string()}></progress>
                             <button onclick={cancel}>{ s.cancel }</button>

@@ -47,7 +47,7 @@ pub fn predictions() -> Html {
             <canvas ref={canvas} width="420" height="170" aria-hidden="true"></canvas>
             <ol>{ for rows }</ol>
             <p class="meta">
-                { format!("{}: {:.0} ms · {}: {}", s.forward_time, result.elapsed_ms, s.backend, result.backend) }
+                { format!("{}: {:.0} ms · {}: {}", s.forward_time, result.elapsed_ms, s.backend, s.ran_on(&result.ran)) }
             </p>
             if let Some(why) = &result.fallback {
                 <p class="warning" data-testid="gpu-fallback">{ format!("{}: {why}", s.gpu_fallback) }</p>

@@ -125,7 +125,10 @@ pub fn shell(props: &ShellProps) -> Html {
         // the next run shows the fall-back to the CPU.
         let link = link.clone();
         let lost = use_mut_ref(|| false);
-        let ran_on_gpu = store.result.as_ref().is_some_and(|r| r.ran == Ran::WebGpu);
+        let ran_on_gpu = store
+            .result
+            .as_ref()
+            .is_some_and(|r| r.ran.kind() == Ran::WebGpu);
         use_effect_with(ran_on_gpu, move |&on_gpu| {
             if on_gpu && !*lost.borrow() && query_param("gpu_fault").as_deref() == Some("lose") {
                 *lost.borrow_mut() = true;

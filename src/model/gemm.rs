@@ -167,16 +167,6 @@ impl WeightMatrix {
             };
         });
     }
-
-    /// Rows (`m`).
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
-    /// Columns (`k`).
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
 }
 
 /// A raw pointer that may cross threads (each part writes its own block).

@@ -54,16 +54,6 @@ impl PackedMatrix {
         }
     }
 
-    /// Rows (`m`).
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
-    /// Columns of `A`, rows of `B` (`k`).
-    pub fn depth(&self) -> usize {
-        self.depth
-    }
-
     /// `c += self · b` for row-major `b` (`depth × n`) and `c` (`rows × n`), then `max(c, 0)`
     /// when `relu` is set, on the calling thread.
     ///

@@ -117,7 +117,13 @@ screenshots: build browser-tools
 # They come from trunk's post_build hook (see Trunk.toml), so `make build` and `make serve` both
 # make them. The threaded builds rebuild std with atomics, which needs a nightly toolchain with
 # rust-src: pinned here. Without it the page runs single-threaded.
-NIGHTLY := nightly-2026-05-20
+# The pinned nightly is nightly-2026-05-20, whose rustc is commit e50aa6fba. The builds run it
+# under the local name below: `make nightly-tools` links the machine's own `nightly` when that is
+# this very build (images that cannot download toolchains ship one), else installs the pinned
+# one with rustup.
+NIGHTLY_PIN    := nightly-2026-05-20
+NIGHTLY_COMMIT := e50aa6fba
+NIGHTLY        := resnet-lab-nightly
 SIMD_FEATURES    := +simd128
 RELAXED_FEATURES := +simd128,+relaxed-simd
 MT_FEATURES      := +atomics,+bulk-memory,+mutable-globals
@@ -140,8 +146,13 @@ wasm-opt -O1 $(WASM_OPT_FEATURES) $(3) $(2)/worker_bg.wasm -o $(2)/worker_bg.was
 endef
 
 nightly-tools:
-	@[ -d "$$(rustc +$(NIGHTLY) --print sysroot 2>/dev/null)/lib/rustlib/src/rust/library" ] || \
-	  rustup toolchain install $(NIGHTLY) --profile minimal -c rust-src
+	@has_nightly() { rustc +$$1 --version 2>/dev/null | grep -q '($(NIGHTLY_COMMIT) ' && \
+	  [ -d "$$(rustc +$$1 --print sysroot)/lib/rustlib/src/rust/library" ]; }; \
+	has_nightly $(NIGHTLY) || { \
+	  if has_nightly nightly; then from=nightly; \
+	  else rustup toolchain install $(NIGHTLY_PIN) --profile minimal -c rust-src && from=$(NIGHTLY_PIN); fi && \
+	  rustup toolchain link $(NIGHTLY) "$$(rustc +$$from --print sysroot)" && \
+	  echo "nightly: $(NIGHTLY) -> $$from ($$(rustc +$(NIGHTLY) --version))"; }
 
 WORKERS_OUT ?= dist
 relaxed-worker:

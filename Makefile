@@ -88,6 +88,12 @@ test-native: browser-tools
 
 # wasm-bindgen-test in headless Chromium (runner and CHROMEDRIVER set in .cargo/config.toml and
 # above; extra Chrome flags in webdriver.json).
+# Each browser suite may take up to BROWSER_TEST_TIMEOUT seconds (wasm-bindgen-test's default is
+# 20 s): the whole-network WebGPU check on SwiftShader, a CPU emulation, takes about 25 s on a
+# 2-core machine, so the default made the result depend on the machine's speed. 600 s leaves a
+# margin of 20x over the slowest suite measured here; a hang still fails.
+BROWSER_TEST_TIMEOUT ?= 600
+export WASM_BINDGEN_TEST_TIMEOUT := $(BROWSER_TEST_TIMEOUT)
 # The kernel checks run a second time built with relaxed SIMD (the fused multiply-add path), in
 # release next to the relaxed worker build (target/relaxed), with which it shares most of its
 # dependencies.

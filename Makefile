@@ -73,6 +73,8 @@ test: tools browser-tools lint test-native test-browser test-e2e
 
 lint:
 	cargo fmt --all --check
+	# Every import points to a lower layer (the order documented in src/lib.rs and src/web/mod.rs).
+	cargo test --test layers
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 	# The CPU-only build (without the `webgpu` feature) must stay warning-free too.

@@ -42,21 +42,21 @@ impl BackendChoice {
     }
 }
 
-/// The backend that actually ran a forward pass.
+/// The kind of backend that ran a forward pass (see [`RanOn`] for the detail).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Ran {
+pub enum BackendKind {
     /// wasm (or native) CPU kernels.
     Cpu,
     /// The WGSL kernels through WebGPU (or Vulkan natively).
     WebGpu,
 }
 
-impl Ran {
+impl BackendKind {
     /// Stable id: `cpu` or `webgpu` (`data-backend` on `run-status`).
     pub fn id(self) -> &'static str {
         match self {
-            Ran::Cpu => "cpu",
-            Ran::WebGpu => "webgpu",
+            BackendKind::Cpu => "cpu",
+            BackendKind::WebGpu => "webgpu",
         }
     }
 }
@@ -80,10 +80,10 @@ pub enum RanOn {
 
 impl RanOn {
     /// Which kind of backend that is.
-    pub fn kind(&self) -> Ran {
+    pub fn kind(&self) -> BackendKind {
         match self {
-            RanOn::Cpu { .. } => Ran::Cpu,
-            RanOn::WebGpu { .. } => Ran::WebGpu,
+            RanOn::Cpu { .. } => BackendKind::Cpu,
+            RanOn::WebGpu { .. } => BackendKind::WebGpu,
         }
     }
 }

@@ -7,9 +7,10 @@ use candle_core::{Device, Tensor};
 use serde_json::json;
 
 use crate::analysis::gradients::{GradientFlow, Precision};
+use crate::config::{NormMode, ResNetConfig, Skips, Variant};
 use crate::engine::{Engine, GradientOptions, PredictOptions, Prediction};
 use crate::image::{preprocess, RgbImage};
-use crate::model::{NormMode, ResNet, ResNetConfig, Skips, Variant};
+use crate::model::ResNet;
 use crate::weights::export::{to_safetensors, ExportDtype};
 use crate::weights::{Init, InitKind, Naming};
 use crate::{Error, Result};
@@ -302,7 +303,7 @@ fn bench(args: &Args) -> Result<()> {
     if args.has("--profile") {
         let start = Instant::now();
         let clock = || start.elapsed().as_secs_f64() * 1e3;
-        let rows = crate::model::profile::profile_forward(&folded, &input, &clock)?;
+        let rows = crate::infer::profile::profile_forward(&folded, &input, &clock)?;
         let total: f64 = rows.iter().map(|r| r.ms).sum();
         if args.has("--json") {
             println!(

@@ -80,7 +80,7 @@ async fn language_switch_changes_the_header_strings() {
 #[wasm_bindgen_test]
 fn worker_answers_ping_with_the_crate_version() {
     let weights: WeightsInfo = Init::new(InitKind::He, 0)
-        .weights(&resnet_lab::model::ResNetConfig::tutorial(2))
+        .weights(&resnet_lab::config::ResNetConfig::tutorial(2))
         .unwrap()
         .info;
     match [ready(&weights)].as_slice() {

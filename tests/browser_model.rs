@@ -59,7 +59,7 @@ fn seeded_init_is_bit_identical_to_native() {
     // First values of conv1.weight for `he` seed 0, as the native build produces them
     // (checked natively by tests/init_bits.rs).
     let w = Init::new(InitKind::He, 0)
-        .weights(&resnet_lab::model::ResNetConfig::resnet50(1000))
+        .weights(&resnet_lab::config::ResNetConfig::resnet50(1000))
         .unwrap();
     let v = w
         .get("conv1.weight")
@@ -77,8 +77,8 @@ const GRADS: &str = include_str!("fixtures/grads.json");
 #[wasm_bindgen_test]
 fn gradient_flow_at_64_matches_pytorch_in_wasm() {
     use resnet_lab::analysis::gradients::Precision;
+    use resnet_lab::config::{NormMode, Variant};
     use resnet_lab::engine::GradientOptions;
-    use resnet_lab::model::{NormMode, Variant};
     let v: serde_json::Value = serde_json::from_str(GRADS).unwrap();
     let expected = v["cases"]
         .as_array()
@@ -116,7 +116,7 @@ fn gradient_flow_at_64_matches_pytorch_in_wasm() {
 #[wasm_bindgen_test]
 fn conv_fast_path_equals_the_generic_convolution_in_wasm() {
     use candle_nn::{Conv2d, Conv2dConfig, Module};
-    use resnet_lab::model::layers::conv_1x1_as_matmul;
+    use resnet_lab::model::conv::conv_1x1_as_matmul;
     for (i, &(n, ci, co, h, w, stride)) in [
         (1, 3, 5, 7, 9, 1),
         (2, 4, 2, 8, 5, 2),

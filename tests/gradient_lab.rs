@@ -11,9 +11,9 @@ use resnet_lab::analysis::reading::{reading, to_csv, Smaller};
 use resnet_lab::charts::gradients::{
     draw_gradient_chart, nearest_point, GradientChartKind, GradientSeries,
 };
+use resnet_lab::config::{NormMode, Variant};
 use resnet_lab::engine::{Engine, GradientOptions};
 use resnet_lab::lang::Lang;
-use resnet_lab::model::{NormMode, Variant};
 use resnet_lab::weights::InitKind;
 
 fn flow(kind: InitKind, norm: NormMode) -> GradientFlow {

@@ -12,8 +12,8 @@ mod common;
 
 use common::{case, init_weights, pattern_input};
 use resnet_lab::analysis::gradients::{GradientFlow, Precision};
+use resnet_lab::config::{NormMode, Variant};
 use resnet_lab::engine::{Engine, GradientOptions};
-use resnet_lab::model::{NormMode, Variant};
 use resnet_lab::weights::InitKind;
 use serde_json::Value;
 

@@ -3,7 +3,7 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-use resnet_lab::model::ResNetConfig;
+use resnet_lab::config::ResNetConfig;
 use resnet_lab::weights::{Init, InitKind};
 
 #[test]

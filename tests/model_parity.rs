@@ -6,9 +6,9 @@ mod common;
 
 use common::{assert_logits_close, case, init_weights, numbers, pattern_input};
 use resnet_lab::analysis::features::StageStats;
+use resnet_lab::config::{Skips, Variant};
 use resnet_lab::engine::{Engine, PredictOptions};
 use resnet_lab::image::{preprocess, RgbImage};
-use resnet_lab::model::{Skips, Variant};
 use resnet_lab::weights::export::{to_safetensors, ExportDtype};
 use resnet_lab::weights::{InitKind, Naming};
 use serde_json::Value;

@@ -6,8 +6,8 @@
 mod common;
 
 use common::init_weights;
+use resnet_lab::config::ResNetConfig;
 use resnet_lab::engine::Engine;
-use resnet_lab::model::ResNetConfig;
 use resnet_lab::weights::export::{to_safetensors, ExportDtype};
 use resnet_lab::weights::{load::load_safetensors, Init, InitKind, Naming};
 use safetensors::tensor::TensorView;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::config::{
+use crate::config::{
     Head, ResNetConfig, Variant, BLOCKS_PER_STAGE, EXPANSION, STAGE_WIDTHS, STEM_CHANNELS,
 };
 

@@ -1,10 +1,19 @@
 //! Per-stage statistics of the activations.
 
-use candle_core::Tensor;
+use candle_core::{DType, Tensor, D};
 use serde::{Deserialize, Serialize};
 
-use crate::model::layers::summary_stats;
 use crate::Result;
+
+/// Population statistics of a tensor: mean, standard deviation, min and max.
+fn summary_stats(x: &Tensor) -> Result<[f32; 4]> {
+    let flat = x.flatten_all()?.to_dtype(DType::F64)?;
+    let mean = flat.mean(D::Minus1)?;
+    let std = flat.broadcast_sub(&mean)?.sqr()?.mean(D::Minus1)?.sqrt()?;
+    let min = flat.min(D::Minus1)?;
+    let max = flat.max(D::Minus1)?;
+    Ok([mean, std, min, max].map(|t| t.to_scalar::<f64>().unwrap_or(f64::NAN) as f32))
+}
 
 /// Shape and population statistics of one stage output.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use candle_core::{DType, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Network, Progress, Step};
-use crate::model::{LayerId, NormMode, ResNet, ResNetConfig, Skips};
+use crate::config::{NormMode, ResNetConfig, Skips};
+use crate::job::{Network, Progress, Step};
+use crate::model::{LayerId, ResNet};
 use crate::weights::{spec::weight_layer_names, Weights};
 use crate::{Error, Result};
 
@@ -89,7 +90,7 @@ pub struct GradientFlow {
 }
 
 /// What one backward pass produced.
-struct Pass {
+struct NetworkGradients {
     loss: f64,
     layers: BTreeMap<String, f64>,
     activations: Vec<(String, f64)>,
@@ -104,7 +105,7 @@ fn l2(t: &Tensor) -> Result<f64> {
 }
 
 /// The inputs shared by both passes: same weights (as variables), same image, same target.
-struct Setup<'a> {
+struct SharedInputs<'a> {
     weights: &'a Weights,
     vars: &'a BTreeMap<String, Var>,
     input: &'a Tensor,
@@ -112,12 +113,12 @@ struct Setup<'a> {
 }
 
 fn one_pass(
-    setup: &Setup<'_>,
+    setup: &SharedInputs<'_>,
     config: ResNetConfig,
     network: Network,
     progress: &mut dyn FnMut(Progress) -> Result<()>,
-) -> Result<Pass> {
-    let Setup {
+) -> Result<NetworkGradients> {
+    let SharedInputs {
         weights,
         vars,
         input,
@@ -129,7 +130,7 @@ fn one_pass(
     };
     let model = ResNet::new(config, weights)?;
     let mut probes: Vec<(String, Var)> = Vec::new();
-    let logits = model.run(input, &mut |_| Ok(()), &mut |id, t| {
+    let logits = model.forward_with_hooks(input, &mut |_| Ok(()), &mut |id, t| {
         // Adding a zero variable makes ∂L/∂(activation) show up in the gradient store.
         let probe = Var::zeros(t.shape(), t.dtype(), t.device())?;
         let out = (&t + probe.as_tensor())?;
@@ -162,7 +163,7 @@ fn one_pass(
             Ok((name.clone(), norm))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Pass {
+    Ok(NetworkGradients {
         loss: loss.to_dtype(DType::F64)?.to_scalar::<f64>()?,
         layers,
         activations,
@@ -221,8 +222,8 @@ pub struct GradientJob {
     input: Tensor,
     target: usize,
     precision: Precision,
-    skip: Option<Pass>,
-    plain: Option<Pass>,
+    skip: Option<NetworkGradients>,
+    plain: Option<NetworkGradients>,
 }
 
 impl GradientJob {
@@ -262,7 +263,7 @@ impl GradientJob {
 
     /// Runs the next network's forward and backward pass.
     pub fn step(&mut self, progress: &mut dyn FnMut(Progress) -> Result<()>) -> Result<()> {
-        let setup = Setup {
+        let setup = SharedInputs {
             weights: &self.var_weights,
             vars: &self.vars,
             input: &self.input,
@@ -328,8 +329,8 @@ fn assemble(
     input: &Tensor,
     target: usize,
     precision: Precision,
-    skip: Pass,
-    plain: Pass,
+    skip: NetworkGradients,
+    plain: NetworkGradients,
 ) -> Result<GradientFlow> {
     let names = weight_layer_names(config);
     let mut layers = Vec::with_capacity(names.len());

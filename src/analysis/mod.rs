@@ -1,7 +1,9 @@
-//! What the visualizer computes on top of the model: feature statistics and gradient flow.
+//! What the visualizer computes on top of the model: what Explore shows, feature statistics,
+//! gradient flow with and without skips, the architecture table and plain-words readings.
 
 pub mod architecture;
 pub mod colormap;
+pub mod explore;
 pub mod features;
 pub mod gradients;
 pub mod reading;

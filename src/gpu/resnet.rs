@@ -13,7 +13,8 @@ use super::dispatch::Dispatch;
 use super::global_avg_pool::GlobalAvgPoolKernel;
 use super::linear::{LinearKernel, LinearWeights};
 use super::max_pool::{pooled_side, MaxPoolKernel};
-use crate::model::{BlockId, BlockOutput, Head, LayerId, ResNet, Tap};
+use crate::config::Head;
+use crate::model::{BlockId, BlockOutput, LayerId, ResNet, Tap};
 use crate::{Error, Result};
 
 /// How much of the forward pass to copy back to the host.

@@ -1,16 +1,17 @@
-//! ResNet-50 as typed structs: configuration, layers, blocks and the network.
+//! ResNet-50 as typed structs on candle: stem, bottleneck blocks, stages, head, and the taps that
+//! hand over x, F(x) and x + F(x). Differentiable; `crate::infer` prepares the fast inference
+//! form of the same network.
 
-pub mod blocks;
-pub mod config;
-pub mod fast_conv;
-pub mod gemm;
-pub mod gemm_conv;
-pub mod layers;
-pub mod packed_gemm;
-pub mod profile;
+pub mod batch_norm;
+pub mod bottleneck;
+pub mod conv;
+pub mod forward_pass;
+pub mod max_pool;
+mod parameters;
 pub mod resnet;
-pub mod winograd;
+pub mod stem;
 
-pub use blocks::{BlockId, BlockOutput, Bottleneck, Stem};
-pub use config::{Head, NormMode, ResNetConfig, Skips, Variant};
-pub use resnet::{ForwardPass, LayerId, ResNet, Tap, FORWARD_STEPS};
+pub use bottleneck::{BlockId, BlockOutput, Bottleneck, Downsample};
+pub use forward_pass::{ForwardPass, FORWARD_STEPS};
+pub use resnet::{LayerId, ResNet, Tap};
+pub use stem::Stem;

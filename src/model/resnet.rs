@@ -4,8 +4,10 @@ use candle_core::{Tensor, D};
 use candle_nn::{Linear, Module};
 use serde::{Deserialize, Serialize};
 
-use super::blocks::{BlockId, BlockOutput, Bottleneck, Stem};
-use super::config::{Head, NormMode, ResNetConfig, BLOCKS_PER_STAGE};
+use super::bottleneck::{BlockId, BlockOutput, Bottleneck};
+use super::forward_pass::FORWARD_STEPS;
+use super::stem::Stem;
+use crate::config::{Head, NormMode, ResNetConfig, BLOCKS_PER_STAGE};
 use crate::weights::Weights;
 use crate::Result;
 
@@ -67,7 +69,7 @@ pub struct ResNet {
     /// The classifier (`fc`).
     pub fc: Linear,
     /// True when batch norm is folded into the convolutions (eval-mode inference only).
-    folded: bool,
+    pub(crate) folded: bool,
 }
 
 impl ResNet {
@@ -98,32 +100,6 @@ impl ResNet {
             stages,
             fc,
             folded: false,
-        })
-    }
-
-    /// The inference network: batch norm (eval mode) folded into the convolutions once, so a
-    /// forward pass runs one biased convolution where it ran a convolution and a batch norm.
-    pub fn fold_batch_norm(&self) -> Result<Self> {
-        if self.config.norm != NormMode::Eval {
-            return Err(crate::Error::InvalidArgument(
-                "only eval-mode batch norm can be folded".into(),
-            ));
-        }
-        Ok(Self {
-            config: self.config.clone(),
-            stem: self.stem.folded()?,
-            stages: self
-                .stages
-                .iter()
-                .map(|stage| {
-                    stage
-                        .iter()
-                        .map(Bottleneck::folded)
-                        .collect::<Result<Vec<_>>>()
-                })
-                .collect::<Result<Vec<_>>>()?,
-            fc: self.fc.clone(),
-            folded: true,
         })
     }
 
@@ -162,12 +138,12 @@ impl ResNet {
         x: &Tensor,
         on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
     ) -> Result<Tensor> {
-        self.run(x, on_tap, &mut |_, t| Ok(t))
+        self.forward_with_hooks(x, on_tap, &mut |_, t| Ok(t))
     }
 
     /// The forward pass with two hooks: `on_tap` observes, `rewrite` may replace the stem
     /// output and each block output before the network goes on (used to probe gradients).
-    pub(crate) fn run(
+    pub(crate) fn forward_with_hooks(
         &self,
         x: &Tensor,
         on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
@@ -182,7 +158,7 @@ impl ResNet {
 
     /// One of the [`FORWARD_STEPS`] pieces of the forward pass: 0 = Stage 1 (stem),
     /// 1..=4 = Stages 2–5, 5 = pooling and classifier (returns the logits).
-    fn run_step(
+    pub(crate) fn run_step(
         &self,
         step: usize,
         h: &Tensor,
@@ -240,47 +216,5 @@ impl ResNet {
                 Ok(logits)
             }
         }
-    }
-}
-
-/// Number of pieces a forward pass is cut into: Stage 1–5, then the head.
-pub const FORWARD_STEPS: usize = 6;
-
-/// A forward pass run one stage at a time, so that a caller (the web worker) can report
-/// progress and honour cancellation between stages.
-pub struct ForwardPass {
-    model: ResNet,
-    h: Tensor,
-    done: usize,
-}
-
-impl ForwardPass {
-    /// Starts a pass of `model` on `input`.
-    pub fn new(model: ResNet, input: Tensor) -> Self {
-        Self {
-            model,
-            h: input,
-            done: 0,
-        }
-    }
-
-    /// Steps finished so far (0..=[`FORWARD_STEPS`]).
-    pub fn done(&self) -> usize {
-        self.done
-    }
-
-    /// Runs the next piece; returns the logits once the last one has run.
-    pub fn step(
-        &mut self,
-        on_tap: &mut dyn FnMut(Tap<'_>) -> Result<()>,
-    ) -> Result<Option<Tensor>> {
-        if self.done >= FORWARD_STEPS {
-            return Ok(Some(self.h.clone()));
-        }
-        self.h = self
-            .model
-            .run_step(self.done, &self.h, on_tap, &mut |_, t| Ok(t))?;
-        self.done += 1;
-        Ok((self.done == FORWARD_STEPS).then(|| self.h.clone()))
     }
 }

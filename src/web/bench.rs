@@ -4,7 +4,8 @@
 use candle_core::{Device, Tensor};
 use wasm_bindgen::prelude::*;
 
-use crate::model::{ResNet, ResNetConfig};
+use crate::config::ResNetConfig;
+use crate::model::ResNet;
 use crate::weights::{Init, InitKind};
 
 /// A ResNet-50 (He init, seed 0, batch norm folded) and a fixed input.
@@ -57,7 +58,7 @@ impl BenchModel {
             .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
             .ok_or_else(|| JsError::new("no performance clock"))?;
         let now = move || performance.now();
-        let rows = crate::model::profile::profile_forward(&self.model, &self.input, &now)
+        let rows = crate::infer::profile::profile_forward(&self.model, &self.input, &now)
             .map_err(|e| JsError::new(&e.to_string()))?;
         serde_json::to_string(&rows).map_err(|e| JsError::new(&e.to_string()))
     }
@@ -141,7 +142,7 @@ impl BenchGpuModel {
 /// Threads the forward pass uses (the caller plus the pool's workers).
 #[wasm_bindgen]
 pub fn parallel_threads() -> usize {
-    crate::parallel::threads()
+    crate::kernels::thread_pool::threads()
 }
 
 /// This module, to start pool workers on it (threaded build).

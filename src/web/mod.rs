@@ -1,13 +1,35 @@
 //! Browser-only code: the yew app, its worker and the glue between them (wasm32 only).
+//!
+//! # Layers
+//! Inside `web`, as in the crate (see `src/lib.rs`): each module imports only modules on lines
+//! above its own.
+//!
+//! 1. `i18n`, `jobs`, `query`, `samples`, `save`, `threads`, `bench` — strings in two
+//!    languages; run ids; the address; the samples; saving files; the thread pool's workers;
+//!    the benchmark's entry points.
+//! 2. `protocol`, `section`, `lab_settings`, `worker_build` — what page and worker say to each
+//!    other; the page's sections; the Gradient lab's settings and share link; which worker
+//!    build to load.
+//! 3. `canvas`, `image_input`, `state`, `worker` — painting maps; decoding images; the page's
+//!    state; the engine worker.
+//! 4. `actions` — what views do beyond rendering (start a run, read a file).
+//! 5. `components` — the views, one per file.
+//! 6. `app` — the root component.
 
+pub mod actions;
 pub mod app;
 pub mod bench;
 pub mod canvas;
 pub mod components;
-pub mod fetch;
 pub mod i18n;
 pub mod image_input;
+pub mod jobs;
+pub mod lab_settings;
 pub mod protocol;
+pub mod query;
+pub mod samples;
+pub mod save;
+pub mod section;
 pub mod state;
 pub mod threads;
 pub mod worker;

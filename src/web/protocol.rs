@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, Precision};
 use crate::backend::{BackendChoice, RanOn};
-use crate::engine::{Exploration, Progress};
-use crate::model::NormMode;
-use crate::weights::{Init, WeightsInfo};
+use crate::config::NormMode;
+use crate::engine::Exploration;
+use crate::job::Progress;
+use crate::weights::{Init, InitKind, WeightsInfo};
 
 /// Identifies one Explore run; results of older runs are dropped.
 pub type JobId = u32;
@@ -184,4 +185,9 @@ pub enum Event {
         /// What went wrong.
         message: String,
     },
+}
+
+/// The weights the page starts with: untrained, seeded He init.
+pub fn default_init() -> Init {
+    Init::new(InitKind::He, 0)
 }

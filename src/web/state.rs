@@ -4,9 +4,9 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
-use super::components::header::Section;
 use super::i18n::Lang;
 use super::protocol::{Event, JobId, RgbaImage};
+use super::section::Section;
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::GradientFlow;
 use crate::backend::{BackendChoice, RanOn};

@@ -1,5 +1,5 @@
 //! The engine's threads in the browser: how many, and the pool of Web Workers a threaded build
-//! starts on its shared memory (see `crate::parallel`; which build loads: `super::worker_build`).
+//! starts on its shared memory (see `crate::kernels::thread_pool`; which build loads: `super::worker_build`).
 
 /// How many threads the engine should use: the browser's cores, at most 4.
 pub fn wanted_threads() -> usize {
@@ -51,5 +51,5 @@ pub fn start_pool(script_url: &str, threads: usize) -> Result<usize, String> {
 #[cfg(target_feature = "atomics")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn pool_worker_run() {
-    crate::parallel::worker_loop();
+    crate::kernels::thread_pool::worker_loop();
 }

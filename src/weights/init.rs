@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::spec::{parameter_specs, ParamSpec, Role};
 use super::{Weights, WeightsInfo};
-use crate::model::ResNetConfig;
+use crate::config::ResNetConfig;
 use crate::{Error, Result};
 
 /// Initialization scheme for convolution (and, for Xavier, classifier) weights.

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use candle_core::{Tensor, Var};
 use serde::{Deserialize, Serialize};
 
-use crate::model::ResNetConfig;
+use crate::config::ResNetConfig;
 use crate::{Error, Result};
 pub use init::{Init, InitJob, InitKind};
 pub use naming::Naming;

@@ -147,7 +147,7 @@ pub fn torchvision_to_transformers(key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ResNetConfig;
+    use crate::config::ResNetConfig;
     use crate::weights::spec::parameter_specs;
 
     #[test]

@@ -1,8 +1,6 @@
 //! Every parameter tensor ResNet-50 needs, in torchvision naming and network order.
 
-use crate::model::config::{
-    ResNetConfig, BLOCKS_PER_STAGE, EXPANSION, STAGE_WIDTHS, STEM_CHANNELS,
-};
+use crate::config::{ResNetConfig, BLOCKS_PER_STAGE, EXPANSION, STAGE_WIDTHS, STEM_CHANNELS};
 
 /// What a parameter tensor is for (decides how it is initialized).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use candle_core::{Device, Tensor};
-use resnet_lab::model::ResNetConfig;
+use resnet_lab::config::ResNetConfig;
 use resnet_lab::weights::{Init, InitKind, Weights};
 use serde_json::Value;
 

@@ -9,14 +9,15 @@ mod check_util;
 pub use check_util::{flat, rel_err, tensor, Rng};
 
 use candle_core::D;
+use resnet_lab::config::ResNetConfig;
 use resnet_lab::gpu::add_relu::AddReluKernel;
 use resnet_lab::gpu::conv::{ConvKernel, ConvWeights};
 use resnet_lab::gpu::global_avg_pool::GlobalAvgPoolKernel;
 use resnet_lab::gpu::linear::{LinearKernel, LinearWeights};
 use resnet_lab::gpu::max_pool::{pooled_side, MaxPoolKernel};
 use resnet_lab::gpu::{GpuContext, GpuResNet, Readback};
-use resnet_lab::model::layers::max_pool_3x3_s2;
-use resnet_lab::model::{LayerId, ResNet, ResNetConfig, Tap};
+use resnet_lab::model::max_pool::max_pool_3x3_s2;
+use resnet_lab::model::{LayerId, ResNet, Tap};
 use resnet_lab::weights::{Init, InitKind};
 
 /// Says so loudly when there is no adapter; fails instead when `RESNET_LAB_REQUIRE_GPU` is set

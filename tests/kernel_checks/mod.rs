@@ -12,9 +12,8 @@ use check_util::{flat, rel_err, Rng};
 
 use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, Module};
-use resnet_lab::model::gemm_conv::GemmConv;
-use resnet_lab::model::packed_gemm::{PackedMatrix, Split};
-use resnet_lab::model::winograd::Winograd3x3;
+use resnet_lab::infer::FastConv;
+use resnet_lab::kernels::packed_gemm::{PackedMatrix, Split};
 
 /// A random convolution of `k`×`k` with the given stride and padding (bias on every other).
 fn random_conv(
@@ -71,7 +70,7 @@ pub fn winograd_cases(cases: usize, seed: u64) -> f32 {
         let x = rng.tensor(&[n, cin, h, w]);
         let conv = random_conv(&mut rng, cin, cout, 3, 1, 1, case % 2 == 0);
         let err = compare(&conv, &x, case % 4 >= 2, |conv, x, relu| {
-            let fast = Winograd3x3::of(conv).unwrap().unwrap();
+            let fast = FastConv::winograd(conv).unwrap().unwrap();
             fast.forward(x, relu).unwrap()
         });
         assert!(
@@ -112,7 +111,7 @@ pub fn gemm_conv_cases(cases: usize, seed: u64) -> f32 {
         let x = rng.tensor(&[n, cin, h, w]);
         let conv = random_conv(&mut rng, cin, cout, k, stride, pad, case % 2 == 0);
         let err = compare(&conv, &x, case % 4 >= 2, |conv, x, relu| {
-            GemmConv::of(conv)
+            FastConv::gemm(conv)
                 .unwrap()
                 .unwrap()
                 .forward(x, relu)

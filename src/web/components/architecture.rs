@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use crate::analysis::architecture::{format_shape as shape, stage_table, Row, RowKind};
-use crate::model::ResNetConfig;
+use crate::config::ResNetConfig;
 use crate::web::state::{Action, Store};
 
 fn human(n: usize) -> String {

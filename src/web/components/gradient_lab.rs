@@ -2,243 +2,25 @@
 //! network in the worker, log-scale charts of the gradient norms, a plain-words reading, and
 //! exports (PNG, CSV, a link that restores the settings).
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use plotters_canvas::CanvasBackend;
 use wasm_bindgen::JsCast;
-use web_sys::{
-    HtmlAnchorElement, HtmlCanvasElement, HtmlInputElement, HtmlSelectElement, MouseEvent,
-};
+use web_sys::{HtmlCanvasElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::image_picker::SAMPLES;
-use super::shell::{next_job, query_param};
-use crate::analysis::gradients::{GradientFlow, Precision};
+use super::gradient_chart::GradientChart;
+use crate::analysis::gradients::Precision;
 use crate::analysis::reading::{reading, to_csv, Smaller};
-use crate::charts::gradients::{
-    draw_gradient_chart, nearest_point, ChartPoint, GradientChartKind, GradientSeries,
-};
+use crate::charts::gradients::GradientChartKind;
+use crate::config::NormMode;
 use crate::imagenet;
-use crate::model::NormMode;
 use crate::web::image_input::{decode_blob, fetch_blob};
+use crate::web::jobs::next_job;
+use crate::web::lab_settings::LabSettings;
 use crate::web::protocol::Request;
+use crate::web::samples::SAMPLES;
+use crate::web::save::{download, download_text};
 use crate::web::state::{Action, EngineLink, RunState, Store};
 use crate::weights::{Init, InitKind};
 
-/// Everything the lab's run depends on (also what the share link encodes).
-#[derive(Clone, Debug, PartialEq)]
-pub struct LabSettings {
-    /// Initialization scheme (when not using the weights in use).
-    pub init: InitKind,
-    /// Gain on the init's standard deviation.
-    pub gain: f64,
-    /// Batch-norm mode.
-    pub norm: NormMode,
-    /// Input side.
-    pub size: u32,
-    /// Target class (`None` = top-1 of the residual network).
-    pub target: Option<usize>,
-    /// Seed.
-    pub seed: u64,
-    /// Use the weights in use instead of a fresh init.
-    pub current_weights: bool,
-    /// Arithmetic precision.
-    pub precision: Precision,
-    /// `current` (the image in Explore) or a sample name.
-    pub image: String,
-}
-
-impl LabSettings {
-    /// "Classic vanishing": no batch norm, Xavier.
-    pub fn classic() -> Self {
-        Self {
-            init: InitKind::Xavier,
-            gain: 1.0,
-            norm: NormMode::Off,
-            size: 64,
-            target: None,
-            seed: 0,
-            current_weights: false,
-            precision: Precision::F32,
-            image: "current".into(),
-        }
-    }
-
-    /// "As trained": batch norm in training mode, He.
-    pub fn trained() -> Self {
-        Self {
-            init: InitKind::He,
-            norm: NormMode::Train,
-            ..Self::classic()
-        }
-    }
-
-    fn norm_id(norm: NormMode) -> &'static str {
-        match norm {
-            NormMode::Train => "train",
-            NormMode::Eval => "eval",
-            NormMode::Off => "off",
-        }
-    }
-
-    /// The settings as a query string (`section=gradient-lab&init=xavier&…`).
-    pub fn to_query(&self) -> String {
-        let mut q = format!(
-            "section=gradient-lab&init={}&gain={}&bn={}&size={}&seed={}&weights_src={}&precision={}",
-            if self.init == InitKind::He { "he" } else { "xavier" },
-            self.gain,
-            Self::norm_id(self.norm),
-            self.size,
-            self.seed,
-            if self.current_weights { "current" } else { "init" },
-            if self.precision == Precision::F64 { "f64" } else { "f32" },
-        );
-        if self.image != "current" {
-            q.push_str(&format!("&image={}", self.image));
-        }
-        if let Some(t) = self.target {
-            q.push_str(&format!("&target={t}"));
-        }
-        q
-    }
-
-    /// Settings from the page's query string, defaulting to the classic preset.
-    pub fn from_query() -> Self {
-        let mut s = Self::classic();
-        if let Some(v) = query_param("init").and_then(|v| v.parse().ok()) {
-            s.init = v;
-        }
-        if let Some(v) = query_param("gain").and_then(|v| v.parse().ok()) {
-            s.gain = v;
-        }
-        if let Some(v) = query_param("bn").and_then(|v| v.parse().ok()) {
-            s.norm = v;
-        }
-        if let Some(v) = query_param("size")
-            .and_then(|v| v.parse().ok())
-            .filter(|v| [64, 112, 224].contains(v))
-        {
-            s.size = v;
-        }
-        s.target = query_param("target")
-            .and_then(|v| v.parse().ok())
-            .filter(|t| *t < 1000);
-        if let Some(v) = query_param("seed").and_then(|v| v.parse().ok()) {
-            s.seed = v;
-        }
-        s.current_weights = query_param("weights_src").as_deref() == Some("current");
-        if query_param("precision").as_deref() == Some("f64") {
-            s.precision = Precision::F64;
-        }
-        if let Some(sample) = query_param("image").filter(|v| SAMPLES.contains(&v.as_str())) {
-            s.image = sample;
-        }
-        s
-    }
-}
-
-fn download(href: &str, filename: &str) {
-    let anchor = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.create_element("a").ok())
-        .and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok());
-    if let Some(a) = anchor {
-        a.set_href(href);
-        a.set_download(filename);
-        a.click();
-    }
-}
-
-fn download_text(text: &str, filename: &str) {
-    let parts = js_sys::Array::of1(&text.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv");
-    if let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) {
-        if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
-            download(&url, filename);
-            let _ = web_sys::Url::revoke_object_url(&url);
-        }
-    }
-}
-
-#[derive(Properties, PartialEq)]
-struct ChartProps {
-    flow: Rc<(GradientFlow, f64)>,
-    kind: GradientChartKind,
-    title: AttrValue,
-    testid: AttrValue,
-}
-
-/// One chart canvas with a hover read-out.
-#[function_component(GradientChart)]
-fn gradient_chart(p: &ChartProps) -> Html {
-    let canvas = use_node_ref();
-    let points = use_mut_ref(Vec::<ChartPoint>::new);
-    let hover = use_state(String::new);
-    let store = use_context::<Store>();
-    let lang = store
-        .as_ref()
-        .map(|s| s.lang)
-        .unwrap_or(crate::lang::Lang::En);
-    let series = GradientSeries::of(&p.flow.0, p.kind);
-    {
-        let (canvas, points, series) = (canvas.clone(), points.clone(), series.clone());
-        let y_label = match p.kind {
-            GradientChartKind::Weight => "‖∂L/∂W‖",
-            GradientChartKind::RelativeWeight => "‖∂L/∂W‖ / ‖W‖",
-            GradientChartKind::Activation => "‖∂L/∂x‖",
-        };
-        use_effect_with((p.flow.clone(), p.kind, lang), move |_| {
-            if let Some(backend) = canvas
-                .cast::<HtmlCanvasElement>()
-                .and_then(CanvasBackend::with_canvas_object)
-            {
-                if let Ok(drawn) = draw_gradient_chart(backend, &series, y_label, lang) {
-                    *points.borrow_mut() = drawn;
-                }
-            }
-        });
-    }
-    let onmousemove = {
-        let (points, hover, series): (Rc<RefCell<Vec<ChartPoint>>>, _, _) =
-            (points.clone(), hover.clone(), series.clone());
-        let s = lang.strings();
-        Callback::from(move |e: MouseEvent| {
-            let Some(target) = e.target_dyn_into::<HtmlCanvasElement>() else {
-                return;
-            };
-            let rect = target.get_bounding_client_rect();
-            let sx = target.width() as f64 / rect.width().max(1.0);
-            let sy = target.height() as f64 / rect.height().max(1.0);
-            let (x, y) = (
-                (e.offset_x() as f64 * sx) as i32,
-                (e.offset_y() as f64 * sy) as i32,
-            );
-            let text = nearest_point(&points.borrow(), x, y, 10)
-                .map(|p| {
-                    let net = if p.skip {
-                        s.with_skips
-                    } else {
-                        s.without_skips
-                    };
-                    format!("{} ({net}): {:.3e}", series.names[p.index], p.value)
-                })
-                .unwrap_or_default();
-            hover.set(text);
-        })
-    };
-    html! {
-        <figure class="grad-chart">
-            <figcaption>{ p.title.clone() }</figcaption>
-            <canvas ref={canvas} width="900" height="340" data-testid={p.testid.clone()}
-                    data-layers={series.names.len().to_string()} {onmousemove}></canvas>
-            <div class="hover" data-testid={format!("{}-hover", p.testid)}>{ (*hover).clone() }</div>
-        </figure>
-    }
-}
-
-/// The Gradient lab section.
 #[function_component(GradientLab)]
 pub fn gradient_lab() -> Html {
     let settings = use_state(LabSettings::from_query);

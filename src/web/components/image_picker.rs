@@ -1,41 +1,14 @@
 //! Image input: file picker, sample gallery, and drag-and-drop / paste anywhere on the page.
 
-use std::rc::Rc;
-
 use gloo::events::EventListener;
 use wasm_bindgen::JsCast;
-use web_sys::{Blob, ClipboardEvent, DragEvent, HtmlInputElement};
+use web_sys::{ClipboardEvent, DragEvent};
 use yew::prelude::*;
 
-use super::shell::start_run;
-use crate::web::image_input::{decode_blob, fetch_blob};
+use crate::web::actions::{first_file, load_weights_file, run_blob};
+use crate::web::image_input::fetch_blob;
+use crate::web::samples::SAMPLES;
 use crate::web::state::{Action, EngineLink, Store};
-
-/// The shipped samples (static/samples/).
-pub const SAMPLES: [&str; 4] = ["cat", "coffee", "astronaut", "rocket"];
-
-/// The first file of a file input's `change` event; the input is cleared so that picking the
-/// same file again fires again.
-pub fn first_file(e: &Event) -> Option<web_sys::File> {
-    let input: HtmlInputElement = e.target()?.dyn_into().ok()?;
-    let file = input.files().and_then(|f| f.get(0));
-    input.set_value("");
-    file
-}
-
-/// Decodes `blob` and runs the network on it; an unreadable image shows an error and keeps
-/// the previous results.
-fn run_blob(store: Store, link: EngineLink, blob: Blob) {
-    wasm_bindgen_futures::spawn_local(async move {
-        match decode_blob(&blob).await {
-            Ok(image) => start_run(&store, &link, Rc::new(image)),
-            Err(e) => store.dispatch(Action::Error(format!(
-                "{}: {e}",
-                store.lang.strings().not_an_image
-            ))),
-        }
-    });
-}
 
 /// File input, samples, drop and paste handling.
 #[function_component(ImagePicker)]
@@ -70,11 +43,7 @@ pub fn image_picker() -> Html {
                             .and_then(|f| f.get(0));
                         if let Some(file) = file {
                             if file.name().ends_with(".safetensors") {
-                                crate::web::components::weights_panel::load_file(
-                                    s.clone(),
-                                    l.clone(),
-                                    file,
-                                );
+                                load_weights_file(s.clone(), l.clone(), file);
                             } else {
                                 run_blob(s.clone(), l.clone(), file.into());
                             }

@@ -6,14 +6,14 @@ use plotters_canvas::CanvasBackend;
 use web_sys::{HtmlCanvasElement, HtmlInputElement};
 use yew::prelude::*;
 
-use super::header::Section;
 use super::residual_view::ResidualView;
 use super::stage_panel::ViewOptions;
 use crate::analysis::architecture::{format_shape as shape, stage_table, Row, RowKind};
 use crate::analysis::colormap::Colormap;
 use crate::analysis::toy::toy_gradients;
 use crate::charts::toy::draw_toy;
-use crate::model::ResNetConfig;
+use crate::config::ResNetConfig;
+use crate::web::section::Section;
 use crate::web::state::{Action, Store};
 
 /// The depth slider and its chart.

@@ -1,8 +1,5 @@
 //! The page frame: owns the state and the worker bridge; header, current view, footer.
 
-use std::rc::Rc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use yew::prelude::*;
 use yew_agent::reactor::{use_reactor_bridge, ReactorEvent};
 
@@ -11,53 +8,17 @@ use super::engine_status::EngineStatus;
 use super::error_banner::ErrorBanner;
 use super::explore::Explore;
 use super::gradient_lab::GradientLab;
-use super::header::{Header, Section};
+use super::header::Header;
 use super::learn::Learn;
 use super::weights_panel::WeightsPanel;
-use crate::backend::{BackendChoice, Ran};
+use crate::backend::{BackendChoice, BackendKind};
+use crate::web::actions::start_run;
 use crate::web::i18n::Lang;
-use crate::web::protocol::{Request, RgbaImage};
+use crate::web::protocol::Request;
+use crate::web::query::{absolute_url, query_param};
+use crate::web::section::Section;
 use crate::web::state::{Action, AppState, EngineLink, Store};
 use crate::web::worker::EngineWorker;
-
-static NEXT_JOB: AtomicU32 = AtomicU32::new(1);
-
-/// A fresh run id (Explore and gradient runs share the numbering).
-pub fn next_job() -> u32 {
-    NEXT_JOB.fetch_add(1, Ordering::Relaxed)
-}
-
-/// Sends an Explore run for `image` and marks it as the current one.
-pub fn start_run(store: &Store, link: &EngineLink, image: Rc<RgbaImage>) {
-    let job = next_job();
-    store.dispatch(Action::Started {
-        job,
-        image: image.clone(),
-    });
-    link.send.emit(Request::Explore {
-        job,
-        image: (*image).clone(),
-        size: 224,
-        backend: store.backend,
-    });
-}
-
-/// Resolves `url` against the page's address: the worker runs from a blob URL, where a
-/// relative URL means nothing.
-pub fn absolute_url(url: &str) -> String {
-    web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
-        .map(|u| u.href())
-        .unwrap_or_else(|| url.to_string())
-}
-
-/// Reads `name` from the page's query string.
-pub fn query_param(name: &str) -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
-    params.get(name).filter(|v| !v.is_empty())
-}
 
 /// Properties of [`Shell`].
 #[derive(Properties, PartialEq)]
@@ -128,7 +89,7 @@ pub fn shell(props: &ShellProps) -> Html {
         let ran_on_gpu = store
             .result
             .as_ref()
-            .is_some_and(|r| r.ran.kind() == Ran::WebGpu);
+            .is_some_and(|r| r.ran.kind() == BackendKind::WebGpu);
         use_effect_with(ran_on_gpu, move |&on_gpu| {
             if on_gpu && !*lost.borrow() && query_param("gpu_fault").as_deref() == Some("lose") {
                 *lost.borrow_mut() = true;

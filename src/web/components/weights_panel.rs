@@ -2,32 +2,17 @@
 //! back to the seeded untrained network. A failure keeps the previous weights.
 
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{File, HtmlInputElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::web::protocol::Request;
+use crate::web::actions::{first_file, load_weights_file};
+use crate::web::protocol::{default_init, Request};
+use crate::web::query::{absolute_url, query_param};
 use crate::web::state::{Action, EngineLink, Store};
-use crate::web::worker::default_init;
 
 /// timm's `resnet50.a1_in1k` checkpoint on the Hugging Face hub (torchvision naming, v1.5).
 pub const DEFAULT_WEIGHTS_URL: &str =
     "https://huggingface.co/timm/resnet50.a1_in1k/resolve/main/model.safetensors";
-
-/// Reads a picked or dropped weights file and sends it to the worker.
-pub fn load_file(store: Store, link: EngineLink, file: File) {
-    store.dispatch(Action::WeightsRequested);
-    wasm_bindgen_futures::spawn_local(async move {
-        let name = file.name();
-        match JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => {
-                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                link.send.emit(Request::LoadWeightsBytes { name, bytes });
-            }
-            Err(_) => store.dispatch(Action::Error(format!("cannot read {name}"))),
-        }
-    });
-}
 
 /// One line saying which weights are in use.
 #[function_component(WeightsStatus)]
@@ -67,10 +52,8 @@ pub fn weights_status() -> Html {
 /// The Settings panel for weights.
 #[function_component(WeightsPanel)]
 pub fn weights_panel() -> Html {
-    let url = use_state(|| {
-        crate::web::components::shell::query_param("weights")
-            .unwrap_or_else(|| DEFAULT_WEIGHTS_URL.to_string())
-    });
+    let url =
+        use_state(|| query_param("weights").unwrap_or_else(|| DEFAULT_WEIGHTS_URL.to_string()));
     let (Some(store), Some(link)) = (use_context::<Store>(), use_context::<EngineLink>()) else {
         return html! {};
     };
@@ -91,15 +74,15 @@ pub fn weights_panel() -> Html {
         Callback::from(move |_| {
             store.dispatch(Action::WeightsRequested);
             link.send.emit(Request::LoadWeightsUrl {
-                url: crate::web::components::shell::absolute_url(&url),
+                url: absolute_url(&url),
             });
         })
     };
     let on_file = {
         let (store, link) = (store.clone(), link.clone());
         Callback::from(move |e: Event| {
-            if let Some(file) = crate::web::components::image_picker::first_file(&e) {
-                load_file(store.clone(), link.clone(), file);
+            if let Some(file) = first_file(&e) {
+                load_weights_file(store.clone(), link.clone(), file);
             }
         })
     };

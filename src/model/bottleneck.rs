@@ -1,19 +1,25 @@
-//! The stem and the bottleneck block (the tutorial's identity and convolutional blocks).
+//! The bottleneck block: the tutorial's identity block, or its convolutional block when it has a
+//! projection shortcut.
 //!
 //! Field names equal torchvision's state-dict keys (`conv1`, `bn1`, `downsample.0`), so a
-//! checkpoint maps onto these structs without renaming.
+//! checkpoint maps onto the struct without renaming.
 
 use std::sync::Arc;
 
 use candle_core::Tensor;
-use candle_nn::{Conv2d, Conv2dConfig};
+use candle_nn::Conv2d;
 use serde::{Deserialize, Serialize};
 
-use super::config::{NormMode, Variant};
-use super::fast_conv::{self, FastConv};
-use super::layers::{max_pool_3x3_s2, BatchNorm};
+use super::batch_norm::BatchNorm;
+use super::conv::{run_conv, PreparedConv};
+use super::parameters::{batch_norm, conv};
+use super::stem::conv_bn_relu;
+use crate::config::{NormMode, Variant, BLOCKS_PER_STAGE};
 use crate::weights::Weights;
 use crate::Result;
+
+/// The prepared forms of a block's conv1, conv2, conv3 and projection (see [`PreparedConv`]).
+pub(crate) type PreparedConvs = [Option<Box<dyn PreparedConv>>; 4];
 
 /// A bottleneck block's place in the network: Stage 2–5 and its index inside the stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,84 +38,7 @@ impl BlockId {
 
     /// Position among all 16 blocks in network order.
     pub fn flat_index(&self) -> usize {
-        super::config::BLOCKS_PER_STAGE[..self.stage - 2]
-            .iter()
-            .sum::<usize>()
-            + self.index
-    }
-}
-
-pub(crate) fn conv(weights: &Weights, name: &str, stride: usize, padding: usize) -> Result<Conv2d> {
-    let config = Conv2dConfig {
-        padding,
-        stride,
-        ..Default::default()
-    };
-    Ok(Conv2d::new(
-        weights.get(&format!("{name}.weight"))?,
-        None,
-        config,
-    ))
-}
-
-pub(crate) fn batch_norm(weights: &Weights, name: &str) -> Result<BatchNorm> {
-    Ok(BatchNorm {
-        weight: weights.get(&format!("{name}.weight"))?,
-        bias: weights.get(&format!("{name}.bias"))?,
-        running_mean: weights.get(&format!("{name}.running_mean"))?,
-        running_var: weights.get(&format!("{name}.running_var"))?,
-    })
-}
-
-/// conv → batch norm → ReLU; in the folded network (batch norm off) the ReLU is applied as the
-/// fast convolution writes its output.
-fn conv_bn_relu(
-    conv: &Conv2d,
-    fast: Option<&FastConv>,
-    bn: &BatchNorm,
-    x: &Tensor,
-    norm: NormMode,
-) -> Result<Tensor> {
-    match (fast, norm) {
-        (Some(fast), NormMode::Off) => fast.forward(x, true),
-        (fast, _) => Ok(bn.forward(&fast_conv::run(conv, fast, x)?, norm)?.relu()?),
-    }
-}
-
-/// Stage 1: zero-padding 3, conv 7×7/2, batch norm, ReLU, max-pool 3×3/2.
-#[derive(Clone, Debug)]
-pub struct Stem {
-    /// The 7×7 convolution (`conv1`).
-    pub conv1: Conv2d,
-    /// Its batch norm (`bn1`).
-    pub bn1: BatchNorm,
-    /// The fast form of `conv1` in the folded inference network (shared by clones).
-    pub(crate) fast: Option<Arc<FastConv>>,
-}
-
-impl Stem {
-    pub(crate) fn load(weights: &Weights) -> Result<Self> {
-        Ok(Self {
-            conv1: conv(weights, "conv1", 2, 3)?,
-            bn1: batch_norm(weights, "bn1")?,
-            fast: None,
-        })
-    }
-
-    /// Batch norm folded into the convolution (for eval-mode inference).
-    pub fn folded(&self) -> Result<Self> {
-        let conv1 = self.bn1.fold_into(&self.conv1)?;
-        Ok(Self {
-            fast: FastConv::of(&conv1)?.map(Arc::new),
-            conv1,
-            bn1: self.bn1.clone(),
-        })
-    }
-
-    /// Runs Stage 1.
-    pub fn forward(&self, x: &Tensor, norm: NormMode) -> Result<Tensor> {
-        let x = conv_bn_relu(&self.conv1, self.fast.as_deref(), &self.bn1, x, norm)?;
-        max_pool_3x3_s2(&x)
+        BLOCKS_PER_STAGE[..self.stage - 2].iter().sum::<usize>() + self.index
     }
 }
 
@@ -157,7 +86,7 @@ pub struct Bottleneck {
     pub downsample: Option<Downsample>,
     /// Fast forms of conv1, conv2, conv3 and the projection, in the folded inference network.
     /// Shared, so cloning the network (`ResNet::with_config`) copies no filters.
-    pub(crate) fast: Option<Arc<[Option<FastConv>; 4]>>,
+    pub(crate) fast: Option<Arc<PreparedConvs>>,
 }
 
 impl Bottleneck {
@@ -189,45 +118,9 @@ impl Bottleneck {
         })
     }
 
-    /// Every batch norm folded into the convolution before it (for eval-mode inference).
-    pub fn folded(&self) -> Result<Self> {
-        let downsample = match &self.downsample {
-            Some(d) => Some(Downsample {
-                conv: d.bn.fold_into(&d.conv)?,
-                bn: d.bn.clone(),
-            }),
-            None => None,
-        };
-        let (conv1, conv2, conv3) = (
-            self.bn1.fold_into(&self.conv1)?,
-            self.bn2.fold_into(&self.conv2)?,
-            self.bn3.fold_into(&self.conv3)?,
-        );
-        let fast = [
-            FastConv::of(&conv1)?,
-            FastConv::of(&conv2)?,
-            FastConv::of(&conv3)?,
-            match &downsample {
-                Some(d) => FastConv::of(&d.conv)?,
-                None => None,
-            },
-        ];
-        Ok(Self {
-            id: self.id,
-            conv1,
-            bn1: self.bn1.clone(),
-            conv2,
-            bn2: self.bn2.clone(),
-            conv3,
-            bn3: self.bn3.clone(),
-            downsample,
-            fast: Some(Arc::new(fast)),
-        })
-    }
-
     /// The fast form of conv1 (0), conv2 (1), conv3 (2) or the projection (3), if built.
-    pub fn fast_conv(&self, which: usize) -> Option<&FastConv> {
-        self.fast.as_ref().and_then(|f| f.get(which)?.as_ref())
+    pub fn fast_conv(&self, which: usize) -> Option<&dyn PreparedConv> {
+        self.fast.as_ref().and_then(|f| f.get(which)?.as_deref())
     }
 
     /// True for the tutorial's convolutional block (projection shortcut).
@@ -239,7 +132,7 @@ impl Bottleneck {
     pub fn forward(&self, x: &Tensor, norm: NormMode, skip: bool) -> Result<BlockOutput> {
         let h = conv_bn_relu(&self.conv1, self.fast_conv(0), &self.bn1, x, norm)?;
         let h = conv_bn_relu(&self.conv2, self.fast_conv(1), &self.bn2, &h, norm)?;
-        let h = fast_conv::run(&self.conv3, self.fast_conv(2), &h)?;
+        let h = run_conv(&self.conv3, self.fast_conv(2), &h)?;
         let residual = self.bn3.forward(&h, norm)?;
         if !skip {
             let output = residual.relu()?;
@@ -251,7 +144,7 @@ impl Bottleneck {
         }
         let shortcut = match &self.downsample {
             Some(d) => {
-                d.bn.forward(&fast_conv::run(&d.conv, self.fast_conv(3), x)?, norm)?
+                d.bn.forward(&run_conv(&d.conv, self.fast_conv(3), x)?, norm)?
             }
             None => x.clone(),
         };

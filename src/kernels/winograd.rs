@@ -1,15 +1,11 @@
-//! 3×3 / stride 1 / padding 1 convolution by Winograd's F(2×2, 3×3): each 2×2 output tile costs
-//! 16 multiplies per input channel instead of 36, so the matrix products of ResNet-50's 3×3
-//! convolutions shrink 2.25× (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
-//! 2016). Used by the folded inference network only (no autograd); the filters are transformed
-//! once per weights load.
+//! 3×3 / stride 1 / padding 1 convolution by Winograd's F(2×2, 3×3) on plain slices: each 2×2
+//! output tile costs 16 multiplies per input channel instead of 36, so the matrix products of
+//! ResNet-50's 3×3 convolutions shrink 2.25× (Lavin & Gray, "Fast Algorithms for Convolutional
+//! Neural Networks", 2016). The filters are transformed once, when the layer is prepared.
 
-use candle_core::{Device, Tensor};
-use candle_nn::Conv2d;
-
-use super::gemm::{with_scratch, with_values, SendPtr, WeightMatrix};
-
-use crate::Result;
+use super::gemm::{SendPtr, WeightMatrix};
+use super::scratch::with_scratch;
+use crate::{Error, Result};
 
 /// A 3×3 convolution (stride 1, padding 1) with its filters in the Winograd domain.
 #[derive(Clone, Debug)]
@@ -24,20 +20,16 @@ pub struct Winograd3x3 {
 }
 
 impl Winograd3x3 {
-    /// The transform of `conv`, or `None` when it is not a 3×3 / stride 1 / padding 1 one.
-    pub fn of(conv: &Conv2d) -> Result<Option<Self>> {
-        let cfg = conv.config();
-        let (cout, cin, kh, kw) = conv.weight().dims4()?;
-        if kh != 3
-            || kw != 3
-            || cfg.stride != 1
-            || cfg.padding != 1
-            || cfg.groups != 1
-            || cfg.dilation != 1
-        {
-            return Ok(None);
+    /// Transforms `filters` (`[C_out, C_in, 3, 3]`, row-major) with an optional `[C_out]` bias.
+    pub fn new(filters: &[f32], cout: usize, cin: usize, bias: Option<Vec<f32>>) -> Result<Self> {
+        if filters.len() != cout * cin * 9 || bias.as_ref().is_some_and(|b| b.len() != cout) {
+            return Err(Error::InvalidArgument(format!(
+                "winograd conv: {} filter values and {:?} biases for {cout}×{cin}×3×3",
+                filters.len(),
+                bias.as_ref().map(Vec::len)
+            )));
         }
-        let g = conv.weight().flatten_all()?.to_vec1::<f32>()?;
+        let g = filters;
         let mut u = vec![0f32; 16 * cout * cin];
         for o in 0..cout {
             for i in 0..cin {
@@ -60,54 +52,63 @@ impl Winograd3x3 {
                 }
             }
         }
-        let bias = match conv.bias() {
-            Some(b) => Some(b.to_vec1::<f32>()?),
-            None => None,
-        };
         let plane = cout * cin;
         let u = (0..16)
             .map(|e| WeightMatrix::new(cout, cin, &u[e * plane..(e + 1) * plane]))
             .collect();
-        Ok(Some(Self { u, bias, cout, cin }))
+        Ok(Self { u, bias, cout, cin })
     }
 
-    /// The convolution of `x` (`[N, C_in, H, W]`), `[N, C_out, H, W]`, followed by a ReLU
-    /// when `relu` is set.
-    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
-        let (n, c, h, w) = x.dims4()?;
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        self.cout
+    }
+
+    /// The convolution of `input` (`[N, C_in, H, W]`) into `out` (`[N, C_out, H, W]`),
+    /// followed by a ReLU when `relu` is set.
+    pub fn forward(
+        &self,
+        input: &[f32],
+        [n, c, h, w]: [usize; 4],
+        relu: bool,
+        out: &mut [f32],
+    ) -> Result<()> {
         if c != self.cin {
-            return Err(crate::Error::InvalidArgument(format!(
+            return Err(Error::InvalidArgument(format!(
                 "winograd conv: {c} input channels, expected {}",
                 self.cin
             )));
         }
+        if input.len() < n * c * h * w || out.len() < n * self.cout * h * w {
+            return Err(Error::InvalidArgument(format!(
+                "winograd conv: buffers of {} and {} values for [{n}, {c}, {h}, {w}]",
+                input.len(),
+                out.len()
+            )));
+        }
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
         let tiles = th * tw;
-        let mut out = vec![0f32; n * self.cout * h * w];
         let lens = [16 * c * tiles, 16 * self.cout * tiles];
-        with_values(x, |input| {
-            with_scratch(lens, |v, m| {
-                for img in 0..n {
-                    let xs = &input[img * c * h * w..(img + 1) * c * h * w];
-                    transform_input(xs, c, h, w, tw, tiles, v);
-                    m.fill(0.0);
-                    self.products(c, tiles, v, m);
-                    let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
-                    self.transform_output(m, (h, w, tw, tiles), relu, ys);
-                }
-            });
-            Ok(())
-        })?;
-        Ok(Tensor::from_vec(out, (n, self.cout, h, w), &Device::Cpu)?)
+        with_scratch(lens, |v, m| {
+            for img in 0..n {
+                let xs = &input[img * c * h * w..(img + 1) * c * h * w];
+                transform_input(xs, c, h, w, tw, tiles, v);
+                m.fill(0.0);
+                self.products(c, tiles, v, m);
+                let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
+                self.transform_output(m, (h, w, tw, tiles), relu, ys);
+            }
+        });
+        Ok(())
     }
 
     /// `M[e] = U[e] · V[e]` for the 16 points e of the transform: one product each, spread
     /// over the threads there are (natively each product uses them itself).
     fn products(&self, c: usize, tiles: usize, v: &[f32], m: &mut [f32]) {
         let (cc, co) = (c * tiles, self.cout * tiles);
-        if crate::parallel::threads() > 1 {
+        if super::thread_pool::threads() > 1 {
             let m_ptr = SendPtr(m.as_mut_ptr());
-            crate::parallel::for_each_part(16, &|e| {
+            super::thread_pool::for_each_part(16, &|e| {
                 // SAFETY: part e writes only m[e·co .. (e+1)·co], disjoint from every other
                 // part's, and `m` outlives the call (for_each_part waits for every part).
                 let m_e = unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * co), co) };
@@ -226,26 +227,20 @@ fn transform_input(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_nn::Conv2dConfig;
 
     // Property tests against candle's convolution: tests/kernel_checks (native and browser).
 
     #[test]
-    fn only_3x3_stride_1_padding_1_qualifies() {
-        let wt = Tensor::zeros((4, 4, 3, 3), candle_core::DType::F32, &Device::Cpu).unwrap();
-        let strided = Conv2d::new(
-            wt.clone(),
-            None,
-            Conv2dConfig {
-                padding: 1,
-                stride: 2,
-                ..Default::default()
-            },
-        );
-        assert!(Winograd3x3::of(&strided).unwrap().is_none());
-        let one = Tensor::zeros((4, 4, 1, 1), candle_core::DType::F32, &Device::Cpu).unwrap();
-        assert!(Winograd3x3::of(&Conv2d::new(one, None, Default::default()))
-            .unwrap()
-            .is_none());
+    fn filters_and_biases_of_the_wrong_size_are_refused() {
+        assert!(Winograd3x3::new(&[0.0; 35], 2, 2, None).is_err());
+        assert!(Winograd3x3::new(&[0.0; 36], 2, 2, Some(vec![0.0; 3])).is_err());
+        let conv = Winograd3x3::new(&[0.0; 36], 2, 2, None).unwrap();
+        let mut out = vec![0.0; 2 * 4];
+        assert!(conv
+            .forward(&[0.0; 3 * 4], [1, 3, 2, 2], false, &mut out)
+            .is_err());
+        assert!(conv
+            .forward(&[0.0; 2 * 3], [1, 2, 2, 2], false, &mut out)
+            .is_err());
     }
 }

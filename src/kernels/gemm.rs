@@ -1,58 +1,9 @@
-//! The matrix products of the inference convolutions, on plain slices without candle's layout
-//! copies: [`WeightMatrix`] runs our packed kernel in wasm (`super::packed_gemm`) and the `gemm`
-//! crate natively (the kernels candle itself uses: AVX2/AVX-512 with FMA).
+//! The matrix products of the inference convolutions, on plain slices: [`WeightMatrix`] runs our
+//! packed kernel in wasm (`super::packed_gemm`) and the `gemm` crate natively (the kernels candle
+//! itself uses: AVX2/AVX-512 with FMA).
 
 #[cfg(target_arch = "wasm32")]
 use super::packed_gemm::PackedMatrix;
-
-thread_local! {
-    /// Temporary buffers shared by the convolutions of a forward pass (im2col patches, the
-    /// Winograd domain): grown to the largest layer once, then reused.
-    static SCRATCH: std::cell::RefCell<[Vec<f32>; 2]> = const {
-        std::cell::RefCell::new([Vec::new(), Vec::new()])
-    };
-}
-
-/// Calls `f` with two scratch slices of `lens` elements (contents unspecified), reused across
-/// calls on this thread instead of allocated per layer.
-pub fn with_scratch<R>(lens: [usize; 2], f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut bufs) => {
-            let [a, b] = &mut *bufs;
-            for (buf, len) in [(&mut *a, lens[0]), (&mut *b, lens[1])] {
-                if buf.len() < len {
-                    buf.resize(len, 0.0);
-                }
-            }
-            f(&mut a[..lens[0]], &mut b[..lens[1]])
-        }
-        // Re-entered (not done by this crate): fresh buffers.
-        Err(_) => f(&mut vec![0.0; lens[0]], &mut vec![0.0; lens[1]]),
-    })
-}
-
-/// Calls `f` with the values of `x` as one contiguous slice: borrowed from the tensor's storage
-/// when it is a contiguous CPU f32 tensor (every activation of the inference network), copied
-/// otherwise.
-pub fn with_values<R>(
-    x: &candle_core::Tensor,
-    f: impl FnOnce(&[f32]) -> crate::Result<R>,
-) -> crate::Result<R> {
-    {
-        let (storage, layout) = x.storage_and_layout();
-        if let (candle_core::Storage::Cpu(cpu), Some((start, end))) =
-            (&*storage, layout.contiguous_offsets())
-        {
-            if let Ok(all) = cpu.as_slice::<f32>() {
-                if let Some(values) = all.get(start..end) {
-                    return f(values);
-                }
-            }
-        }
-    }
-    let copy = x.flatten_all()?.to_vec1::<f32>()?;
-    f(&copy)
-}
 
 /// `c += a · b` for row-major `a` (`m×k`), `b` (`k×n`) and `c` (`m×n`), with the `gemm` crate
 /// spreading its work over rayon's threads.
@@ -142,7 +93,7 @@ impl WeightMatrix {
         use super::packed_gemm::Split;
         let (m, k) = (self.rows, self.depth);
         assert!(b.len() >= k * n && c.len() >= m * n, "gemm shapes");
-        let threads = crate::parallel::threads();
+        let threads = super::thread_pool::threads();
         // Four parts per thread, claimed dynamically: a thread that starts late takes fewer.
         let parts = 4 * threads;
         if threads == 1 || m * n * k < 1 << 20 {
@@ -150,7 +101,7 @@ impl WeightMatrix {
         }
         let c_ptr = SendPtr(c.as_mut_ptr());
         let split = Split::of(m, n, parts);
-        crate::parallel::for_each_part(parts, &|part| {
+        super::thread_pool::for_each_part(parts, &|part| {
             let (strips, cols) = split.part(m, n, part);
             // SAFETY: the parts' blocks of `c` are disjoint (row strips or column ranges), `c`
             // outlives the call, and `b` (k·n) and `c` (m·n) hold the whole product (asserted).

@@ -5,9 +5,10 @@ use candle_core::{Tensor, D};
 use candle_nn::{Conv2d, Module};
 use serde::{Deserialize, Serialize};
 
-use super::fast_conv::{self, FastConv};
-use super::layers::max_pool_3x3_s2;
-use super::{Head, ResNet, Skips};
+use crate::config::{Head, Skips};
+use crate::model::conv::{run_conv, PreparedConv};
+use crate::model::max_pool::max_pool_3x3_s2;
+use crate::model::ResNet;
 use crate::Result;
 
 /// Time spent in one kind of layer during one forward pass.
@@ -72,7 +73,7 @@ impl Profile<'_> {
     fn conv(
         &mut self,
         conv: &Conv2d,
-        fast: Option<&FastConv>,
+        fast: Option<&dyn PreparedConv>,
         x: &Tensor,
         relu: bool,
     ) -> Result<Tensor> {
@@ -81,7 +82,7 @@ impl Profile<'_> {
         let t0 = (self.now)();
         let y = match fast {
             Some(f) => f.forward(x, relu)?,
-            None => fast_conv::run(conv, None, x)?,
+            None => run_conv(conv, None, x)?,
         };
         let (_, _, ho, wo) = y.dims4()?;
         let gflop = 2.0 * (w[0] * w[1] * w[2] * w[3] * ho * wo) as f64 / 1e9;
@@ -144,7 +145,7 @@ pub fn profile_forward(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ResNetConfig;
+    use crate::config::ResNetConfig;
     use crate::weights::{Init, InitKind};
 
     #[test]

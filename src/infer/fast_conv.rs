@@ -1,0 +1,159 @@
+//! The inference network's convolutions in their fastest form: Winograd for stride-1 3×3, one
+//! direct matrix product (after im2col where needed) for every other. Built once per weights
+//! load from a (folded) candle convolution; run on its tensors through `crate::kernels`.
+
+use candle_core::{Device, Tensor};
+use candle_nn::Conv2d;
+
+use super::values::with_values;
+use crate::kernels::gemm_conv::{ConvShape, GemmConv};
+use crate::kernels::winograd::Winograd3x3;
+use crate::model::conv::PreparedConv;
+use crate::Result;
+
+/// A convolution of the folded network in its fastest available form.
+#[derive(Clone, Debug)]
+pub enum FastConv {
+    /// 3×3, stride 1, padding 1.
+    Winograd(Winograd3x3),
+    /// Any other: 1×1 straight into the product, others through im2col.
+    Gemm(GemmConv),
+}
+
+/// The filters and bias of `conv` as plain values.
+fn parameters(conv: &Conv2d) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
+    let filters = conv.weight().flatten_all()?.to_vec1::<f32>()?;
+    let bias = match conv.bias() {
+        Some(b) => Some(b.to_vec1::<f32>()?),
+        None => None,
+    };
+    Ok((filters, bias))
+}
+
+impl FastConv {
+    /// The fast form of `conv`, if it has one.
+    pub fn of(conv: &Conv2d) -> Result<Option<Self>> {
+        if let Some(w) = Self::winograd(conv)? {
+            return Ok(Some(w));
+        }
+        Self::gemm(conv)
+    }
+
+    /// The Winograd form, or `None` when `conv` is not a 3×3 / stride 1 / padding 1 one.
+    pub fn winograd(conv: &Conv2d) -> Result<Option<Self>> {
+        let cfg = conv.config();
+        let (cout, cin, kh, kw) = conv.weight().dims4()?;
+        if (kh, kw, cfg.stride, cfg.padding, cfg.groups, cfg.dilation) != (3, 3, 1, 1, 1, 1) {
+            return Ok(None);
+        }
+        let (filters, bias) = parameters(conv)?;
+        Ok(Some(FastConv::Winograd(Winograd3x3::new(
+            &filters, cout, cin, bias,
+        )?)))
+    }
+
+    /// The matrix-product form, or `None` for grouped, dilated or non-square kernels.
+    pub fn gemm(conv: &Conv2d) -> Result<Option<Self>> {
+        let cfg = conv.config();
+        let (cout, cin, kh, kw) = conv.weight().dims4()?;
+        if kh != kw || cfg.groups != 1 || cfg.dilation != 1 {
+            return Ok(None);
+        }
+        let (filters, bias) = parameters(conv)?;
+        let shape = ConvShape {
+            cout,
+            cin,
+            k: kh,
+            stride: cfg.stride,
+            pad: cfg.padding,
+        };
+        Ok(Some(FastConv::Gemm(GemmConv::new(&filters, shape, bias)?)))
+    }
+
+    /// Runs it on `x` (`[N, C_in, H, W]`), followed by a ReLU when `relu` is set (applied as
+    /// each output is written).
+    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        let (n, c, h, w) = x.dims4()?;
+        let (cout, ho, wo) = match self {
+            FastConv::Winograd(k) => (k.out_channels(), h, w),
+            FastConv::Gemm(k) => {
+                let (ho, wo) = k.shape().output_size(h, w)?;
+                (k.shape().cout, ho, wo)
+            }
+        };
+        let mut out = vec![0f32; n * cout * ho * wo];
+        with_values(x, |input| match self {
+            FastConv::Winograd(k) => k.forward(input, [n, c, h, w], relu, &mut out),
+            FastConv::Gemm(k) => k.forward(input, [n, c, h, w], relu, &mut out),
+        })?;
+        Ok(Tensor::from_vec(out, (n, cout, ho, wo), &Device::Cpu)?)
+    }
+}
+
+impl PreparedConv for FastConv {
+    fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        FastConv::forward(self, x, relu)
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            FastConv::Winograd(_) => " (Winograd F(2,3))",
+            FastConv::Gemm(_) => " (GEMM)",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_nn::Conv2dConfig;
+
+    // Property tests against candle's convolution: tests/kernel_checks (native and browser).
+
+    fn zeros(shape: (usize, usize, usize, usize)) -> Tensor {
+        Tensor::zeros(shape, candle_core::DType::F32, &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn only_3x3_stride_1_padding_1_is_winograd() {
+        let strided = Conv2d::new(
+            zeros((4, 4, 3, 3)),
+            None,
+            Conv2dConfig {
+                padding: 1,
+                stride: 2,
+                ..Default::default()
+            },
+        );
+        assert!(FastConv::winograd(&strided).unwrap().is_none());
+        assert!(matches!(
+            FastConv::of(&strided).unwrap(),
+            Some(FastConv::Gemm(_))
+        ));
+        let one = Conv2d::new(zeros((4, 4, 1, 1)), None, Default::default());
+        assert!(FastConv::winograd(&one).unwrap().is_none());
+        let same = Conv2d::new(
+            zeros((4, 4, 3, 3)),
+            None,
+            Conv2dConfig {
+                padding: 1,
+                ..Default::default()
+            },
+        );
+        assert!(matches!(
+            FastConv::of(&same).unwrap(),
+            Some(FastConv::Winograd(_))
+        ));
+    }
+
+    #[test]
+    fn grouped_convolutions_have_no_fast_form() {
+        let cfg = Conv2dConfig {
+            groups: 2,
+            ..Default::default()
+        };
+        assert!(FastConv::of(&Conv2d::new(zeros((4, 2, 3, 3)), None, cfg))
+            .unwrap()
+            .is_none());
+    }
+}

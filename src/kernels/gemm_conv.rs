@@ -1,0 +1,183 @@
+//! Convolution as one matrix product per image, `Y = W · cols(X) + b`, on plain slices: the
+//! bias is the product's starting value; a 1×1 / stride 1 convolution multiplies the input
+//! itself, any other builds the patch matrix (im2col) once.
+
+use super::gemm::WeightMatrix;
+use super::im2col::im2col;
+use super::scratch::with_scratch;
+use crate::{Error, Result};
+
+/// A convolution (any square kernel, stride and padding) ready for [`GemmConv::forward`].
+#[derive(Clone, Debug)]
+pub struct GemmConv {
+    /// `[C_out, C_in·k·k]`.
+    weight: WeightMatrix,
+    /// `[C_out]` (zeros when the convolution has none).
+    bias: Vec<f32>,
+    cout: usize,
+    cin: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+}
+
+/// The geometry of a convolution: `[C_out, C_in, k, k]` filters, stride and padding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Output channels.
+    pub cout: usize,
+    /// Input channels.
+    pub cin: usize,
+    /// Kernel side.
+    pub k: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on every side.
+    pub pad: usize,
+}
+
+impl ConvShape {
+    /// The output side for an `h`×`w` input, or an error when the kernel does not fit.
+    pub fn output_size(&self, h: usize, w: usize) -> Result<(usize, usize)> {
+        let (k, s, pad) = (self.k, self.stride, self.pad);
+        if s == 0 || h + 2 * pad < k || w + 2 * pad < k {
+            return Err(Error::InvalidArgument(format!(
+                "{h}×{w} input is smaller than the {k}×{k} kernel (stride {s})"
+            )));
+        }
+        Ok(((h + 2 * pad - k) / s + 1, (w + 2 * pad - k) / s + 1))
+    }
+}
+
+impl GemmConv {
+    /// From row-major `filters` (`[C_out, C_in, k, k]`) and an optional `[C_out]` bias.
+    pub fn new(filters: &[f32], shape: ConvShape, bias: Option<Vec<f32>>) -> Result<Self> {
+        let ConvShape {
+            cout,
+            cin,
+            k,
+            stride,
+            pad,
+        } = shape;
+        let depth = cin * k * k;
+        if filters.len() != cout * depth || bias.as_ref().is_some_and(|b| b.len() != cout) {
+            return Err(Error::InvalidArgument(format!(
+                "conv: {} filter values and {:?} biases for {cout}×{cin}×{k}×{k}",
+                filters.len(),
+                bias.as_ref().map(Vec::len)
+            )));
+        }
+        Ok(Self {
+            weight: WeightMatrix::new(cout, depth, filters),
+            bias: bias.unwrap_or_else(|| vec![0.0; cout]),
+            cout,
+            cin,
+            k,
+            stride,
+            pad,
+        })
+    }
+
+    /// Its geometry.
+    pub fn shape(&self) -> ConvShape {
+        ConvShape {
+            cout: self.cout,
+            cin: self.cin,
+            k: self.k,
+            stride: self.stride,
+            pad: self.pad,
+        }
+    }
+
+    /// The convolution of `input` (`[N, C_in, H, W]`) into `out` (`[N, C_out, H_out, W_out]`,
+    /// see [`ConvShape::output_size`]), followed by a ReLU when `relu` is set.
+    pub fn forward(
+        &self,
+        input: &[f32],
+        [n, c, h, w]: [usize; 4],
+        relu: bool,
+        out: &mut [f32],
+    ) -> Result<()> {
+        if c != self.cin {
+            return Err(Error::InvalidArgument(format!(
+                "conv: {c} input channels, expected {}",
+                self.cin
+            )));
+        }
+        let (ho, wo) = self.shape().output_size(h, w)?;
+        if input.len() < n * c * h * w || out.len() < n * self.cout * ho * wo {
+            return Err(Error::InvalidArgument(format!(
+                "conv: buffers of {} and {} values for [{n}, {c}, {h}, {w}]",
+                input.len(),
+                out.len()
+            )));
+        }
+        let (k, s, pad) = (self.k, self.stride, self.pad);
+        let direct = k == 1 && s == 1 && pad == 0;
+        let cols_len = if direct { 0 } else { c * k * k * ho * wo };
+        with_scratch([cols_len, 0], |cols, _| {
+            self.run(input, (n, c, h, w), (ho, wo), direct, relu, cols, out)
+        });
+        Ok(())
+    }
+
+    /// The products for every image of `input` into `out` (ReLU'd while still in cache).
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &self,
+        input: &[f32],
+        (n, c, h, w): (usize, usize, usize, usize),
+        (ho, wo): (usize, usize),
+        direct: bool,
+        relu: bool,
+        cols: &mut [f32],
+        out: &mut [f32],
+    ) {
+        let (k, s, pad) = (self.k, self.stride, self.pad);
+        let pixels = ho * wo;
+        for img in 0..n {
+            let xs = &input[img * c * h * w..(img + 1) * c * h * w];
+            let xs: &[f32] = if direct {
+                xs
+            } else {
+                im2col(xs, c, h, w, k, s, pad, ho, wo, cols);
+                &*cols
+            };
+            let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];
+            for (o, row) in ys.chunks_exact_mut(pixels).enumerate() {
+                row.fill(self.bias[o]);
+            }
+            self.weight.mul_acc(pixels, xs, ys, relu);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Property tests against candle's convolution: tests/kernel_checks (native and browser).
+
+    #[test]
+    fn shapes_that_do_not_fit_are_refused() {
+        let shape = ConvShape {
+            cout: 2,
+            cin: 1,
+            k: 3,
+            stride: 1,
+            pad: 0,
+        };
+        assert!(GemmConv::new(&[0.0; 17], shape, None).is_err());
+        assert!(shape.output_size(2, 5).is_err());
+        assert_eq!(shape.output_size(3, 5).unwrap(), (1, 3));
+        let conv = GemmConv::new(&[0.0; 18], shape, Some(vec![1.0, 2.0])).unwrap();
+        let mut out = vec![0.0; 2];
+        assert!(conv
+            .forward(&[0.0; 9], [1, 1, 3, 3], false, &mut out)
+            .is_ok());
+        assert_eq!(out, [1.0, 2.0]);
+        assert!(conv
+            .forward(&[0.0; 9], [1, 2, 3, 3], false, &mut out)
+            .is_err());
+    }
+}

@@ -1,0 +1,41 @@
+//! The patch matrix of a convolution (im2col), so that the convolution becomes one product.
+
+/// The patch matrix `[C·k·k, H_out·W_out]` of one image (zeros where the padding is).
+#[allow(clippy::too_many_arguments)]
+pub fn im2col(
+    x: &[f32],
+    c: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    s: usize,
+    pad: usize,
+    ho: usize,
+    wo: usize,
+    cols: &mut [f32],
+) {
+    cols.fill(0.0);
+    let mut rows = cols.chunks_exact_mut(ho * wo);
+    for ch in 0..c {
+        let plane = &x[ch * h * w..(ch + 1) * h * w];
+        for ky in 0..k {
+            for kx in 0..k {
+                let Some(row) = rows.next() else { return };
+                for oy in 0..ho {
+                    let iy = (oy * s + ky) as isize - pad as isize;
+                    if iy < 0 || iy >= h as isize {
+                        continue;
+                    }
+                    let src = &plane[iy as usize * w..(iy as usize + 1) * w];
+                    let dst = &mut row[oy * wo..(oy + 1) * wo];
+                    for (ox, d) in dst.iter_mut().enumerate() {
+                        let ix = (ox * s + kx) as isize - pad as isize;
+                        if ix >= 0 && ix < w as isize {
+                            *d = src[ix as usize];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

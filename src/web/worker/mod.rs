@@ -1,0 +1,258 @@
+//! The engine worker: a yew-agent reactor that owns the engine and answers [`Request`]s. This
+//! file receives and dispatches requests; the runs (`runs`), the GPU (`gpu_slot`), downloads
+//! and their cache (`download`, `load_url`) and the engine being built (`init_slot`) each have
+//! their own file.
+//!
+//! Explore runs advance one stage at a time; between stages the worker yields to its event loop
+//! and looks at the queued requests, so a `Cancel` or a newer `Explore` stops the run.
+
+mod download;
+mod gpu_slot;
+mod init_slot;
+mod load_url;
+mod runs;
+
+use std::collections::VecDeque;
+
+use futures::{FutureExt, SinkExt, StreamExt};
+use yew_agent::reactor::{reactor, ReactorScope};
+
+use super::protocol::{default_init, Event, JobId, Request};
+use crate::backend::RanOn;
+use crate::engine::{Engine, GradientOptions, PredictOptions};
+use crate::weights::WeightsInfo;
+use init_slot::EngineSlot;
+use runs::GradientRequest;
+
+/// The CPU backend: the threads it runs on and whether this build has relaxed SIMD (see
+/// `super::worker_build`).
+fn cpu_ran_on() -> RanOn {
+    RanOn::Cpu {
+        threads: crate::kernels::thread_pool::threads(),
+        relaxed_simd: cfg!(target_feature = "relaxed-simd"),
+    }
+}
+
+/// The answer to [`Request::Ping`]: the crate version and the weights in use.
+pub fn ready(weights: &WeightsInfo) -> Event {
+    Event::Ready {
+        version: crate::VERSION.to_string(),
+        weights: weights.clone(),
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+async fn yield_now() {
+    gloo::timers::future::TimeoutFuture::new(0).await;
+}
+
+struct Worker {
+    scope: ReactorScope<Request, Event>,
+    queue: VecDeque<Request>,
+    /// The input of the last Explore run, for block views on demand.
+    last_input: Option<(JobId, candle_core::Tensor)>,
+    #[cfg(feature = "webgpu")]
+    gpu: gpu_slot::Gpu,
+}
+
+impl Worker {
+    async fn send(&mut self, event: Event) -> bool {
+        self.scope.send(event).await.is_ok()
+    }
+
+    /// Reports that run `job` failed; false once the page is gone.
+    async fn fail(&mut self, job: JobId, error: impl std::fmt::Display) -> bool {
+        self.send(Event::Failed {
+            job,
+            message: error.to_string(),
+        })
+        .await
+    }
+
+    async fn next(&mut self) -> Option<Request> {
+        match self.queue.pop_front() {
+            Some(r) => Some(r),
+            None => self.scope.next().await,
+        }
+    }
+
+    /// Moves requests that arrived meanwhile into the queue; true if they cancel `job`.
+    fn drain_cancels(&mut self, job: JobId) -> bool {
+        let mut cancel = false;
+        while let Some(Some(request)) = self.scope.next().now_or_never() {
+            match &request {
+                Request::Cancel { job: j } if *j == job => cancel = true,
+                Request::Cancel { .. } => {}
+                Request::Explore { .. } | Request::Gradients { .. } => {
+                    cancel = true;
+                    self.queue.push_back(request);
+                }
+                _ => self.queue.push_back(request),
+            }
+        }
+        cancel
+    }
+}
+
+/// The reactor the page bridges to.
+#[reactor(EngineWorker)]
+pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
+    let mut worker = Worker {
+        scope,
+        queue: VecDeque::new(),
+        last_input: None,
+        #[cfg(feature = "webgpu")]
+        gpu: gpu_slot::Gpu::Untried,
+    };
+    let mut slot = EngineSlot::starting(default_init());
+    loop {
+        let request = if matches!(slot, EngineSlot::Pending(_)) {
+            match worker.try_next() {
+                Some(Some(request)) => request,
+                Some(None) => return,
+                None => {
+                    slot.step();
+                    yield_now().await;
+                    continue;
+                }
+            }
+        } else {
+            match worker.next().await {
+                Some(request) => request,
+                None => return,
+            }
+        };
+        let alive = worker.handle(&mut slot, request).await;
+        if !alive {
+            return;
+        }
+    }
+}
+
+impl Worker {
+    /// The next request if one is waiting: `Some(None)` once the page is gone.
+    fn try_next(&mut self) -> Option<Option<Request>> {
+        match self.queue.pop_front() {
+            Some(r) => Some(Some(r)),
+            None => self.scope.next().now_or_never(),
+        }
+    }
+
+    /// Answers one request; false once the page is gone.
+    async fn handle(&mut self, slot: &mut EngineSlot, request: Request) -> bool {
+        let job_of = |r: &Request| match r {
+            Request::Explore { job, .. }
+            | Request::BlockMaps { job, .. }
+            | Request::Gradients { job, .. } => Some(*job),
+            _ => None,
+        };
+        if let Some(job) = job_of(&request) {
+            if let Err(message) = slot.engine_now() {
+                return self.fail(job, message).await;
+            }
+        }
+        match request {
+            Request::Ping => match slot.info() {
+                Some(info) => self.send(ready(&info)).await,
+                None => {
+                    let message = slot.engine_now().err().unwrap_or_default();
+                    self.send(Event::WeightsFailed { message }).await
+                }
+            },
+            Request::Cancel { .. } => true,
+            Request::LoseGpu => {
+                self.lose_gpu();
+                true
+            }
+            Request::StartThreads {
+                script_url,
+                threads,
+            } => {
+                // Without a pool the engine runs on one thread, and the page says "1 thread".
+                let _ = super::threads::start_pool(&script_url, threads);
+                true
+            }
+            Request::LoadWeightsUrl { url } => self.load_url(slot, url).await,
+            Request::LoadWeightsBytes { name, bytes } => {
+                match Engine::from_safetensors(&bytes, &name) {
+                    Ok(engine) => {
+                        let info = engine.weights().info.clone();
+                        *slot = EngineSlot::Ready(Box::new(engine));
+                        self.weights_changed();
+                        let from_cache = false;
+                        self.send(Event::WeightsLoaded { info, from_cache }).await
+                    }
+                    Err(e) => {
+                        let message = format!("{name}: {e}");
+                        self.send(Event::WeightsFailed { message }).await
+                    }
+                }
+            }
+            Request::UseInit(init) => {
+                *slot = EngineSlot::starting(init);
+                self.weights_changed();
+                let info = init.info();
+                let from_cache = false;
+                self.send(Event::WeightsLoaded { info, from_cache }).await
+            }
+            Request::Explore {
+                job,
+                image,
+                size,
+                backend,
+            } => match slot {
+                EngineSlot::Ready(engine) => self.explore(engine, job, image, size, backend).await,
+                _ => self.fail(job, "engine not ready").await,
+            },
+            Request::BlockMaps { job, block } => {
+                let EngineSlot::Ready(engine) = slot else {
+                    return self.fail(job, "engine not ready").await;
+                };
+                match self.last_input.clone() {
+                    Some((j, input)) if j == job => {
+                        match engine.block_maps(&input, &PredictOptions::default(), block) {
+                            Ok(maps) => {
+                                let maps = Box::new(maps);
+                                self.send(Event::BlockMaps { job, block, maps }).await
+                            }
+                            Err(e) => self.fail(job, e).await,
+                        }
+                    }
+                    _ => {
+                        self.fail(job, "that image is no longer loaded in the engine")
+                            .await
+                    }
+                }
+            }
+            Request::Gradients {
+                job,
+                image,
+                size,
+                init,
+                norm,
+                target,
+                precision,
+            } => {
+                let EngineSlot::Ready(engine) = slot else {
+                    return self.fail(job, "engine not ready").await;
+                };
+                let options = GradientOptions {
+                    variant: crate::config::Variant::V1_5,
+                    norm,
+                    target,
+                    precision,
+                };
+                let request = GradientRequest {
+                    image,
+                    size,
+                    init,
+                    options,
+                };
+                self.gradients(engine, job, request).await
+            }
+        }
+    }
+}

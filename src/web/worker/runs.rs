@@ -1,0 +1,175 @@
+//! The worker's two long runs, Explore and the Gradient lab: progress after every step, and a
+//! cancel or a newer run honoured between steps.
+
+use super::gpu_slot::Explored;
+use super::{cpu_ran_on, now_ms, yield_now, Worker};
+use crate::backend::BackendChoice;
+use crate::engine::{Engine, GradientOptions, PredictOptions};
+use crate::image::RgbImage;
+use crate::web::protocol::{Event, JobId, RgbaImage};
+use crate::weights::Init;
+
+/// The network crop as RGBA for display, and the normalized tensor.
+pub(super) fn prepare(
+    image: &RgbaImage,
+    size: u32,
+) -> crate::Result<(RgbaImage, candle_core::Tensor)> {
+    let rgb = RgbImage::from_rgba(image.width, image.height, &image.rgba)?;
+    // One resize + crop: the tensor is made from the same crop the page shows.
+    let crop = rgb.network_crop(size)?;
+    let tensor = crop.to_tensor()?;
+    let rgba = crop
+        .data
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect();
+    Ok((
+        RgbaImage {
+            width: size,
+            height: size,
+            rgba,
+        },
+        tensor,
+    ))
+}
+
+/// What a gradient run needs, unpacked from [`Request::Gradients`].
+pub(super) struct GradientRequest {
+    pub(super) image: RgbaImage,
+    pub(super) size: u32,
+    pub(super) init: Option<Init>,
+    pub(super) options: GradientOptions,
+}
+
+impl Worker {
+    pub(super) async fn explore(
+        &mut self,
+        engine: &Engine,
+        job: JobId,
+        image: RgbaImage,
+        size: u32,
+        backend: BackendChoice,
+    ) -> bool {
+        let (crop, input) = match prepare(&image, size) {
+            Ok(v) => v,
+            Err(e) => return self.fail(job, e).await,
+        };
+        self.last_input = Some((job, input.clone()));
+        if !self.send(Event::Crop { job, image: crop }).await {
+            return false;
+        }
+        let mut fallback = None;
+        if backend.wants_gpu() {
+            let ran = self.explore_gpu(engine, &input).await;
+            // The GPU run (and, the first time, the device and the upload) is one await: look
+            // for a Cancel or a newer run that arrived meanwhile.
+            if self.drain_cancels(job) {
+                return self.send(Event::Cancelled { job }).await;
+            }
+            match ran {
+                Ok(Some(done)) => return self.explored(job, done).await,
+                Ok(None) => {
+                    if backend == BackendChoice::WebGpu {
+                        fallback = self.gpu_problem();
+                    }
+                }
+                Err(e) => fallback = Some(e.to_string()),
+            }
+        }
+        let mut run = match engine.start_explore(&input, &PredictOptions::default()) {
+            Ok(run) => run,
+            Err(e) => return self.fail(job, e).await,
+        };
+        let mut compute_ms = 0.0;
+        while !run.is_done() {
+            let t0 = now_ms();
+            let progress = match run.step() {
+                Ok(p) => p,
+                Err(e) => return self.fail(job, e).await,
+            };
+            compute_ms += now_ms() - t0;
+            if !self.send(Event::Progress { job, progress }).await {
+                return false;
+            }
+            yield_now().await;
+            if self.drain_cancels(job) {
+                return self.send(Event::Cancelled { job }).await;
+            }
+        }
+        match run.finish() {
+            Ok(result) => {
+                let done = Explored {
+                    result,
+                    compute_ms,
+                    ran: cpu_ran_on(),
+                    fallback,
+                };
+                self.explored(job, done).await
+            }
+            Err(e) => self.fail(job, e).await,
+        }
+    }
+
+    async fn explored(&mut self, job: JobId, done: Explored) -> bool {
+        self.send(Event::Explored {
+            job,
+            result: Box::new(done.result),
+            elapsed_ms: done.compute_ms,
+            ran: done.ran,
+            fallback: done.fallback,
+        })
+        .await
+    }
+
+    pub(super) async fn gradients(
+        &mut self,
+        engine: &Engine,
+        job: JobId,
+        request: GradientRequest,
+    ) -> bool {
+        let GradientRequest {
+            image,
+            size,
+            init,
+            options,
+        } = request;
+        let start = now_ms();
+        let prepared = prepare(&image, size).and_then(|(_, input)| {
+            let run = engine.start_gradient_flow(&input, &options, init)?;
+            Ok(run)
+        });
+        let mut run = match prepared {
+            Ok(run) => run,
+            Err(e) => return self.fail(job, e).await,
+        };
+        while !run.is_done() {
+            let mut updates = Vec::new();
+            if let Err(e) = run.step(&mut |p| {
+                updates.push(p);
+                Ok(())
+            }) {
+                return self.fail(job, e).await;
+            }
+            for progress in updates {
+                if !self.send(Event::Progress { job, progress }).await {
+                    return false;
+                }
+            }
+            yield_now().await;
+            if self.drain_cancels(job) {
+                return self.send(Event::Cancelled { job }).await;
+            }
+        }
+        match run.finish(&mut |_| Ok(())) {
+            Ok(flow) => {
+                self.send(Event::Gradients {
+                    job,
+                    flow: Box::new(flow),
+                    elapsed_ms: now_ms() - start,
+                })
+                .await
+            }
+            Err(e) => self.fail(job, e).await,
+        }
+    }
+}

@@ -1,9 +1,9 @@
-//! The `resnet-lab` command line: argument parsing and the four commands of the contract.
+//! The `resnet-lab` command line: its arguments (clap) and the four commands of the contract.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
 use crate::analysis::gradients::{GradientFlow, Precision};
@@ -15,65 +15,151 @@ use crate::weights::export::{to_safetensors, ExportDtype};
 use crate::weights::{Init, InitKind, Naming};
 use crate::{Error, Result};
 
-const USAGE: &str = "\
-usage:
-  resnet-lab predict  [--weights FILE | --init he|xavier --seed N] [--variant v1.5|v1] [--no-skip]
-                      (--image FILE | --input FILE.safetensors) [--top K] [--json]
-  resnet-lab grads    [--weights FILE | --init he|xavier --seed N] [--variant v1.5|v1]
-                      (--image FILE | --input FILE.safetensors) --target CLASS --bn train|eval|off
-                      [--size S] [--precision f32|f64] [--json]
-  resnet-lab export-init --init he|xavier --seed N --out FILE.safetensors [--gain G]
-  resnet-lab bench    [--size 224] [--iters N] [--backend cpu|webgpu] [--profile] [--json]";
-
-/// Parsed `--flag value` and `--switch` arguments.
-struct Args {
-    values: HashMap<String, String>,
-    switches: Vec<String>,
+/// `resnet-lab`: ResNet-50 from a terminal, on the same engine as the page.
+///
+/// Prints JSON on stdout with `--json`, a readable table otherwise. Errors go to stderr with
+/// exit code 2 (bad input, including a bad command line) or 1 (internal).
+#[derive(Parser, Debug)]
+#[command(name = "resnet-lab", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-const SWITCHES: [&str; 3] = ["--json", "--no-skip", "--profile"];
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Classify an image: top-k classes and every stage's statistics.
+    Predict(PredictArgs),
+    /// Per-layer gradient norms with and without skip connections.
+    Grads(GradsArgs),
+    /// Write seeded, untrained weights as a torchvision-named safetensors file.
+    ExportInit(ExportInitArgs),
+    /// Time the inference forward pass (or profile it by kind of layer).
+    Bench(BenchArgs),
+}
 
-impl Args {
-    fn parse(args: &[String]) -> Result<Self> {
-        let mut values = HashMap::new();
-        let mut switches = Vec::new();
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if SWITCHES.contains(&a.as_str()) {
-                switches.push(a.clone());
-            } else if a.starts_with("--") {
-                let v = it
-                    .next()
-                    .ok_or_else(|| Error::InvalidArgument(format!("{a} needs a value")))?;
-                values.insert(a.clone(), v.clone());
-            } else {
-                return Err(Error::InvalidArgument(format!("unexpected argument `{a}`")));
-            }
-        }
-        Ok(Self { values, switches })
-    }
+/// Which weights: a checkpoint, or a seeded initialization (He by default).
+#[derive(ClapArgs, Debug)]
+struct WeightsArgs {
+    /// A safetensors checkpoint (torchvision/timm or transformers naming; f32, f16 or bf16).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["init", "seed", "gain"])]
+    weights: Option<String>,
+    /// Initialization scheme of untrained weights [default: he].
+    #[arg(long, value_name = "he|xavier")]
+    init: Option<InitKind>,
+    /// Seed of the initialization [default: 0].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Gain on the initialization's standard deviation [default: 1].
+    #[arg(long, value_name = "G")]
+    gain: Option<f64>,
+}
 
-    fn get(&self, key: &str) -> Option<&str> {
-        self.values.get(key).map(String::as_str)
-    }
+/// The input: an image through the preprocessing, or an already normalized tensor.
+#[derive(ClapArgs, Debug)]
+#[group(required = true, multiple = false)]
+struct InputArgs {
+    /// An image file (JPEG, PNG, WebP): resized, center-cropped and normalized.
+    #[arg(long, value_name = "FILE")]
+    image: Option<String>,
+    /// A safetensors file with one f32 tensor `input` of shape [N, 3, H, W], normalized.
+    #[arg(long, value_name = "FILE.safetensors")]
+    input: Option<String>,
+}
 
-    fn require(&self, key: &str) -> Result<&str> {
-        self.get(key)
-            .ok_or_else(|| Error::InvalidArgument(format!("{key} is required")))
-    }
+#[derive(ClapArgs, Debug)]
+struct PredictArgs {
+    #[command(flatten)]
+    weights: WeightsArgs,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Stride placement: v1.5 (torchvision) or v1 (the paper).
+    #[arg(long, value_name = "v1.5|v1", default_value = "v1.5")]
+    variant: Variant,
+    /// Remove every shortcut (block output = ReLU(F(x))).
+    #[arg(long)]
+    no_skip: bool,
+    /// How many classes to list.
+    #[arg(long, value_name = "K", default_value_t = 5)]
+    top: usize,
+    /// Print JSON (the stable contract).
+    #[arg(long)]
+    json: bool,
+}
 
-    fn parse_or<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| Error::InvalidArgument(format!("{key}: cannot parse `{v}`"))),
-        }
-    }
+/// Arithmetic of a gradient run.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PrecisionArg {
+    F32,
+    F64,
+}
 
-    fn has(&self, switch: &str) -> bool {
-        self.switches.iter().any(|s| s == switch)
-    }
+#[derive(ClapArgs, Debug)]
+struct GradsArgs {
+    #[command(flatten)]
+    weights: WeightsArgs,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Stride placement: v1.5 (torchvision) or v1 (the paper).
+    #[arg(long, value_name = "v1.5|v1", default_value = "v1.5")]
+    variant: Variant,
+    /// Target class of the cross-entropy loss (0..1000).
+    #[arg(long, value_name = "CLASS")]
+    target: usize,
+    /// Batch norm: train (batch statistics), eval (running statistics) or off.
+    #[arg(long, value_name = "train|eval|off")]
+    bn: NormMode,
+    /// Side of the input the image is resized and cropped to.
+    #[arg(long, value_name = "S", default_value_t = 224)]
+    size: u32,
+    /// Arithmetic precision.
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: PrecisionArg,
+    /// Print JSON (the stable contract).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(ClapArgs, Debug)]
+struct ExportInitArgs {
+    /// Initialization scheme.
+    #[arg(long, value_name = "he|xavier")]
+    init: InitKind,
+    /// Seed of the initialization.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+    /// Gain on the initialization's standard deviation.
+    #[arg(long, value_name = "G", default_value_t = 1.0)]
+    gain: f64,
+    /// Where to write the safetensors file.
+    #[arg(long, value_name = "FILE.safetensors")]
+    out: String,
+}
+
+/// Where the benchmark runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Cpu,
+    Webgpu,
+}
+
+#[derive(ClapArgs, Debug)]
+struct BenchArgs {
+    /// Input side.
+    #[arg(long, value_name = "S", default_value_t = 224)]
+    size: usize,
+    /// Timed runs (after a warm-up).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    iters: usize,
+    /// The CPU engine, or the WGSL kernels through wgpu.
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: BackendArg,
+    /// Time per kind of layer instead of whole forward passes (CPU).
+    #[arg(long, conflicts_with = "backend")]
+    profile: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 fn read(path: &str) -> Result<Vec<u8>> {
@@ -83,41 +169,45 @@ fn read(path: &str) -> Result<Vec<u8>> {
     })
 }
 
-fn init_from(args: &Args) -> Result<Init> {
-    let kind: InitKind = args.get("--init").unwrap_or("he").parse()?;
-    Ok(Init {
-        kind,
-        gain: args.parse_or("--gain", 1.0)?,
-        seed: args.parse_or("--seed", 0)?,
-    })
-}
-
-fn engine_from(args: &Args) -> Result<Engine> {
-    match args.get("--weights") {
-        Some(path) => {
-            let mut engine = Engine::with_init(Init::new(InitKind::He, 0))?;
-            engine.load_weights(&read(path)?, path)?;
-            Ok(engine)
+impl WeightsArgs {
+    fn init(&self) -> Init {
+        Init {
+            kind: self.init.unwrap_or(InitKind::He),
+            gain: self.gain.unwrap_or(1.0),
+            seed: self.seed.unwrap_or(0),
         }
-        None => Engine::with_init(init_from(args)?),
+    }
+
+    fn engine(&self) -> Result<Engine> {
+        match &self.weights {
+            Some(path) => {
+                let mut engine = Engine::with_init(Init::new(InitKind::He, 0))?;
+                engine.load_weights(&read(path)?, path)?;
+                Ok(engine)
+            }
+            None => Engine::with_init(self.init()),
+        }
     }
 }
 
-fn input_from(args: &Args, size: u32) -> Result<Tensor> {
-    match (args.get("--image"), args.get("--input")) {
-        (Some(path), None) => preprocess(&RgbImage::decode(&read(path)?)?, size),
-        (None, Some(path)) => {
-            let bytes = read(path)?;
-            let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
-                .map_err(|e| Error::WeightsFormat(format!("{path}: {e}")))?;
-            let input = tensors.get("input").ok_or_else(|| {
-                Error::InvalidArgument(format!("{path} has no tensor named `input`"))
-            })?;
-            Ok(input.to_dtype(candle_core::DType::F32)?)
+impl InputArgs {
+    fn tensor(&self, size: u32) -> Result<Tensor> {
+        match (&self.image, &self.input) {
+            (Some(path), None) => preprocess(&RgbImage::decode(&read(path)?)?, size),
+            (None, Some(path)) => {
+                let bytes = read(path)?;
+                let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+                    .map_err(|e| Error::WeightsFormat(format!("{path}: {e}")))?;
+                let input = tensors.get("input").ok_or_else(|| {
+                    Error::InvalidArgument(format!("{path} has no tensor named `input`"))
+                })?;
+                Ok(input.to_dtype(candle_core::DType::F32)?)
+            }
+            // clap's group makes this unreachable; kept as an error rather than a panic.
+            _ => Err(Error::InvalidArgument(
+                "give exactly one of --image or --input".into(),
+            )),
         }
-        _ => Err(Error::InvalidArgument(
-            "give exactly one of --image or --input".into(),
-        )),
     }
 }
 
@@ -146,21 +236,21 @@ fn print_prediction(p: &Prediction, ms: f64, as_json: bool) {
     }
 }
 
-fn predict(args: &Args) -> Result<()> {
-    let engine = engine_from(args)?;
-    let input = input_from(args, 224)?;
+fn predict(args: &PredictArgs) -> Result<()> {
+    let engine = args.weights.engine()?;
+    let input = args.input.tensor(224)?;
     let options = PredictOptions {
-        variant: args.parse_or("--variant", Variant::V1_5)?,
-        skips: if args.has("--no-skip") {
+        variant: args.variant,
+        skips: if args.no_skip {
             Skips::None
         } else {
             Skips::All
         },
-        top_k: args.parse_or("--top", 5)?,
+        top_k: args.top,
     };
     let start = Instant::now();
     let p = engine.predict(&input, &options, &mut |_| Ok(()))?;
-    print_prediction(&p, start.elapsed().as_secs_f64() * 1e3, args.has("--json"));
+    print_prediction(&p, start.elapsed().as_secs_f64() * 1e3, args.json);
     Ok(())
 }
 
@@ -222,45 +312,34 @@ fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
     }
 }
 
-fn grads(args: &Args) -> Result<()> {
-    let engine = engine_from(args)?;
-    let input = input_from(args, args.parse_or("--size", 224)?)?;
-    let norm: NormMode = args.require("--bn")?.parse()?;
-    let target: usize = args
-        .require("--target")?
-        .parse()
-        .map_err(|_| Error::InvalidArgument("--target must be a class index".into()))?;
-    let precision = match args.get("--precision").unwrap_or("f32") {
-        "f32" => Precision::F32,
-        "f64" => Precision::F64,
-        other => {
-            return Err(Error::InvalidArgument(format!(
-                "--precision `{other}`: expected f32 or f64"
-            )))
-        }
-    };
+fn grads(args: &GradsArgs) -> Result<()> {
+    let engine = args.weights.engine()?;
+    let input = args.input.tensor(args.size)?;
     let options = GradientOptions {
-        variant: args.parse_or("--variant", Variant::V1_5)?,
-        norm,
-        target: Some(target),
-        precision,
+        variant: args.variant,
+        norm: args.bn,
+        target: Some(args.target),
+        precision: match args.precision {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::F64 => Precision::F64,
+        },
     };
     let start = Instant::now();
     let g = engine.gradient_flow(&input, &options, &mut |_| Ok(()))?;
-    print_grads(&g, start.elapsed().as_secs_f64() * 1e3, args.has("--json"));
+    print_grads(&g, start.elapsed().as_secs_f64() * 1e3, args.json);
     Ok(())
 }
 
-fn export_init(args: &Args) -> Result<()> {
-    let init = init_from(args)?;
-    if args.get("--init").is_none() {
-        return Err(Error::InvalidArgument("--init is required".into()));
-    }
-    let out = args.require("--out")?;
+fn export_init(args: &ExportInitArgs) -> Result<()> {
+    let init = Init {
+        kind: args.init,
+        gain: args.gain,
+        seed: args.seed,
+    };
     let weights = init.weights(&ResNetConfig::resnet50(1000))?;
     let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F32)?;
-    std::fs::write(out, bytes).map_err(|source| Error::Io {
-        path: out.to_string(),
+    std::fs::write(&args.out, bytes).map_err(|source| Error::Io {
+        path: args.out.clone(),
         source,
     })
 }
@@ -277,17 +356,10 @@ fn time_forward(model: &ResNet, input: &Tensor, iters: usize) -> Result<(f64, f6
     Ok((times[times.len() / 2], times[0]))
 }
 
-fn bench(args: &Args) -> Result<()> {
-    let size: usize = args.parse_or("--size", 224)?;
-    let iters: usize = args.parse_or("--iters", 10)?;
-    match args.get("--backend").unwrap_or("cpu") {
-        "cpu" => {}
-        "webgpu" => return bench_gpu(args, size, iters),
-        other => {
-            return Err(Error::InvalidArgument(format!(
-                "--backend {other}: expected cpu or webgpu"
-            )))
-        }
+fn bench(args: &BenchArgs) -> Result<()> {
+    let (size, iters) = (args.size, args.iters);
+    if args.backend == BackendArg::Webgpu {
+        return bench_gpu(args, size, iters);
     }
     let config = ResNetConfig {
         input_size: size,
@@ -300,12 +372,12 @@ fn bench(args: &Args) -> Result<()> {
     let (median, min) = time_forward(&folded, &input, iters)?;
     let (unfolded_median, _) = time_forward(&plain, &input, iters)?;
     let threads = candle_core::utils::get_num_threads();
-    if args.has("--profile") {
+    if args.profile {
         let start = Instant::now();
         let clock = || start.elapsed().as_secs_f64() * 1e3;
         let rows = crate::infer::profile::profile_forward(&folded, &input, &clock)?;
         let total: f64 = rows.iter().map(|r| r.ms).sum();
-        if args.has("--json") {
+        if args.json {
             println!(
                 "{}",
                 json!({"size": size, "threads": threads, "profile": rows})
@@ -328,7 +400,7 @@ fn bench(args: &Args) -> Result<()> {
         }
         return Ok(());
     }
-    if args.has("--json") {
+    if args.json {
         println!(
             "{}",
             json!({"size": size, "iters": iters, "threads": threads, "median_ms": median, "min_ms": min,
@@ -346,7 +418,7 @@ fn bench(args: &Args) -> Result<()> {
 /// `bench --backend webgpu`: the GPU kernels through wgpu (Vulkan natively), timed per forward
 /// including the logits' read-back, and checked against the CPU on the same input.
 #[cfg(feature = "webgpu")]
-fn bench_gpu(args: &Args, size: usize, iters: usize) -> Result<()> {
+fn bench_gpu(args: &BenchArgs, size: usize, iters: usize) -> Result<()> {
     use crate::gpu::{context::block_on, GpuContext, GpuResNet, Readback};
     let config = ResNetConfig {
         input_size: size,
@@ -382,7 +454,7 @@ fn bench_gpu(args: &Args, size: usize, iters: usize) -> Result<()> {
         .map(|(a, b)| (a - b).abs())
         .fold(0f32, f32::max)
         / scale;
-    if args.has("--json") {
+    if args.json {
         println!(
             "{}",
             json!({"backend": "webgpu", "adapter": adapter, "size": size, "iters": iters,
@@ -398,27 +470,49 @@ fn bench_gpu(args: &Args, size: usize, iters: usize) -> Result<()> {
 }
 
 #[cfg(not(feature = "webgpu"))]
-fn bench_gpu(_: &Args, _: usize, _: usize) -> Result<()> {
+fn bench_gpu(_: &BenchArgs, _: usize, _: usize) -> Result<()> {
     Err(Error::InvalidArgument(
         "this build has no GPU path (built without the `webgpu` feature)".into(),
     ))
 }
 
-/// Runs the CLI on `args` (without the program name); returns the process exit code.
+/// Prints a command-line error (or `--help`/`--version`) and returns its exit code: 0 for help
+/// and version, 2 for a usage error, which always ends with the command's usage line (clap
+/// leaves it out of some errors, such as a missing value).
+fn command_line_error(e: &clap::Error, command: Option<&String>) -> i32 {
+    use clap::CommandFactory;
+    if !e.use_stderr() {
+        let _ = e.print();
+        return e.exit_code();
+    }
+    let rendered = e.render().to_string();
+    eprint!("{rendered}");
+    if !rendered.contains("Usage:") {
+        let mut cli = Cli::command();
+        cli.build();
+        let usage = match command.and_then(|name| cli.find_subcommand_mut(name)) {
+            Some(sub) => sub.render_usage(),
+            None => cli.render_usage(),
+        };
+        eprintln!("\n{usage}");
+    }
+    2
+}
+
+/// Runs the CLI on `args` (without the program name); returns the process exit code: 0, 2 for
+/// bad input (a bad command line included), 1 for an internal error.
 pub fn main(args: Vec<String>) -> i32 {
-    let Some((command, rest)) = args.split_first() else {
-        eprintln!("{USAGE}");
-        return 2;
+    let cli =
+        match Cli::try_parse_from(std::iter::once("resnet-lab".to_string()).chain(args.clone())) {
+            Ok(cli) => cli,
+            Err(e) => return command_line_error(&e, args.first()),
+        };
+    let result = match &cli.command {
+        Command::Predict(a) => predict(a),
+        Command::Grads(a) => grads(a),
+        Command::ExportInit(a) => export_init(a),
+        Command::Bench(a) => bench(a),
     };
-    let result = Args::parse(rest).and_then(|a| match command.as_str() {
-        "predict" => predict(&a),
-        "grads" => grads(&a),
-        "export-init" => export_init(&a),
-        "bench" => bench(&a),
-        other => Err(Error::InvalidArgument(format!(
-            "unknown command `{other}`\n{USAGE}"
-        ))),
-    });
     match result {
         Ok(()) => 0,
         Err(e) => {
@@ -429,5 +523,16 @@ pub fn main(args: Vec<String>) -> i32 {
                 1
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
     }
 }

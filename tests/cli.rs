@@ -130,3 +130,69 @@ fn export_init_writes_a_loadable_torchvision_checkpoint() {
     assert!(out.contains("\"top\""));
     let _ = std::fs::remove_file(path);
 }
+
+/// A bad command line is an error with exit code 2 and a usage line, never a silent default:
+/// a misspelt flag, a missing value, a missing required option, conflicting weights options,
+/// both inputs, an unknown command.
+#[test]
+fn command_line_errors_exit_with_2_and_a_usage_line() {
+    let image = "static/samples/cat.jpg";
+    let cases: [&[&str]; 7] = [
+        &["predict", "--bogusflag", "x", "--image", image],
+        &["predict", "--wieghts", "w.safetensors", "--image", image],
+        &["predict", "--image"],
+        &["grads", "--image", image, "--bn", "off"],
+        &[
+            "predict",
+            "--weights",
+            "w.safetensors",
+            "--init",
+            "he",
+            "--image",
+            image,
+        ],
+        &["predict", "--image", image, "--input", "x.safetensors"],
+        &["classify", "--image", image],
+    ];
+    for args in cases {
+        let (code, out, err) = cli(args);
+        assert_eq!(code, 2, "{args:?}: exit {code}\n{err}");
+        assert!(out.is_empty(), "{args:?} printed to stdout: {out}");
+        assert!(
+            err.contains("Usage: resnet-lab"),
+            "{args:?}: no usage line in\n{err}"
+        );
+    }
+    let (code, _, err) = cli(&[]);
+    assert_eq!(code, 2, "no command: {err}");
+    let (code, _, err) = cli(&["predict", "--top", "many", "--image", image]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("invalid value 'many' for '--top <K>'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let (code, out, _) = cli(&["--help"]);
+    assert_eq!(code, 0);
+    for command in ["predict", "grads", "export-init", "bench"] {
+        assert!(
+            out.contains(command),
+            "--help does not list {command}:\n{out}"
+        );
+    }
+    let (code, out, _) = cli(&["predict", "--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("--weights") && out.contains("--image"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["--version"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.trim(),
+        format!("resnet-lab {}", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -80,6 +80,8 @@ lint:
 	# The CPU-only build (without the `webgpu` feature) must stay warning-free too.
 	cargo clippy --all-targets --no-default-features -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features -- -D warnings
+	# make bench's entry points (cargo feature `bench`), which the page's builds leave out.
+	cargo clippy --lib --target wasm32-unknown-unknown --features bench -- -D warnings
 	# The relaxed-SIMD code path (the threaded one needs the nightly's build-std: not linted).
 	$(RELAXED_ENV) cargo clippy --lib --target wasm32-unknown-unknown --target-dir target/relaxed -- -D warnings
 
@@ -191,16 +193,16 @@ bench-tools:
 BENCH_WASM_OPT = wasm-opt -O1 $(WASM_OPT_FEATURES)
 bench: tools browser-tools bench-tools nightly-tools build
 	cargo build --release --bin resnet-lab
-	$(RELAXED_CARGO) --lib
+	$(RELAXED_CARGO) --lib --features bench
 	wasm-bindgen --target web --out-dir target/bench/pkg target/relaxed/wasm32-unknown-unknown/release/resnet_lab.wasm
 	$(BENCH_WASM_OPT) --enable-relaxed-simd target/bench/pkg/resnet_lab_bg.wasm -o target/bench/pkg/resnet_lab_bg.wasm
-	cargo build --release --lib --target wasm32-unknown-unknown
+	cargo build --release --lib --target wasm32-unknown-unknown --features bench
 	wasm-bindgen --target web --out-dir target/bench/pkg-plain target/wasm32-unknown-unknown/release/resnet_lab.wasm
 	$(BENCH_WASM_OPT) target/bench/pkg-plain/resnet_lab_bg.wasm -o target/bench/pkg-plain/resnet_lab_bg.wasm
-	$(call mt_cargo,$(RELAXED_FEATURES),target/mt-relaxed) --lib --no-default-features
+	$(call mt_cargo,$(RELAXED_FEATURES),target/mt-relaxed) --lib --no-default-features --features bench
 	wasm-bindgen --target web --out-dir target/bench/pkg-mt target/mt-relaxed/wasm32-unknown-unknown/release/resnet_lab.wasm
 	$(BENCH_WASM_OPT) --enable-threads --enable-relaxed-simd target/bench/pkg-mt/resnet_lab_bg.wasm -o target/bench/pkg-mt/resnet_lab_bg.wasm
-	$(call mt_cargo,$(SIMD_FEATURES),target/mt) --lib --no-default-features
+	$(call mt_cargo,$(SIMD_FEATURES),target/mt) --lib --no-default-features --features bench
 	wasm-bindgen --target web --out-dir target/bench/pkg-mt-plain target/mt/wasm32-unknown-unknown/release/resnet_lab.wasm
 	$(BENCH_WASM_OPT) --enable-threads target/bench/pkg-mt-plain/resnet_lab_bg.wasm -o target/bench/pkg-mt-plain/resnet_lab_bg.wasm
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors

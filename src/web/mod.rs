@@ -18,6 +18,7 @@
 
 pub mod actions;
 pub mod app;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod canvas;
 pub mod components;

@@ -237,8 +237,10 @@ fn print_prediction(p: &Prediction, ms: f64, as_json: bool) {
 }
 
 fn predict(args: &PredictArgs) -> Result<()> {
-    let engine = args.weights.engine()?;
+    // The input first: a bad image is refused before the engine is built, and the decoded
+    // image is gone before the weights are in memory.
     let input = args.input.tensor(224)?;
+    let engine = args.weights.engine()?;
     let options = PredictOptions {
         variant: args.variant,
         skips: if args.no_skip {
@@ -313,8 +315,8 @@ fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
 }
 
 fn grads(args: &GradsArgs) -> Result<()> {
-    let engine = args.weights.engine()?;
     let input = args.input.tensor(args.size)?;
+    let engine = args.weights.engine()?;
     let options = GradientOptions {
         variant: args.variant,
         norm: args.bn,

@@ -45,9 +45,22 @@ pub enum Error {
     #[error("image error: {0}")]
     Image(String),
 
-    /// The image is too large to decode safely.
-    #[error("image is {width}×{height} pixels; the limit is 8192 px a side and 40 megapixels")]
+    /// The image is too large to decode safely (checked from its header).
+    #[error("image is {width}×{height} pixels; the limit is 32768 px a side and 200 megapixels")]
     ImageTooLarge { width: u32, height: u32 },
+
+    /// The image is too elongated for a square crop to show anything of it.
+    #[error(
+        "image is {width}×{height} pixels: one side is more than 32 times the other, too \
+         narrow for the network's square crop"
+    )]
+    ImageAspect { width: u32, height: u32 },
+
+    /// The image data ends early: part of the picture is missing.
+    #[error(
+        "the image file is incomplete (cut off before its end): part of the picture is missing"
+    )]
+    ImageTruncated,
 
     /// An argument or configuration value is out of range.
     #[error("invalid argument: {0}")]

@@ -10,9 +10,14 @@ pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// ImageNet channel standard deviations (RGB).
 pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
 /// Largest accepted side in pixels.
-pub const MAX_SIDE: u32 = 8192;
-/// Largest accepted pixel count (40 megapixels).
-pub const MAX_PIXELS: u64 = 40_000_000;
+pub const MAX_SIDE: u32 = 32_768;
+/// Largest accepted pixel count: 200 megapixels, what phone cameras reach. Checked from the
+/// header, before any pixel is decoded (a decompression bomb is refused at once, as Pillow's
+/// `MAX_IMAGE_PIXELS` does).
+pub const MAX_PIXELS: u64 = 200_000_000;
+/// Largest accepted ratio of the longer side to the shorter one. Beyond it the network would
+/// see a sliver stretched over its whole input.
+pub const MAX_ASPECT: u32 = 32;
 
 /// An 8-bit RGB image, row-major, 3 bytes per pixel.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +30,9 @@ pub struct RgbImage {
     pub data: Vec<u8>,
 }
 
-fn check_size(width: u32, height: u32) -> Result<()> {
+/// Checks a size read from a header (or a bitmap) before the pixels are touched: not empty,
+/// within [`MAX_SIDE`] and [`MAX_PIXELS`], no more elongated than [`MAX_ASPECT`].
+pub fn check_size(width: u32, height: u32) -> Result<()> {
     if width == 0 || height == 0 {
         return Err(Error::Image(format!(
             "image has no pixels ({width}×{height})"
@@ -34,7 +41,44 @@ fn check_size(width: u32, height: u32) -> Result<()> {
     if width > MAX_SIDE || height > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
         return Err(Error::ImageTooLarge { width, height });
     }
+    if width.max(height) / width.min(height) > MAX_ASPECT {
+        return Err(Error::ImageAspect { width, height });
+    }
     Ok(())
+}
+
+/// The checks made on an image file's bytes before anything decodes them (the page and the
+/// CLI alike): not empty, the size its header states within [`check_size`], and a JPEG not cut
+/// short ([`jpeg_is_complete`]). A format whose header is not known here passes; its size is
+/// checked once decoded.
+pub fn check_header(bytes: &[u8]) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(Error::Image("the file is empty".into()));
+    }
+    if let Ok(size) = imagesize::blob_size(bytes) {
+        let side = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        check_size(side(size.width), side(size.height))?;
+    }
+    if matches!(imagesize::image_type(bytes), Ok(imagesize::ImageType::Jpeg))
+        && !jpeg_is_complete(bytes)
+    {
+        return Err(Error::ImageTruncated);
+    }
+    Ok(())
+}
+
+/// True when JPEG `bytes` end their last scan with the end-of-image marker. A JPEG cut short
+/// (a broken download, a partly written file) decodes without complaint in most decoders, with
+/// its lower part grey; this tells it apart. Inside entropy-coded data a 0xFF byte is always
+/// followed by 0x00 or a restart marker, so a start-of-scan (FF DA) or end-of-image (FF D9)
+/// pair is a real marker wherever it appears; an embedded thumbnail's markers come before the
+/// main image's scans.
+pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let marker = |m: u8| bytes.windows(2).rposition(|w| w == [0xFF, m]);
+    match (marker(0xDA), marker(0xD9)) {
+        (Some(scan), Some(end)) => end > scan,
+        _ => false,
+    }
 }
 
 impl RgbImage {
@@ -59,98 +103,141 @@ impl RgbImage {
         })
     }
 
-    /// Decodes JPEG, PNG or WebP bytes, refusing oversized images before decoding them.
+    /// Decodes JPEG, PNG or WebP bytes. The file is checked before any pixel is decoded
+    /// ([`check_header`]: size from the header, a JPEG cut short), and the decoder runs under
+    /// the `image` crate's [`Limits`] for the same budget.
+    ///
+    /// [`Limits`]: ::image::Limits
     #[cfg(not(target_arch = "wasm32"))]
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        let reader = ::image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| Error::Image(e.to_string()))?;
-        let (width, height) = reader
-            .into_dimensions()
-            .map_err(|e| Error::Image(format!("not a readable image: {e}")))?;
+        use ::image::{ImageError, ImageReader, Limits};
+        let reader = |bytes| {
+            ImageReader::new(std::io::Cursor::new(bytes))
+                .with_guessed_format()
+                .map_err(|e| Error::Image(e.to_string()))
+        };
+        let unreadable = |e: ImageError| Error::Image(format!("not a readable image: {e}"));
+        check_header(bytes)?;
+        let (width, height) = reader(bytes)?.into_dimensions().map_err(unreadable)?;
         check_size(width, height)?;
-        let img = ::image::load_from_memory(bytes)
-            .map_err(|e| Error::Image(format!("not a readable image: {e}")))?;
-        let rgb = img.to_rgb8();
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(MAX_SIDE);
+        limits.max_image_height = Some(MAX_SIDE);
+        // The decoded pixels (up to 4 bytes each, 8 for 16-bit PNG) plus the decoder's own.
+        limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
+        let mut decoder = reader(bytes)?;
+        decoder.limits(limits);
+        let img = decoder.decode().map_err(|e| match e {
+            ImageError::Limits(_) => Error::ImageTooLarge { width, height },
+            other => unreadable(other),
+        })?;
         Ok(Self {
             width,
             height,
-            data: rgb.into_raw(),
+            data: img.into_rgb8().into_raw(),
         })
     }
 
-    /// Resizes so that the shorter side is `short` (the longer one scaled and truncated, as
-    /// torchvision computes it), with PIL's antialiased bilinear filter.
-    pub fn resize_shorter(&self, short: u32) -> RgbImage {
+    /// The size after resizing the shorter side to `short` (the longer one scaled and
+    /// truncated, as torchvision computes it).
+    fn size_for_shorter(&self, short: u32) -> (u32, u32) {
         let (w, h) = (self.width as u64, self.height as u64);
         let (nw, nh) = if w <= h {
             (short as u64, short as u64 * h / w)
         } else {
             (short as u64 * w / h, short as u64)
         };
-        self.resize(nw as u32, nh as u32)
+        (nw as u32, nh as u32)
     }
 
-    /// Antialiased bilinear resize (PIL's `Image.resize(…, BILINEAR)`): horizontal pass, then vertical.
+    /// Resizes so that the shorter side is `short`, with PIL's antialiased bilinear filter.
+    pub fn resize_shorter(&self, short: u32) -> RgbImage {
+        let (nw, nh) = self.size_for_shorter(short);
+        self.resize(nw, nh)
+    }
+
+    /// Antialiased bilinear resize (PIL's `Image.resize(…, BILINEAR)`): horizontal pass, then
+    /// vertical.
     pub fn resize(&self, width: u32, height: u32) -> RgbImage {
+        self.resize_window((width, height), Window::whole(width, height))
+    }
+
+    /// The `window` of this image resized to `size`, computing only the window's pixels: each
+    /// output pixel depends only on its own filter taps, so the result equals cropping the
+    /// whole resized image, and memory is the window plus the source rows it reads, never the
+    /// resized image.
+    pub fn resize_window(&self, (width, height): (u32, u32), window: Window) -> RgbImage {
         let (w, h) = (self.width as usize, self.height as usize);
         let (nw, nh) = (width as usize, height as usize);
-        let src: Vec<f32> = self.data.iter().map(|&v| v as f32).collect();
-        let horizontal = if nw == w {
-            src
-        } else {
-            let coeffs = resample_coefficients(w, nw);
-            let mut out = vec![0f32; nw * h * 3];
-            for y in 0..h {
-                for (x, (start, weights)) in coeffs.iter().enumerate() {
-                    for c in 0..3 {
+        let (x0, y0, cw, ch) = (
+            window.left as usize,
+            window.top as usize,
+            window.width as usize,
+            window.height as usize,
+        );
+        // The source rows the window's output rows read.
+        let vertical = (nh != h).then(|| resample_coefficients(h, nh, y0..y0 + ch));
+        let rows = match &vertical {
+            Some(coeffs) => {
+                let first = coeffs.iter().map(|(s, _)| *s).min().unwrap_or(0);
+                let last = coeffs.iter().map(|(s, wt)| s + wt.len()).max().unwrap_or(0);
+                first..last.max(first)
+            }
+            None => y0..y0 + ch,
+        };
+        // Horizontal pass over those rows, for the window's columns only. PIL stores it as
+        // 8-bit before the vertical pass.
+        let mut horizontal = vec![0f32; rows.len() * cw * 3];
+        let columns = (nw != w).then(|| resample_coefficients(w, nw, x0..x0 + cw));
+        for (r, y) in rows.clone().enumerate() {
+            let src = &self.data[y * w * 3..(y + 1) * w * 3];
+            let out = &mut horizontal[r * cw * 3..(r + 1) * cw * 3];
+            match &columns {
+                Some(coeffs) => {
+                    for (x, (start, weights)) in coeffs.iter().enumerate() {
+                        for c in 0..3 {
+                            let mut acc = 0f32;
+                            for (k, wt) in weights.iter().enumerate() {
+                                acc += wt * src[(start + k) * 3 + c] as f32;
+                            }
+                            out[x * 3 + c] = acc.round().clamp(0.0, 255.0);
+                        }
+                    }
+                }
+                None => {
+                    for (o, v) in out.iter_mut().zip(&src[x0 * 3..(x0 + cw) * 3]) {
+                        *o = *v as f32;
+                    }
+                }
+            }
+        }
+        let data = match &vertical {
+            Some(coeffs) => {
+                let mut out = Vec::with_capacity(cw * ch * 3);
+                for (start, weights) in coeffs {
+                    for x in 0..cw * 3 {
                         let mut acc = 0f32;
                         for (k, wt) in weights.iter().enumerate() {
-                            acc += wt * src[(y * w + start + k) * 3 + c];
+                            acc += wt * horizontal[(start + k - rows.start) * cw * 3 + x];
                         }
-                        // PIL stores the horizontal pass as 8-bit before the vertical one.
-                        out[(y * nw + x) * 3 + c] = acc.round().clamp(0.0, 255.0);
+                        out.push(acc.round().clamp(0.0, 255.0) as u8);
                     }
                 }
+                out
             }
-            out
-        };
-        let vertical = if nh == h {
-            horizontal
-        } else {
-            let coeffs = resample_coefficients(h, nh);
-            let mut out = vec![0f32; nw * nh * 3];
-            for (y, (start, weights)) in coeffs.iter().enumerate() {
-                for x in 0..nw * 3 {
-                    let mut acc = 0f32;
-                    for (k, wt) in weights.iter().enumerate() {
-                        acc += wt * horizontal[(start + k) * nw * 3 + x];
-                    }
-                    out[y * nw * 3 + x] = acc;
-                }
-            }
-            out
+            None => horizontal.iter().map(|v| *v as u8).collect(),
         };
         RgbImage {
-            width,
-            height,
-            data: vertical
-                .iter()
-                .map(|v| v.round().clamp(0.0, 255.0) as u8)
-                .collect(),
+            width: window.width,
+            height: window.height,
+            data,
         }
     }
 
     /// Crops the centred `size`×`size` square (torchvision's `CenterCrop`, Python rounding).
     pub fn center_crop(&self, size: u32) -> Result<RgbImage> {
-        if self.width < size || self.height < size {
-            return Err(Error::Image(format!(
-                "cannot crop {size}×{size} from {}×{}",
-                self.width, self.height
-            )));
-        }
-        let top = round_half_even((self.height - size) as f64 / 2.0) as usize;
-        let left = round_half_even((self.width - size) as f64 / 2.0) as usize;
+        let window = Window::centered(self.width, self.height, size)?;
+        let (top, left) = (window.top as usize, window.left as usize);
         let (w, s) = (self.width as usize, size as usize);
         let mut data = Vec::with_capacity(s * s * 3);
         for y in top..top + s {
@@ -164,9 +251,12 @@ impl RgbImage {
     }
 
     /// What the network sees: resize the shorter side to `size·256/224`, centre-crop `size`.
+    /// Only the crop is computed ([`RgbImage::resize_window`]).
     pub fn network_crop(&self, size: u32) -> Result<RgbImage> {
         let short = (size as f64 * 256.0 / 224.0).round() as u32;
-        self.resize_shorter(short).center_crop(size)
+        let (nw, nh) = self.size_for_shorter(short);
+        let window = Window::centered(nw, nh, size)?;
+        Ok(self.resize_window((nw, nh), window))
     }
 
     /// `[1, 3, H, W]` f32, scaled to [0, 1] and normalized with the ImageNet mean/std.
@@ -187,6 +277,47 @@ pub fn preprocess(image: &RgbImage, size: u32) -> Result<Tensor> {
     image.network_crop(size)?.to_tensor()
 }
 
+/// A rectangle of an image, in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    /// First column.
+    pub left: u32,
+    /// First row.
+    pub top: u32,
+    /// Columns.
+    pub width: u32,
+    /// Rows.
+    pub height: u32,
+}
+
+impl Window {
+    /// The whole of a `width`×`height` image.
+    pub fn whole(width: u32, height: u32) -> Self {
+        Self {
+            left: 0,
+            top: 0,
+            width,
+            height,
+        }
+    }
+
+    /// The centred `size`×`size` square of a `width`×`height` image (torchvision's
+    /// `CenterCrop`, with Python's rounding of the offsets).
+    pub fn centered(width: u32, height: u32, size: u32) -> Result<Self> {
+        if width < size || height < size {
+            return Err(Error::Image(format!(
+                "cannot crop {size}×{size} from {width}×{height}"
+            )));
+        }
+        Ok(Self {
+            left: round_half_even((width - size) as f64 / 2.0) as u32,
+            top: round_half_even((height - size) as f64 / 2.0) as u32,
+            width: size,
+            height: size,
+        })
+    }
+}
+
 fn round_half_even(v: f64) -> f64 {
     let r = v.round();
     if (v - v.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
@@ -196,13 +327,17 @@ fn round_half_even(v: f64) -> f64 {
     }
 }
 
-/// PIL's `precompute_coeffs` for the bilinear (triangle) filter: for each output pixel, the
-/// first input index and the normalized weights.
-fn resample_coefficients(input: usize, output: usize) -> Vec<(usize, Vec<f32>)> {
+/// PIL's `precompute_coeffs` for the bilinear (triangle) filter, for the output pixels in
+/// `range` of `output`: for each, the first input index and the normalized weights.
+fn resample_coefficients(
+    input: usize,
+    output: usize,
+    range: std::ops::Range<usize>,
+) -> Vec<(usize, Vec<f32>)> {
     let scale = input as f64 / output as f64;
     let filter_scale = scale.max(1.0);
     let support = filter_scale;
-    (0..output)
+    range
         .map(|xx| {
             let center = (xx as f64 + 0.5) * scale;
             let xmin = ((center - support + 0.5).trunc() as i64).max(0) as usize;
@@ -232,13 +367,59 @@ mod tests {
 
     #[test]
     fn refuses_decompression_bombs_before_decoding() {
-        let err = RgbImage::from_rgba(9000, 10, &[]).unwrap_err();
+        let err = RgbImage::from_rgba(40_000, 10, &[]).unwrap_err();
         assert!(
-            matches!(err, Error::ImageTooLarge { width: 9000, .. }),
+            matches!(err, Error::ImageTooLarge { width: 40_000, .. }),
             "{err}"
         );
-        let err = RgbImage::from_rgba(8000, 8000, &[]).unwrap_err();
-        assert!(err.to_string().contains("40 megapixels"), "{err}");
+        let err = RgbImage::from_rgba(15_000, 15_000, &[]).unwrap_err();
+        assert!(err.to_string().contains("200 megapixels"), "{err}");
+        // Within the pixel budget but too elongated: refused with its own message.
+        let err = RgbImage::from_rgba(8192, 1, &[]).unwrap_err();
+        assert!(matches!(err, Error::ImageAspect { .. }), "{err}");
+        assert!(check_size(32 * 7, 7).is_ok() && check_size(33 * 7, 7).is_err());
+        assert!(check_size(0, 5).is_err());
+    }
+
+    /// A random image with `seed`.
+    fn noise(width: u32, height: u32, seed: u64) -> RgbImage {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let data = (0..width as usize * height as usize * 3)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        RgbImage {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// The crop computed alone equals the crop of the whole resized image, pixel for pixel:
+    /// downscaling, upscaling, one side unchanged, odd offsets, both orientations.
+    #[test]
+    fn the_crop_window_equals_cropping_the_whole_resize() {
+        for (i, (w, h)) in [
+            (451, 300),
+            (300, 451),
+            (256, 400),
+            (700, 256),
+            (100, 60),
+            (3000, 257),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let img = noise(w, h, i as u64);
+            let window = img.network_crop(224).unwrap();
+            let whole = img.resize_shorter(256).center_crop(224).unwrap();
+            assert_eq!((window.width, window.height), (224, 224));
+            assert!(window.data == whole.data, "{w}×{h}: the window differs");
+        }
     }
 
     #[cfg(not(target_arch = "wasm32"))]

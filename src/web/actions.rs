@@ -11,7 +11,7 @@ use yew::prelude::*;
 use super::image_input::decode_blob;
 use super::jobs::next_job;
 use super::protocol::{Request, RgbaImage};
-use super::state::{Action, EngineLink, Store};
+use super::state::{Action, EngineLink, Store, WeightsOffer};
 
 /// Sends an Explore run for `image` and marks it as the current one.
 pub fn start_run(store: &Store, link: &EngineLink, image: Rc<RgbaImage>) {
@@ -51,17 +51,52 @@ pub fn first_file(e: &Event) -> Option<web_sys::File> {
     file
 }
 
-/// Reads a picked or dropped weights file and sends it to the worker.
+/// Hands a picked or dropped weights file to the worker, which reads it itself (through an
+/// object URL: the page never copies the bytes).
 pub fn load_weights_file(store: Store, link: EngineLink, file: File) {
-    store.dispatch(Action::WeightsRequested);
+    let name = file.name();
+    match web_sys::Url::create_object_url_with_blob(&file) {
+        Ok(url) => {
+            store.dispatch(Action::WeightsRequested);
+            store.dispatch(Action::FileUrl(Some(url.clone())));
+            link.send.emit(Request::LoadWeightsFile { name, url });
+        }
+        Err(_) => store.dispatch(Action::Error(format!("cannot read {name}"))),
+    }
+}
+
+/// Shows the question for weights from another site, and asks that site (a HEAD request) how
+/// large the file is; nothing is downloaded until the user agrees.
+pub fn offer_weights(store: &Store, url: String, host: String) {
+    store.dispatch(Action::WeightsOffer(Some(WeightsOffer {
+        url: url.clone(),
+        host,
+        bytes: None,
+    })));
+    let store = store.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let name = file.name();
-        match JsFuture::from(file.array_buffer()).await {
-            Ok(buffer) => {
-                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-                link.send.emit(Request::LoadWeightsBytes { name, bytes });
-            }
-            Err(_) => store.dispatch(Action::Error(format!("cannot read {name}"))),
+        if let Some(bytes) = stated_size(&url).await {
+            store.dispatch(Action::WeightsOfferSize(bytes));
         }
     });
+}
+
+/// The `Content-Length` a HEAD request for `url` states (when the server allows and says it).
+async fn stated_size(url: &str) -> Option<u64> {
+    let window = web_sys::window()?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("HEAD");
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()?
+        .trim()
+        .parse()
+        .ok()
 }

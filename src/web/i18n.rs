@@ -137,6 +137,14 @@ pub struct Strings {
     pub load_pretrained: &'static str,
     /// UI string.
     pub weights_url_label: &'static str,
+    /// Before the host of weights a link asks to download from another site.
+    pub weights_offer: &'static str,
+    /// UI string.
+    pub weights_offer_yes: &'static str,
+    /// UI string.
+    pub weights_offer_no: &'static str,
+    /// UI string.
+    pub size_unknown: &'static str,
     /// UI string.
     pub weights_file_label: &'static str,
     /// UI string.
@@ -331,6 +339,10 @@ pub static VI: Strings = Strings {
     weights_pretrained: "đã huấn luyện",
     load_pretrained: "Tải trọng số ImageNet đã huấn luyện",
     weights_url_label: "URL của tệp safetensors",
+    weights_offer: "Liên kết này muốn tải trọng số từ một trang khác:",
+    weights_offer_yes: "Tải về",
+    weights_offer_no: "Để sau",
+    size_unknown: "chưa rõ dung lượng",
     weights_file_label: "Hoặc chọn tệp trọng số (.safetensors)",
     use_untrained: "Dùng trọng số ngẫu nhiên (He, seed 0)",
     from_cache: "từ bộ nhớ đệm",
@@ -454,6 +466,10 @@ pub static EN: Strings = Strings {
     weights_pretrained: "pretrained",
     load_pretrained: "Load pretrained ImageNet weights",
     weights_url_label: "Safetensors URL",
+    weights_offer: "This link asks to download weights from another site:",
+    weights_offer_yes: "Download",
+    weights_offer_no: "Not now",
+    size_unknown: "size unknown",
     weights_file_label: "Or pick a weights file (.safetensors)",
     use_untrained: "Use random weights (He, seed 0)",
     from_cache: "from cache",

@@ -3,17 +3,34 @@
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, Response};
+use web_sys::{
+    Blob, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageBitmapOptions,
+    ResizeQuality, Response,
+};
 
 use super::protocol::RgbaImage;
-use crate::image::{MAX_PIXELS, MAX_SIDE};
+use crate::image::{check_header, check_size};
 
-/// Decodes an image blob with `createImageBitmap` and reads its pixels through a canvas.
-pub async fn decode_blob(blob: &Blob) -> Result<RgbaImage, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let promise = window
-        .create_image_bitmap_with_blob(blob)
-        .map_err(|_| "the browser cannot decode this file".to_string())?;
+/// Images above this many pixels are decoded downscaled to it (aspect kept): the network
+/// sees a 224×224 crop of the image resized to 256 on its shorter side, so 16 MP keep far more
+/// than it needs, and a 200 MP photo never becomes 800 MB of RGBA.
+pub const DECODE_PIXELS: u64 = 16_000_000;
+/// The largest image file read (a 200 MP JPEG is about 100 MB).
+pub const MAX_FILE_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
+/// Closes the bitmap when dropped, so that it is released on every path.
+struct Bitmap(ImageBitmap);
+
+impl Drop for Bitmap {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+async fn decode_bitmap(
+    promise: Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Result<Bitmap, String> {
+    let promise = promise.map_err(|_| "the browser cannot decode this file".to_string())?;
     let bitmap: ImageBitmap = JsFuture::from(promise)
         .await
         .map_err(|_| {
@@ -21,15 +38,55 @@ pub async fn decode_blob(blob: &Blob) -> Result<RgbaImage, String> {
         })?
         .dyn_into()
         .map_err(|_| "not an image".to_string())?;
-    let (width, height) = (bitmap.width(), bitmap.height());
-    if width == 0 || height == 0 {
-        return Err("the image has no pixels".into());
-    }
-    if width > MAX_SIDE || height > MAX_SIDE || width as u64 * height as u64 > MAX_PIXELS {
+    Ok(Bitmap(bitmap))
+}
+
+/// The file's bytes; refused before reading when it is larger than [`MAX_FILE_BYTES`].
+async fn read_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
+    if blob.size() > MAX_FILE_BYTES {
         return Err(format!(
-            "the image is {width}×{height} pixels; the limit is {MAX_SIDE} px a side and 40 megapixels"
+            "the file is {:.0} MB; images of up to {:.0} MB are read",
+            blob.size() / 1048576.0,
+            MAX_FILE_BYTES / 1048576.0
         ));
     }
+    let buffer = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|_| "cannot read the file".to_string())?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Decodes an image blob with `createImageBitmap` and reads its pixels through a canvas.
+///
+/// The same policy as the CLI's decoder (`crate::image`): the size from the file's header is
+/// checked before any pixel is decoded, and a JPEG cut short is refused. Formats whose header
+/// we do not read (the browser may know more) are checked once decoded. Large photos are
+/// decoded downscaled to [`DECODE_PIXELS`].
+pub async fn decode_blob(blob: &Blob) -> Result<RgbaImage, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let bytes = read_bytes(blob).await?;
+    check_header(&bytes).map_err(|e| e.to_string())?;
+    drop(bytes);
+    let mut bitmap = decode_bitmap(window.create_image_bitmap_with_blob(blob)).await?;
+    let (width, height) = (bitmap.0.width(), bitmap.0.height());
+    check_size(width, height).map_err(|e| e.to_string())?;
+    let pixels = width as u64 * height as u64;
+    if pixels > DECODE_PIXELS {
+        // From the decoded (and EXIF-oriented) bitmap, so the aspect is exactly its own.
+        let scale = (DECODE_PIXELS as f64 / pixels as f64).sqrt();
+        let options = ImageBitmapOptions::new();
+        options.set_resize_width(((width as f64 * scale).floor() as u32).max(1));
+        options.set_resize_height(((height as f64 * scale).floor() as u32).max(1));
+        options.set_resize_quality(ResizeQuality::High);
+        let smaller = decode_bitmap(
+            window.create_image_bitmap_with_image_bitmap_and_image_bitmap_options(
+                &bitmap.0, &options,
+            ),
+        )
+        .await?;
+        bitmap = smaller; // the full-size one is closed here
+    }
+    let (width, height) = (bitmap.0.width(), bitmap.0.height());
     let document = window.document().ok_or("no document")?;
     let canvas: HtmlCanvasElement = document
         .create_element("canvas")
@@ -45,12 +102,12 @@ pub async fn decode_blob(blob: &Blob) -> Result<RgbaImage, String> {
         .ok_or("no 2d context")?
         .dyn_into()
         .map_err(|_| "no 2d context")?;
-    ctx.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
+    ctx.draw_image_with_image_bitmap(&bitmap.0, 0.0, 0.0)
         .map_err(|_| "cannot draw the image")?;
+    drop(bitmap);
     let data = ctx
         .get_image_data(0.0, 0.0, width as f64, height as f64)
         .map_err(|_| "cannot read the pixels")?;
-    bitmap.close();
     Ok(RgbaImage {
         width,
         height,

@@ -59,12 +59,13 @@ pub enum Request {
         /// Where from.
         url: String,
     },
-    /// Load a checkpoint the user picked or dropped.
-    LoadWeightsBytes {
+    /// Load a checkpoint the user picked or dropped: the worker reads the file itself through
+    /// an object URL the page made for it (no copy on the page's thread, the download's cap).
+    LoadWeightsFile {
         /// File name, for the status line.
         name: String,
-        /// The file.
-        bytes: Vec<u8>,
+        /// `blob:` URL of the file (the page revokes it once the worker answered).
+        url: String,
     },
     /// Start the engine's thread pool (threaded build; the page sends it once, first).
     StartThreads {

@@ -10,6 +10,14 @@ pub fn absolute_url(url: &str) -> String {
         .unwrap_or_else(|| url.to_string())
 }
 
+/// The host of `url` when it is on another origin than the page (`None`: same origin).
+pub fn foreign_host(url: &str) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let page = web_sys::Url::new(&location.href().ok()?).ok()?;
+    let target = web_sys::Url::new_with_base(url, &page.href()).ok()?;
+    (target.origin() != page.origin()).then(|| target.host())
+}
+
 /// Reads `name` from the page's query string.
 pub fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;

@@ -68,6 +68,18 @@ pub struct DownloadProgress {
     pub mb_per_s: f64,
 }
 
+/// Weights that a link (`?weights=URL`) asks to download from another origin: shown with its
+/// host and stated size, fetched only once the user agrees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightsOffer {
+    /// The absolute URL.
+    pub url: String,
+    /// Its host, as shown.
+    pub host: String,
+    /// The size its server states (a HEAD request), when it says.
+    pub bytes: Option<u64>,
+}
+
 /// Everything the page shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppState {
@@ -85,6 +97,10 @@ pub struct AppState {
     pub weights_busy: bool,
     /// Download progress.
     pub download: Option<DownloadProgress>,
+    /// A link's weights from another origin, waiting for the user's yes.
+    pub weights_offer: Option<WeightsOffer>,
+    /// The object URL of a weights file the worker is reading (revoked once it answered).
+    pub file_url: Option<String>,
     /// The backend chosen in Settings.
     pub backend: BackendChoice,
     /// Latest Explore run id.
@@ -126,6 +142,8 @@ impl AppState {
             weights_from_cache: false,
             weights_busy: false,
             download: None,
+            weights_offer: None,
+            file_url: None,
             backend: BackendChoice::Auto,
             job: 0,
             run: RunState::Idle,
@@ -164,6 +182,12 @@ pub enum Action {
     },
     /// A weights load was sent to the worker.
     WeightsRequested,
+    /// A link asks for weights from another origin (or, with `None`, the question is answered).
+    WeightsOffer(Option<WeightsOffer>),
+    /// The stated size of the offered weights arrived.
+    WeightsOfferSize(u64),
+    /// The object URL of a weights file handed to the worker (`None`: revoke it).
+    FileUrl(Option<String>),
     /// The user picked a backend.
     Backend(BackendChoice),
     /// Something failed on the page itself (e.g. an unreadable image).
@@ -198,6 +222,16 @@ impl Reducible for AppState {
                 s.grad_run = RunState::Running;
                 s.grad_progress = (0, 4);
                 s.error = None;
+            }
+            Action::WeightsOffer(offer) => s.weights_offer = offer,
+            Action::FileUrl(url) => {
+                revoke(&mut s.file_url);
+                s.file_url = url;
+            }
+            Action::WeightsOfferSize(bytes) => {
+                if let Some(offer) = s.weights_offer.as_mut() {
+                    offer.bytes = Some(bytes);
+                }
             }
             Action::WeightsRequested => {
                 s.weights_busy = true;
@@ -292,11 +326,13 @@ impl Reducible for AppState {
                     })
                 }
                 Event::WeightsLoaded { info, from_cache } => {
+                    revoke(&mut s.file_url);
                     s.weights = Some(info);
                     s.weights_from_cache = from_cache;
                     s.weights_busy = false;
                 }
                 Event::WeightsFailed { message } => {
+                    revoke(&mut s.file_url);
                     s.weights_busy = false;
                     s.error = Some(message);
                 }
@@ -304,6 +340,13 @@ impl Reducible for AppState {
             },
         }
         Rc::new(s)
+    }
+}
+
+/// Releases a weights file's object URL once the worker has answered about it.
+fn revoke(url: &mut Option<String>) {
+    if let Some(url) = url.take() {
+        let _ = web_sys::Url::revoke_object_url(&url);
     }
 }
 

@@ -6,12 +6,15 @@
 Each test is a function named test_*; a failure exits non-zero (so `make test` fails).
 """
 import argparse
+import http.server
 import os
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import traceback
+import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from static_server import serve  # noqa: E402
@@ -327,6 +330,171 @@ def test_truncated_weights_show_an_error_and_keep_everything(b, url, shots):
     assert b.text("weights-status") == status_before
     b.click("nav-explore")
     assert predictions(b) == before
+
+
+def png_file(width, height, path=None, header_only=False):
+    """A real RGB PNG (a gradient) written with the standard library; `header_only` stops
+    after the IHDR chunk (a decompression bomb's header)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    out = [b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))]
+    if not header_only:
+        z = zlib.compressobj(1)
+        parts = []
+        row = bytes((x * 7) % 256 for x in range(width * 3))
+        for y in range(height):
+            parts.append(z.compress(b"\x00" + row[y % 3:] + row[:y % 3]))
+        parts.append(z.flush())
+        out += [chunk(b"IDAT", b"".join(parts)), chunk(b"IEND", b"")]
+    path = path or os.path.join(tempfile.mkdtemp(), f"{width}x{height}.png")
+    with open(path, "wb") as f:
+        f.writelines(out)
+    return path
+
+
+def upload_expecting_error(b, path, words):
+    """Uploads `path` as the image; waits for an error naming the problem (any of `words`)."""
+    b.js("const e = document.querySelector('[data-testid=error] button'); if (e) e.click();")
+    b.upload("image-input", path)
+    message = b.wait_for("const e = document.querySelector('[data-testid=error]'); return e ? e.innerText : null;",
+                         timeout=60, what=f"an error for {os.path.basename(path)}")
+    assert any(w in message for w in words), f"{os.path.basename(path)}: {message}"
+    return message
+
+
+def test_hostile_images_give_clear_messages_and_keep_results(b, url, shots):
+    b.get(url + "?lang=en")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    before = predictions(b)
+    folder = tempfile.mkdtemp()
+    with open(os.path.join(ROOT, "static", "samples", "cat.jpg"), "rb") as f:
+        cat = f.read()
+    truncated = os.path.join(folder, "cut.jpg")
+    with open(truncated, "wb") as f:
+        f.write(cat[: len(cat) // 3])
+    empty = os.path.join(folder, "empty.png")
+    open(empty, "wb").close()
+    cases = [
+        (png_file(8192, 1), ["more than 32 times"]),
+        (png_file(1, 8192), ["more than 32 times"]),
+        (png_file(30000, 30000, os.path.join(folder, "bomb.png"), header_only=True), ["200 megapixels"]),
+        (truncated, ["incomplete"]),
+        (empty, ["empty"]),
+    ]
+    for path, words in cases:
+        upload_expecting_error(b, path, words)
+        assert predictions(b) == before, f"{os.path.basename(path)} changed the predictions"
+    # A 100-megapixel photo is decoded downscaled and predicted.
+    b.js("const e = document.querySelector('[data-testid=error] button'); if (e) e.click();")
+    big = png_file(12500, 8000, os.path.join(folder, "big.png"))
+    b.upload("image-input", big)
+    b.wait_for(f"{STATE.replace('return e ? e.dataset.state : null;', '')} return e && e.dataset.state === 'running';",
+               timeout=120, what="the 100 MP run to start")
+    b.wait_for(STATE.replace("return e ? e.dataset.state : null;", "return e && e.dataset.state === 'done';"),
+               timeout=300, what="the 100 MP run to finish")
+    assert not b.js("return document.querySelector('[data-testid=error]')"), b.text("error")
+    assert len(predictions(b)) == 5
+    # And the next sample still runs, with the first predictions again.
+    run_sample(b)
+    assert_same_predictions(predictions(b), before)
+
+
+class Misbehaving(http.server.BaseHTTPRequestHandler):
+    """Weights served badly, from another origin (with CORS, as the Hugging Face hub does):
+    /lying states a longer Content-Length than it sends; /cut stops halfway through the body.
+    GETs are counted, so a test can tell whether anything was downloaded."""
+    body = b""
+    gets = []
+
+    def cors(self):
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.send_header("Access-Control-Expose-Headers", "Content-Length")
+        self.send_header("Cross-Origin-Resource-Policy", "cross-origin")
+
+    def do_HEAD(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.cors()
+        self.end_headers()
+
+    def do_GET(self):
+        Misbehaving.gets.append(self.path)
+        body = self.body
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body) + (4096 if self.path.startswith("/lying") else 0)))
+        self.cors()
+        self.end_headers()
+        if self.path.startswith("/cut"):
+            body = body[: len(body) // 2]
+        self.wfile.write(body)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def misbehaving_server():
+    with open(os.path.join(ARGS.dist, generated_weights("xavier-3.safetensors", "xavier", 3)), "rb") as f:
+        Misbehaving.body = f.read()
+    Misbehaving.gets = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Misbehaving)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def load_weights_url(b, weights_url):
+    b.js("const i = document.querySelector('[data-testid=weights-url]'); i.value = arguments[0];"
+         "i.dispatchEvent(new Event('input', {bubbles: true}));", weights_url)
+    b.click("weights-load")
+
+
+def test_broken_weight_downloads_say_so_and_keep_the_weights(b, url, shots):
+    server, other = misbehaving_server()
+    try:
+        b.get(url + "?lang=en")
+        b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(b)
+        before = predictions(b)
+        b.click("nav-settings")
+        status_before = b.text("weights-status")
+        for path in ("/lying.safetensors", "/cut.safetensors"):
+            b.js("const e = document.querySelector('[data-testid=error] button'); if (e) e.click();")
+            load_weights_url(b, other + path)
+            message = b.wait_for("const e = document.querySelector('[data-testid=error]'); return e ? e.innerText : null;",
+                                 timeout=120, what=f"an error for {path}")
+            assert "download" in message and "bytes" in message, f"{path}: {message}"
+            assert b.text("weights-status") == status_before, (path, b.text("weights-status"))
+        b.click("nav-explore")
+        assert predictions(b) == before
+    finally:
+        server.shutdown()
+
+
+def test_a_weights_link_to_another_site_asks_first(b, url, shots):
+    server, other = misbehaving_server()
+    try:
+        weights = f"{other}/good.safetensors"
+        b.get(f"{url}?lang=en&weights={weights}")
+        offer = b.wait_for("const e = document.querySelector('[data-testid=weights-offer]');"
+                           "return e && e.innerText.includes('MB') ? e.innerText : null;", timeout=60,
+                           what="the question, with the stated size")
+        assert server.server_address and f"127.0.0.1:{server.server_address[1]}" in offer, offer
+        assert f"{len(Misbehaving.body) / 1e6:.1f} MB" in offer, offer
+        assert Misbehaving.gets == [], f"downloaded before asking: {Misbehaving.gets}"
+        b.click("weights-offer-no")
+        assert not b.js("return document.querySelector('[data-testid=weights-offer]')")
+        assert Misbehaving.gets == [], Misbehaving.gets
+        b.get(f"{url}?lang=en&weights={weights}")
+        b.wait_for("return document.querySelector('[data-testid=weights-offer-yes]')", what="the question again")
+        b.click("weights-offer-yes")
+        b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
+                   "return e && e.dataset.state === 'pretrained';", timeout=120, what="weights loaded")
+        assert Misbehaving.gets == ["/good.safetensors"], Misbehaving.gets
+    finally:
+        server.shutdown()
 
 
 def run_preset(b, preset, timeout=600):

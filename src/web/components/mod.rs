@@ -16,4 +16,5 @@ pub mod predictions;
 pub mod residual_view;
 pub mod shell;
 pub mod stage_panel;
+pub mod weights_offer;
 pub mod weights_panel;

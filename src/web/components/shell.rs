@@ -10,12 +10,14 @@ use super::explore::Explore;
 use super::gradient_lab::GradientLab;
 use super::header::Header;
 use super::learn::Learn;
+use super::weights_offer::WeightsOfferBanner;
 use super::weights_panel::WeightsPanel;
 use crate::backend::{BackendChoice, BackendKind};
+use crate::web::actions::offer_weights;
 use crate::web::actions::start_run;
 use crate::web::i18n::Lang;
 use crate::web::protocol::Request;
-use crate::web::query::{absolute_url, query_param};
+use crate::web::query::{absolute_url, foreign_host, query_param};
 use crate::web::section::Section;
 use crate::web::state::{Action, AppState, EngineLink, Store};
 use crate::web::worker::EngineWorker;
@@ -74,10 +76,15 @@ pub fn shell(props: &ShellProps) -> Html {
             }
             link.send.emit(Request::Ping);
             if let Some(url) = query_param("weights") {
-                store.dispatch(Action::WeightsRequested);
-                link.send.emit(Request::LoadWeightsUrl {
-                    url: absolute_url(&url),
-                });
+                let url = absolute_url(&url);
+                match foreign_host(&url) {
+                    // Another site: ask first, showing where from and how much.
+                    Some(host) => offer_weights(&store, url, host),
+                    None => {
+                        store.dispatch(Action::WeightsRequested);
+                        link.send.emit(Request::LoadWeightsUrl { url });
+                    }
+                }
             }
         });
     }
@@ -147,6 +154,7 @@ pub fn shell(props: &ShellProps) -> Html {
             <div class="shell">
                 <Header lang={store.lang} {section} {on_section} {on_lang} />
                 <ErrorBanner />
+                <WeightsOfferBanner />
                 <main data-testid="main" data-section={section.id()}>{ view }</main>
                 <footer>
                     <span data-testid="footer-local">{ s.footer_local }</span>

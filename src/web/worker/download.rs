@@ -8,6 +8,10 @@ use web_sys::{Cache, ReadableStreamDefaultReader, Response, WorkerGlobalScope};
 /// Name of the Cache Storage bucket for weights.
 pub const CACHE_NAME: &str = "resnet-lab-weights-v1";
 
+/// The most a download may bring: 512 MB, five times a ResNet-50 checkpoint in f32. A server
+/// that states more is refused before a byte is read; one that sends more is cut off.
+pub const MAX_DOWNLOAD_BYTES: u64 = 512 << 20;
+
 fn describe(err: JsValue) -> String {
     err.as_string()
         .or_else(|| {
@@ -33,11 +37,14 @@ async fn open_cache(scope: &WorkerGlobalScope) -> Option<Cache> {
         .ok()
 }
 
-/// A response body being read chunk by chunk.
+/// A response body being read chunk by chunk, into a buffer that grows as bytes arrive (its
+/// size is never taken from the headers).
 pub struct Download {
     reader: ReadableStreamDefaultReader,
     /// Content length, when known.
     pub total: Option<u64>,
+    /// True when `total` counts the bytes that arrive (no content encoding in between).
+    exact: bool,
     /// Bytes received so far.
     pub bytes: Vec<u8>,
     /// True when the response came from Cache Storage.
@@ -46,25 +53,29 @@ pub struct Download {
 
 impl Download {
     fn from_response(response: &Response, from_cache: bool) -> Result<Self, String> {
-        let total = response
-            .headers()
-            .get("content-length")
-            .ok()
-            .flatten()
-            .and_then(|v| v.parse::<u64>().ok());
+        let header = |name: &str| response.headers().get(name).ok().flatten();
+        let total = header("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        // A compressed response's length counts the compressed bytes, not those read.
+        let exact = header("content-encoding")
+            .is_none_or(|e| e.trim().is_empty() || e.eq_ignore_ascii_case("identity"));
+        if let Some(total) = total.filter(|t| *t > MAX_DOWNLOAD_BYTES) {
+            return Err(too_large(total));
+        }
         let body = response.body().ok_or("the response has no body")?;
         Ok(Self {
             reader: body.get_reader().unchecked_into(),
             total,
-            bytes: Vec::with_capacity(total.unwrap_or(0) as usize),
+            exact,
+            bytes: Vec::new(),
             from_cache,
         })
     }
 
-    /// Starts downloading `url`, from Cache Storage when it was downloaded before.
-    pub async fn start(url: &str) -> Result<Self, String> {
+    /// Starts downloading `url`, from Cache Storage when it was downloaded before and
+    /// `use_cache` is set.
+    pub async fn start(url: &str, use_cache: bool) -> Result<Self, String> {
         let scope = worker_scope()?;
-        if let Some(cache) = open_cache(&scope).await {
+        if let Some(cache) = open_cache(&scope).await.filter(|_| use_cache) {
             if let Ok(hit) = JsFuture::from(cache.match_with_str(url)).await {
                 if let Ok(response) = hit.dyn_into::<Response>() {
                     return Self::from_response(&response, true);
@@ -88,43 +99,88 @@ impl Download {
 
     /// Reads the next chunk; false once the body is complete.
     pub async fn next_chunk(&mut self) -> Result<bool, String> {
-        let chunk = JsFuture::from(self.reader.read()).await.map_err(describe)?;
+        let chunk = JsFuture::from(self.reader.read()).await.map_err(|e| {
+            let of = match self.total {
+                Some(total) => format!(" of {total}"),
+                None => String::new(),
+            };
+            format!(
+                "the download broke off after {}{of} bytes ({}): the connection was cut or the \
+                 server sent less than it announced",
+                self.bytes.len(),
+                describe(e)
+            )
+        })?;
         let done = Reflect::get(&chunk, &"done".into())
             .map_err(describe)?
             .as_bool()
             .unwrap_or(true);
         if done {
-            if let Some(total) = self.total {
-                if (self.bytes.len() as u64) < total {
-                    return Err(format!(
-                        "the download stopped after {} of {total} bytes",
-                        self.bytes.len()
-                    ));
-                }
-            }
-            return Ok(false);
+            return match self.total.filter(|_| self.exact) {
+                Some(total) if (self.bytes.len() as u64) < total => Err(format!(
+                    "the download stopped after {} of {total} bytes: the connection was cut \
+                     or the server sent less than it announced",
+                    self.bytes.len()
+                )),
+                _ => Ok(false),
+            };
         }
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())
             .map_err(describe)?
             .unchecked_into();
         let start = self.bytes.len();
-        self.bytes.resize(start + value.length() as usize, 0);
+        let end = start as u64 + value.length() as u64;
+        if end > MAX_DOWNLOAD_BYTES {
+            self.cancel();
+            return Err(too_large(end));
+        }
+        if let Some(total) = self.total.filter(|t| self.exact && end > *t) {
+            self.cancel();
+            return Err(format!(
+                "the server sent more than the {total} bytes it announced: the file is not \
+                 what it claims to be"
+            ));
+        }
+        self.bytes.resize(end as usize, 0);
         value.copy_to(&mut self.bytes[start..]);
         Ok(true)
     }
+
+    /// Stops reading: the browser drops the rest of the body.
+    pub fn cancel(&self) {
+        let _ = self.reader.cancel();
+    }
+}
+
+fn too_large(bytes: u64) -> String {
+    format!(
+        "the download is {} MB, more than the {} MB a weights file may have",
+        bytes >> 20,
+        MAX_DOWNLOAD_BYTES >> 20
+    )
 }
 
 /// Stores `bytes` under `url` in Cache Storage (best effort: a full or missing cache is not an
 /// error, the next visit just downloads again).
-pub async fn remember(url: &str, bytes: &[u8]) {
+/// The bytes go straight to the browser (no copy in wasm memory).
+pub async fn remember(url: &str, bytes: &mut [u8]) {
     let Ok(scope) = worker_scope() else {
         return;
     };
     let Some(cache) = open_cache(&scope).await else {
         return;
     };
-    let mut copy = bytes.to_vec();
-    if let Ok(response) = Response::new_with_opt_u8_array(Some(&mut copy)) {
+    if let Ok(response) = Response::new_with_opt_u8_array(Some(bytes)) {
         let _ = JsFuture::from(cache.put_with_str(url, &response)).await;
+    }
+}
+
+/// Deletes the cached copy of `url` (best effort), so that the next load downloads it again.
+pub async fn forget(url: &str) {
+    let Ok(scope) = worker_scope() else {
+        return;
+    };
+    if let Some(cache) = open_cache(&scope).await {
+        let _ = JsFuture::from(cache.delete_with_str(url)).await;
     }
 }

@@ -19,7 +19,7 @@ use yew_agent::reactor::{reactor, ReactorScope};
 
 use super::protocol::{default_init, Event, JobId, Request};
 use crate::backend::RanOn;
-use crate::engine::{Engine, GradientOptions, PredictOptions};
+use crate::engine::{GradientOptions, PredictOptions};
 use crate::weights::WeightsInfo;
 use init_slot::EngineSlot;
 use runs::GradientRequest;
@@ -77,6 +77,22 @@ impl Worker {
             Some(r) => Some(r),
             None => self.scope.next().await,
         }
+    }
+
+    /// Moves requests that arrived meanwhile into the queue; true if one of them asks for other
+    /// weights (which supersedes a download in progress).
+    fn newer_weights_request(&mut self) -> bool {
+        while let Some(Some(request)) = self.scope.next().now_or_never() {
+            self.queue.push_back(request);
+        }
+        self.queue.iter().any(|r| {
+            matches!(
+                r,
+                Request::LoadWeightsUrl { .. }
+                    | Request::LoadWeightsFile { .. }
+                    | Request::UseInit(_)
+            )
+        })
     }
 
     /// Moves requests that arrived meanwhile into the queue; true if they cancel `job`.
@@ -175,22 +191,8 @@ impl Worker {
                 let _ = super::threads::start_pool(&script_url, threads);
                 true
             }
-            Request::LoadWeightsUrl { url } => self.load_url(slot, url).await,
-            Request::LoadWeightsBytes { name, bytes } => {
-                match Engine::from_safetensors(&bytes, &name) {
-                    Ok(engine) => {
-                        let info = engine.weights().info.clone();
-                        *slot = EngineSlot::Ready(Box::new(engine));
-                        self.weights_changed();
-                        let from_cache = false;
-                        self.send(Event::WeightsLoaded { info, from_cache }).await
-                    }
-                    Err(e) => {
-                        let message = format!("{name}: {e}");
-                        self.send(Event::WeightsFailed { message }).await
-                    }
-                }
-            }
+            Request::LoadWeightsUrl { url } => self.load_url(slot, url, None).await,
+            Request::LoadWeightsFile { name, url } => self.load_url(slot, url, Some(name)).await,
             Request::UseInit(init) => {
                 *slot = EngineSlot::starting(init);
                 self.weights_changed();

@@ -67,8 +67,9 @@ struct InputArgs {
     input: Option<String>,
 }
 
+/// What a run needs: the weights, the input and the stride placement.
 #[derive(ClapArgs, Debug)]
-struct PredictArgs {
+struct RunArgs {
     #[command(flatten)]
     weights: WeightsArgs,
     #[command(flatten)]
@@ -76,6 +77,12 @@ struct PredictArgs {
     /// Stride placement: v1.5 (torchvision) or v1 (the paper).
     #[arg(long, value_name = "v1.5|v1", default_value = "v1.5")]
     variant: Variant,
+}
+
+#[derive(ClapArgs, Debug)]
+struct PredictArgs {
+    #[command(flatten)]
+    run: RunArgs,
     /// Remove every shortcut (block output = ReLU(F(x))).
     #[arg(long)]
     no_skip: bool,
@@ -97,12 +104,7 @@ enum PrecisionArg {
 #[derive(ClapArgs, Debug)]
 struct GradsArgs {
     #[command(flatten)]
-    weights: WeightsArgs,
-    #[command(flatten)]
-    input: InputArgs,
-    /// Stride placement: v1.5 (torchvision) or v1 (the paper).
-    #[arg(long, value_name = "v1.5|v1", default_value = "v1.5")]
-    variant: Variant,
+    run: RunArgs,
     /// Target class of the cross-entropy loss (0..1000).
     #[arg(long, value_name = "CLASS")]
     target: usize,
@@ -239,10 +241,10 @@ fn print_prediction(p: &Prediction, ms: f64, as_json: bool) {
 fn predict(args: &PredictArgs) -> Result<()> {
     // The input first: a bad image is refused before the engine is built, and the decoded
     // image is gone before the weights are in memory.
-    let input = args.input.tensor(224)?;
-    let engine = args.weights.engine()?;
+    let input = args.run.input.tensor(224)?;
+    let engine = args.run.weights.engine()?;
     let options = PredictOptions {
-        variant: args.variant,
+        variant: args.run.variant,
         skips: if args.no_skip {
             Skips::None
         } else {
@@ -315,10 +317,10 @@ fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
 }
 
 fn grads(args: &GradsArgs) -> Result<()> {
-    let input = args.input.tensor(args.size)?;
-    let engine = args.weights.engine()?;
+    let input = args.run.input.tensor(args.size)?;
+    let engine = args.run.weights.engine()?;
     let options = GradientOptions {
-        variant: args.variant,
+        variant: args.run.variant,
         norm: args.bn,
         target: Some(args.target),
         precision: match args.precision {
@@ -369,7 +371,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
     };
     let weights = Init::new(InitKind::He, 0).weights(&config)?;
     let plain = ResNet::new(config, &weights)?;
-    let folded = plain.fold_batch_norm()?;
+    let folded = plain.for_inference()?;
     let input = Tensor::randn(0f32, 1f32, (1, 3, size, size), &Device::Cpu)?;
     let (median, min) = time_forward(&folded, &input, iters)?;
     let (unfolded_median, _) = time_forward(&plain, &input, iters)?;

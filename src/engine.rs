@@ -50,12 +50,13 @@ pub struct GradientOptions {
 /// The model's weights plus everything that runs on them.
 pub struct Engine {
     weights: Weights,
-    /// The standard network (v1.5, all skips) with batch norm folded, built once per weights load.
+    /// The standard network (v1.5, all skips) with batch norm folded, built once per weights load
+    /// in its lean form (each weight resident once, in its prepared form).
     inference: ResNet,
 }
 
-fn inference_model(weights: &Weights) -> Result<ResNet> {
-    ResNet::new(ResNetConfig::resnet50(weights.classes()?), weights)?.fold_batch_norm()
+fn standard_network(weights: &Weights) -> Result<ResNet> {
+    ResNet::new(ResNetConfig::resnet50(weights.classes()?), weights)
 }
 
 impl Engine {
@@ -67,7 +68,7 @@ impl Engine {
     /// An engine on already loaded weights (checked against ResNet-50).
     pub fn with_weights(weights: Weights) -> Result<Self> {
         // `ResNet::new` validates the configuration and checks every tensor's name and shape.
-        let inference = inference_model(&weights)?;
+        let inference = standard_network(&weights)?.for_inference()?;
         Ok(Self { weights, inference })
     }
 
@@ -87,9 +88,15 @@ impl Engine {
         Ok(self.weights.info.clone())
     }
 
-    /// The standard network (v1.5, all skips) with batch norm folded: what the GPU uploads.
+    /// The standard network (v1.5, all skips) as the CPU runs it: folded, lean.
     pub fn inference(&self) -> &ResNet {
         &self.inference
+    }
+
+    /// The standard network folded for the GPU to upload, from the same weights: built when
+    /// asked and dropped after the upload, so that the CPU's network stays lean.
+    pub fn gpu_network(&self) -> Result<ResNet> {
+        standard_network(&self.weights)?.fold_batch_norm()
     }
 
     /// The current weights.

@@ -381,6 +381,23 @@ mod tests {
         assert!(check_size(0, 5).is_err());
     }
 
+    /// The end-of-image marker must come after the last scan: an embedded thumbnail's own
+    /// end marker (before the main image's scans) does not make a cut-off file complete.
+    #[test]
+    fn a_thumbnails_end_marker_does_not_complete_a_cut_off_jpeg() {
+        let thumbnail = [0xFF, 0xD8, 0xFF, 0xDA, 1, 2, 0xFF, 0x00, 3, 0xFF, 0xD9];
+        let mut file = vec![0xFF, 0xD8, 0xFF, 0xE1, 0, 13];
+        file.extend(thumbnail);
+        file.extend([0xFF, 0xDA, 0, 8, 7, 7, 0xFF, 0x00, 7, 7]);
+        assert!(
+            !jpeg_is_complete(&file),
+            "cut off after the main scan began"
+        );
+        file.extend([0xFF, 0xD9]);
+        assert!(jpeg_is_complete(&file));
+        assert!(!jpeg_is_complete(&[]) && !jpeg_is_complete(&[0xFF, 0xD9]));
+    }
+
     /// A random image with `seed`.
     fn noise(width: u32, height: u32, seed: u64) -> RgbImage {
         let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;

@@ -99,10 +99,20 @@ fn bad_input_exits_with_2_and_a_message() {
         "--weights",
         "/nonexistent.safetensors",
         "--image",
-        "x",
+        "static/samples/cat.jpg",
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent.safetensors"), "{err}");
+    // The image is read first: a missing one is named before any weights are touched.
+    let (code, _, err) = cli(&[
+        "predict",
+        "--weights",
+        "/nonexistent.safetensors",
+        "--image",
+        "x",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("x: No such file"), "{err}");
 }
 
 #[test]

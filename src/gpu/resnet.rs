@@ -158,6 +158,13 @@ impl GpuWeights {
                 "the GPU path runs the folded network with the global-average-pool head".into(),
             ));
         }
+        if model.is_lean() {
+            return Err(Error::InvalidArgument(
+                "a lean network keeps no convolution values to upload: fold the weights for the \
+                 GPU (Engine::gpu_network)"
+                    .into(),
+            ));
+        }
         let stem = upload_conv(ctx, "conv1", &model.stem.conv1)?;
         let blocks = model
             .blocks()

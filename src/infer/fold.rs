@@ -1,7 +1,11 @@
 //! The inference network: batch norm (eval mode) folded into every convolution once per weights
-//! load, and each convolution prepared in its fastest form ([`FastConv`]).
+//! load, and each convolution prepared in its fastest form ([`FastConv`]). The lean form keeps
+//! one resident copy of each weight: the prepared one.
 
 use std::sync::Arc;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::Conv2d;
 
 use super::fast_conv::FastConv;
 use crate::config::NormMode;
@@ -13,10 +17,40 @@ fn boxed(fast: Option<FastConv>) -> Option<Box<dyn PreparedConv>> {
     fast.map(|f| Box::new(f) as Box<dyn PreparedConv>)
 }
 
+/// `conv`'s shape and settings without its values: a one-element tensor broadcast to the
+/// filter's shape (4 bytes instead of the filters).
+fn shape_only(conv: &Conv2d) -> Result<Conv2d> {
+    let weight = Tensor::zeros((), DType::F32, &Device::Cpu)?.broadcast_as(conv.weight().dims())?;
+    Ok(Conv2d::new(weight, None, *conv.config()))
+}
+
+/// `conv`, or only its shape when `shape_only_wanted` (its values live in a prepared form).
+fn slim(conv: Conv2d, shape_only_wanted: bool) -> Result<Conv2d> {
+    if shape_only_wanted {
+        shape_only(&conv)
+    } else {
+        Ok(conv)
+    }
+}
+
 impl ResNet {
+    /// The network the CPU runs after a weights load: batch norm folded as in
+    /// [`ResNet::fold_batch_norm`], and every convolution that has a fast form keeps only its
+    /// shape, so each weight is resident once, in its prepared form. Layer by layer, so that
+    /// the folded copy of one layer at most exists beside the prepared ones. What the GPU
+    /// uploads is folded apart from the same weights; a lean network cannot be uploaded.
+    pub fn for_inference(&self) -> Result<Self> {
+        self.fold(true)
+    }
+
     /// The inference network: batch norm (eval mode) folded into the convolutions once, so a
-    /// forward pass runs one biased convolution where it ran a convolution and a batch norm.
+    /// forward pass runs one biased convolution where it ran a convolution and a batch norm;
+    /// each convolution also gets its fast form.
     pub fn fold_batch_norm(&self) -> Result<Self> {
+        self.fold(false)
+    }
+
+    fn fold(&self, lean: bool) -> Result<Self> {
         if self.config.norm != NormMode::Eval {
             return Err(Error::InvalidArgument(
                 "only eval-mode batch norm can be folded".into(),
@@ -24,59 +58,58 @@ impl ResNet {
         }
         Ok(Self {
             config: self.config.clone(),
-            stem: self.stem.folded()?,
+            stem: self.stem.folded(lean)?,
             stages: self
                 .stages
                 .iter()
                 .map(|stage| {
                     stage
                         .iter()
-                        .map(Bottleneck::folded)
+                        .map(|b| b.folded(lean))
                         .collect::<Result<Vec<_>>>()
                 })
                 .collect::<Result<Vec<_>>>()?,
             fc: self.fc.clone(),
             folded: true,
+            lean,
         })
     }
 }
 
 impl Stem {
-    /// Batch norm folded into the convolution (for eval-mode inference).
-    pub fn folded(&self) -> Result<Self> {
+    /// Batch norm folded into the convolution (for eval-mode inference), with its fast form;
+    /// `lean` keeps only the convolution's shape beside that form.
+    pub fn folded(&self, lean: bool) -> Result<Self> {
         let conv1 = self.bn1.fold_into(&self.conv1)?;
+        let fast = FastConv::of(&conv1)?.map(|f| Arc::new(f) as Arc<dyn PreparedConv>);
         Ok(Self {
-            fast: FastConv::of(&conv1)?.map(|f| Arc::new(f) as Arc<dyn PreparedConv>),
-            conv1,
+            conv1: slim(conv1, lean && fast.is_some())?,
+            fast,
             bn1: self.bn1.clone(),
         })
     }
 }
 
 impl Bottleneck {
-    /// Every batch norm folded into the convolution before it (for eval-mode inference).
-    pub fn folded(&self) -> Result<Self> {
-        let downsample = match &self.downsample {
-            Some(d) => Some(Downsample {
-                conv: d.bn.fold_into(&d.conv)?,
-                bn: d.bn.clone(),
-            }),
-            None => None,
+    /// Every batch norm folded into the convolution before it (for eval-mode inference), with
+    /// their fast forms; `lean` keeps only the convolutions' shapes beside those forms.
+    pub fn folded(&self, lean: bool) -> Result<Self> {
+        let fold = |bn: &crate::model::batch_norm::BatchNorm, conv: &Conv2d| -> Result<_> {
+            let folded = bn.fold_into(conv)?;
+            let fast = boxed(FastConv::of(&folded)?);
+            Ok((slim(folded, lean && fast.is_some())?, fast))
         };
-        let (conv1, conv2, conv3) = (
-            self.bn1.fold_into(&self.conv1)?,
-            self.bn2.fold_into(&self.conv2)?,
-            self.bn3.fold_into(&self.conv3)?,
-        );
-        let fast = [
-            boxed(FastConv::of(&conv1)?),
-            boxed(FastConv::of(&conv2)?),
-            boxed(FastConv::of(&conv3)?),
-            match &downsample {
-                Some(d) => boxed(FastConv::of(&d.conv)?),
-                None => None,
-            },
-        ];
+        let (conv1, fast1) = fold(&self.bn1, &self.conv1)?;
+        let (conv2, fast2) = fold(&self.bn2, &self.conv2)?;
+        let (conv3, fast3) = fold(&self.bn3, &self.conv3)?;
+        let (downsample, fast_down) = match &self.downsample {
+            Some(d) => {
+                let (conv, fast) = fold(&d.bn, &d.conv)?;
+                let bn = d.bn.clone();
+                (Some(Downsample { conv, bn }), fast)
+            }
+            None => (None, None),
+        };
         Ok(Self {
             id: self.id,
             conv1,
@@ -86,7 +119,7 @@ impl Bottleneck {
             conv3,
             bn3: self.bn3.clone(),
             downsample,
-            fast: Some(Arc::new(fast)),
+            fast: Some(Arc::new([fast1, fast2, fast3, fast_down])),
         })
     }
 }

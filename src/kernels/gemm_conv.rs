@@ -2,6 +2,7 @@
 //! bias is the product's starting value; a 1×1 / stride 1 convolution multiplies the input
 //! itself, any other builds the patch matrix (im2col) once.
 
+use super::conv_io::check_buffers;
 use super::gemm::WeightMatrix;
 use super::im2col::im2col;
 use super::scratch::with_scratch;
@@ -98,20 +99,15 @@ impl GemmConv {
         relu: bool,
         out: &mut [f32],
     ) -> Result<()> {
-        if c != self.cin {
-            return Err(Error::InvalidArgument(format!(
-                "conv: {c} input channels, expected {}",
-                self.cin
-            )));
-        }
         let (ho, wo) = self.shape().output_size(h, w)?;
-        if input.len() < n * c * h * w || out.len() < n * self.cout * ho * wo {
-            return Err(Error::InvalidArgument(format!(
-                "conv: buffers of {} and {} values for [{n}, {c}, {h}, {w}]",
-                input.len(),
-                out.len()
-            )));
-        }
+        let dims = [n, c, h, w];
+        check_buffers(
+            "conv",
+            dims,
+            self.cin,
+            (input, out),
+            n * self.cout * ho * wo,
+        )?;
         let (k, s, pad) = (self.k, self.stride, self.pad);
         let direct = k == 1 && s == 1 && pad == 0;
         let cols_len = if direct { 0 } else { c * k * k * ho * wo };

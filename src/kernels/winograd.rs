@@ -3,6 +3,7 @@
 //! ResNet-50's 3×3 convolutions shrink 2.25× (Lavin & Gray, "Fast Algorithms for Convolutional
 //! Neural Networks", 2016). The filters are transformed once, when the layer is prepared.
 
+use super::conv_io::check_buffers;
 use super::gemm::{SendPtr, WeightMatrix};
 use super::scratch::with_scratch;
 use crate::{Error, Result};
@@ -73,19 +74,14 @@ impl Winograd3x3 {
         relu: bool,
         out: &mut [f32],
     ) -> Result<()> {
-        if c != self.cin {
-            return Err(Error::InvalidArgument(format!(
-                "winograd conv: {c} input channels, expected {}",
-                self.cin
-            )));
-        }
-        if input.len() < n * c * h * w || out.len() < n * self.cout * h * w {
-            return Err(Error::InvalidArgument(format!(
-                "winograd conv: buffers of {} and {} values for [{n}, {c}, {h}, {w}]",
-                input.len(),
-                out.len()
-            )));
-        }
+        let dims = [n, c, h, w];
+        check_buffers(
+            "winograd conv",
+            dims,
+            self.cin,
+            (input, out),
+            n * self.cout * h * w,
+        )?;
         let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
         let tiles = th * tw;
         let lens = [16 * c * tiles, 16 * self.cout * tiles];

@@ -70,6 +70,9 @@ pub struct ResNet {
     pub fc: Linear,
     /// True when batch norm is folded into the convolutions (eval-mode inference only).
     pub(crate) folded: bool,
+    /// True when the convolutions that have a prepared form keep only their shape (their
+    /// values live in the prepared form alone; see `crate::infer`).
+    pub(crate) lean: bool,
 }
 
 impl ResNet {
@@ -100,6 +103,7 @@ impl ResNet {
             stages,
             fc,
             folded: false,
+            lean: false,
         })
     }
 
@@ -120,6 +124,12 @@ impl ResNet {
     /// True when batch norm is folded into the convolutions.
     pub fn is_folded(&self) -> bool {
         self.folded
+    }
+
+    /// True when the convolutions with a prepared form keep only their shape (the network
+    /// runs, but its candle convolutions hold no values to read).
+    pub fn is_lean(&self) -> bool {
+        self.lean
     }
 
     /// All 16 blocks in network order.

@@ -27,8 +27,9 @@ impl BenchModel {
         let weights = Init::new(InitKind::He, 0)
             .weights(&config)
             .map_err(|e| JsError::new(&e.to_string()))?;
+        // The lean network the engine keeps, so that the bench's memory figure is the page's.
         let model = ResNet::new(config, &weights)
-            .and_then(|m| m.fold_batch_norm())
+            .and_then(|m| m.for_inference())
             .map_err(|e| JsError::new(&e.to_string()))?;
         let input = Tensor::ones((1, 3, size, size), candle_core::DType::F32, &Device::Cpu)
             .map_err(|e| JsError::new(&e.to_string()))?;

@@ -61,9 +61,14 @@ impl Worker {
                 self.gpu = Gpu::Unavailable(why);
                 return Ok(None);
             }
-            Gpu::Stale(mut net) => net.load(engine.inference()).map(|()| *net),
+            Gpu::Stale(mut net) => engine
+                .gpu_network()
+                .and_then(|model| net.load(&model))
+                .map(|()| *net),
             Gpu::Untried => match GpuContext::new().await {
-                Ok(ctx) => GpuResNet::new(ctx, engine.inference()),
+                Ok(ctx) => engine
+                    .gpu_network()
+                    .and_then(|model| GpuResNet::new(ctx, &model)),
                 Err(e) => Err(e),
             },
         };

@@ -182,11 +182,7 @@ impl WeightsArgs {
 
     fn engine(&self) -> Result<Engine> {
         match &self.weights {
-            Some(path) => {
-                let mut engine = Engine::with_init(Init::new(InitKind::He, 0))?;
-                engine.load_weights(&read(path)?, path)?;
-                Ok(engine)
-            }
+            Some(path) => Engine::from_safetensors(&read(path)?, path),
             None => Engine::with_init(self.init()),
         }
     }

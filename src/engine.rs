@@ -74,12 +74,21 @@ impl Engine {
 
     /// An engine on a safetensors checkpoint (ResNet-50 with 1000 classes).
     pub fn from_safetensors(bytes: &[u8], source: &str) -> Result<Self> {
+        Self::with_weights(Self::checked_weights(bytes, source)?)
+    }
+
+    /// The weights of a safetensors checkpoint, checked against ResNet-50 (every name, shape
+    /// and dtype, finite values) without building anything: a caller that replaces an engine
+    /// checks first, drops the old engine and the file's bytes, then builds
+    /// ([`Engine::with_weights`]), so that two engines never live at once.
+    pub fn checked_weights(bytes: &[u8], source: &str) -> Result<Weights> {
         let weights = load_safetensors(bytes, source)?;
-        weights.classes().map_err(|_| Error::MissingTensor {
+        let classes = weights.classes().map_err(|_| Error::MissingTensor {
             name: "fc.weight".into(),
             expected: vec![1000, 2048],
         })?;
-        Self::with_weights(weights)
+        weights.check_against(&ResNetConfig::resnet50(classes))?;
+        Ok(weights)
     }
 
     /// Replaces the weights with a safetensors checkpoint; on any error the old weights stay.

@@ -68,13 +68,7 @@ impl BenchModel {
 /// Current size of this module's linear memory in bytes (it only grows, so this is the peak).
 #[wasm_bindgen]
 pub fn wasm_memory_bytes() -> f64 {
-    // `byteLength` of the buffer: an ArrayBuffer, or a SharedArrayBuffer in the threaded build.
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .ok()
-        .and_then(|m| js_sys::Reflect::get(&m.buffer(), &"byteLength".into()).ok())
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0)
+    super::memory::wasm_memory_bytes() as f64
 }
 
 /// The same network on the GPU path (WebGPU kernels), for the benchmark's WebGPU rows.

@@ -69,6 +69,8 @@ pub struct Strings {
     pub engine_starting: &'static str,
     /// Footer: the worker answered (followed by the version).
     pub engine_ready: &'static str,
+    /// Before the engine's memory in the footer.
+    pub engine_memory: &'static str,
     /// UI string.
     pub drop_hint: &'static str,
     /// UI string.
@@ -305,6 +307,7 @@ pub static VI: Strings = Strings {
     footer_local: "Mọi tính toán chạy cục bộ trong trình duyệt của bạn: không ảnh nào rời khỏi máy.",
     engine_starting: "đang khởi động bộ máy…",
     engine_ready: "bộ máy sẵn sàng",
+    engine_memory: "bộ nhớ",
     drop_hint: "Kéo thả ảnh vào trang, dán từ bộ nhớ tạm, hoặc",
     choose_file: "chọn tệp",
     samples: "Ảnh mẫu",
@@ -432,6 +435,7 @@ pub static EN: Strings = Strings {
     footer_local: "Everything runs locally in your browser: no image ever leaves your machine.",
     engine_starting: "engine starting…",
     engine_ready: "engine ready",
+    engine_memory: "memory",
     drop_hint: "Drop an image on the page, paste it, or",
     choose_file: "choose a file",
     samples: "Samples",

@@ -4,9 +4,9 @@
 //! Inside `web`, as in the crate (see `src/lib.rs`): each module imports only modules on lines
 //! above its own.
 //!
-//! 1. `i18n`, `jobs`, `query`, `samples`, `save`, `threads`, `bench` — strings in two
-//!    languages; run ids; the address; the samples; saving files; the thread pool's workers;
-//!    the benchmark's entry points.
+//! 1. `i18n`, `jobs`, `query`, `samples`, `save`, `threads`, `memory`, `bench` — strings in
+//!    two languages; run ids; the address; the samples; saving files; the thread pool's
+//!    workers; wasm memory; the benchmark's entry points.
 //! 2. `protocol`, `section`, `lab_settings`, `worker_build` — what page and worker say to each
 //!    other; the page's sections; the Gradient lab's settings and share link; which worker
 //!    build to load.
@@ -26,6 +26,7 @@ pub mod i18n;
 pub mod image_input;
 pub mod jobs;
 pub mod lab_settings;
+pub mod memory;
 pub mod protocol;
 pub mod query;
 pub mod samples;

@@ -108,6 +108,11 @@ pub enum Event {
         /// The weights in use.
         weights: WeightsInfo,
     },
+    /// The worker's wasm memory after a request (it never shrinks: also its high-water mark).
+    Memory {
+        /// Bytes.
+        bytes: u64,
+    },
     /// The crop the network sees (RGBA, `size`×`size`).
     Crop {
         /// Run id.

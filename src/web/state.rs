@@ -89,6 +89,8 @@ pub struct AppState {
     pub section: Section,
     /// Worker version once it answered.
     pub engine_version: Option<String>,
+    /// The worker's wasm memory in bytes, as it last said.
+    pub engine_memory: Option<u64>,
     /// Weights in use.
     pub weights: Option<WeightsInfo>,
     /// Whether the weights came from Cache Storage.
@@ -138,6 +140,7 @@ impl AppState {
             lang,
             section: Section::Explore,
             engine_version: None,
+            engine_memory: None,
             weights: None,
             weights_from_cache: false,
             weights_busy: false,
@@ -248,6 +251,7 @@ impl Reducible for AppState {
             Action::ClearError => s.error = None,
             Action::SelectBlock(i) => s.selected_block = Some(i),
             Action::Worker(event) => match event {
+                Event::Memory { bytes } => s.engine_memory = Some(bytes),
                 Event::Ready { version, weights } => {
                     s.engine_version = Some(version);
                     s.weights = Some(weights);

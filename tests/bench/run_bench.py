@@ -97,7 +97,84 @@ def page_ready_ms(b, dist_base):
     return statistics.median(times)
 
 
+MEMORY = "const e = document.querySelector('[data-testid=engine-memory]'); return e ? Number(e.dataset.bytes) : null;"
+
+
+def settled_memory(b, seconds=3.0, timeout=180):
+    """The worker's wasm memory once it has not grown for `seconds` (it never shrinks)."""
+    last, since, start = None, time.time(), time.time()
+    while time.time() - start < timeout:
+        now = b.js(MEMORY)
+        if now != last:
+            last, since = now, time.time()
+        elif now is not None and time.time() - since >= seconds:
+            return now
+        time.sleep(0.25)
+    raise AssertionError("the engine's memory never settled")
+
+
+def page_memory(b, dist_base, weights_rel):
+    """The engine worker's wasm memory in the real page (dist/, 2 threads when isolated), in one
+    visit: after load (seeded init built), after an Explore run at 224, after a Gradient lab run
+    at 224 ("As trained", both networks), and after loading a ResNet-50 checkpoint from a URL.
+    wasm memory never shrinks, so each figure is also the high-water mark up to that point."""
+    b.get(dist_base + "/?lang=en")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    out = {"mem_load_mb": settled_memory(b) / 2**20}
+    b.click("sample-cat")
+    b.wait_for("const e = document.querySelector('[data-testid=run-status]'); return e && e.dataset.state === 'done';",
+               timeout=300, what="Explore at 224")
+    out["mem_explore_mb"] = settled_memory(b, 1.0) / 2**20
+    b.click("nav-gradient-lab")
+    b.click("grad-preset-trained")
+    b.js("const s = document.querySelector('[data-testid=grad-size]'); s.value = '224';"
+         "s.dispatchEvent(new Event('change', {bubbles: true}));")
+    b.click("grad-run")
+    b.wait_for("const e = document.querySelector('[data-testid=grad-status]'); return e && e.dataset.state === 'done';",
+               timeout=900, what="Gradient lab at 224")
+    out["mem_lab_mb"] = settled_memory(b, 1.0) / 2**20
+    b.click("nav-settings")
+    b.js("const i = document.querySelector('[data-testid=weights-url]'); i.value = arguments[0];"
+         "i.dispatchEvent(new Event('input', {bubbles: true}));", weights_rel)
+    b.click("weights-load")
+    b.wait_for("const e = document.querySelector('[data-testid=weights-status]'); return e && e.dataset.state === 'pretrained';",
+               timeout=300, what="weights from a URL")
+    out["mem_load_peak_mb"] = settled_memory(b, 1.0) / 2**20
+    return out
+
+
+def served_weights():
+    """The exported checkpoint, linked into dist/bench/ so the page loads it from its own site."""
+    weights = os.path.join(OUT, "weights.safetensors")
+    if not os.path.exists(weights):
+        subprocess.run([CLI, "export-init", "--init", "he", "--seed", "0", "--out", weights], check=True)
+    os.makedirs(os.path.join(ROOT, "dist", "bench"), exist_ok=True)
+    served = os.path.join(ROOT, "dist", "bench", "weights.safetensors")
+    if os.path.exists(served):
+        os.remove(served)
+    os.link(weights, served)
+    return "bench/weights.safetensors"
+
+
+def memory_only():
+    """`run_bench.py --memory`: only the page's memory figures (dist/ and the exported weights)."""
+    os.makedirs(OUT, exist_ok=True)
+    weights = served_weights()
+    port = free_port()
+    server = serve(os.path.join(ROOT, "dist"), port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    b = Browser()
+    try:
+        return page_memory(b, f"http://127.0.0.1:{port}", weights)
+    finally:
+        b.quit()
+        server.shutdown()
+
+
 def main():
+    if "--memory" in sys.argv:
+        print(json.dumps(memory_only(), indent=1))
+        return
     os.makedirs(OUT, exist_ok=True)
     root_port, dist_port = free_port(), free_port()
     servers = [serve(ROOT, root_port), serve(os.path.join(ROOT, "dist"), dist_port)]
@@ -125,6 +202,7 @@ def main():
             results[(name, threads)] = r
             print(f"  {name} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
         ready_ms = page_ready_ms(b, dist_base)
+        memory = page_memory(b, dist_base, served_weights())
     finally:
         b.quit()
     gpu_results = {}
@@ -231,6 +309,7 @@ def main():
           + (f" {profile_mt[r['kind']]:.0f} |" if r["kind"] in profile_mt else " — |")
           for r in profile],
     ]
+    latest.update({k: round(v, 1) for k, v in memory.items()})
     latest["profile_1t"] = profile
     latest["profile_mt"] = results[("ours", THREADS)].get("profile")
     ours_gpu = latest["webgpu"].get("ours_webgpu", {})
@@ -251,6 +330,10 @@ def main():
         "- release engine `.wasm` (worker; the page loads one of four builds): " + ", ".join(
             f"{k} {v['raw'] / 1e6:.2f} MB raw / {v['gzip'] / 1e6:.2f} MB gzip" for k, v in latest["worker_builds_bytes"].items()),
         f"- page load to \"engine ready\" (median of 3; the seeded He init is generated afterwards, in idle time): {ready_ms:.0f} ms",
+        "- the engine worker's wasm memory in the page (one visit, 2 threads; it never shrinks): "
+        f"after load {memory['mem_load_mb']:.0f} MB, after Explore at 224 {memory['mem_explore_mb']:.0f} MB "
+        f"(target ≤ 160), after the Gradient lab at 224 {memory['mem_lab_mb']:.0f} MB (target ≤ 1024), "
+        f"after loading a checkpoint from a URL {memory['mem_load_peak_mb']:.0f} MB (target ≤ 400)",
         "- peak memory: " + ", ".join(f"{k} {mb(v)}" for k, v in latest["peak_memory_bytes"].items())
         + " (ours: wasm linear memory; TF.js: tensor bytes; ORT: not exposed)",
         f"- all engines computed the same first logit (same network, same weights): {'yes' if agree else 'NO'} "

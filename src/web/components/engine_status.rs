@@ -15,6 +15,11 @@ pub fn engine_status() -> Html {
         Some(v) => html! {
             <span class="engine ready" data-testid="engine-status" data-state="ready">
                 { format!("{} v{v}", s.engine_ready) }
+                { for store.engine_memory.map(|bytes| html! {
+                    <span data-testid="engine-memory" data-bytes={bytes.to_string()}>
+                        { format!(" · {} {:.0} MB", s.engine_memory, bytes as f64 / 1048576.0) }
+                    </span>
+                }) }
             </span>
         },
         None => html! {

@@ -5,7 +5,8 @@ use super::download::{forget, remember, Download};
 use super::init_slot::EngineSlot;
 use super::{now_ms, Worker};
 use crate::engine::Engine;
-use crate::web::protocol::Event;
+use crate::web::protocol::{default_init, Event};
+use crate::weights::Weights;
 
 /// What a download ended with.
 enum Fetched {
@@ -43,12 +44,12 @@ impl Worker {
             if !from_cache && !local {
                 remember(&url, &mut download.bytes).await;
             }
-            match Engine::from_safetensors(&download.bytes, &source) {
-                Ok(engine) => {
-                    let info = engine.weights().info.clone();
-                    *slot = EngineSlot::Ready(Box::new(engine));
-                    self.weights_changed();
-                    return self.send(Event::WeightsLoaded { info, from_cache }).await;
+            match Engine::checked_weights(&download.bytes, &source) {
+                Ok(weights) => {
+                    // Checked: now the file's bytes and the old engine go before the new one
+                    // is built, so that wasm memory (which never shrinks) holds one engine.
+                    drop(download);
+                    return self.replace_engine(slot, weights, from_cache).await;
                 }
                 // A cached copy that does not load: delete it and download once more.
                 Err(_) if from_cache => forget(&url).await,
@@ -64,6 +65,32 @@ impl Worker {
         }
         let message = format!("{source}: the download did not load twice");
         self.send(Event::WeightsFailed { message }).await
+    }
+
+    /// Builds the engine on checked `weights` in place of the old one, which is dropped first.
+    /// Building checked weights fails only on an internal error; the page then gets the
+    /// seeded init back and says so.
+    async fn replace_engine(
+        &mut self,
+        slot: &mut EngineSlot,
+        weights: Weights,
+        from_cache: bool,
+    ) -> bool {
+        let source = weights.info.source.clone();
+        *slot = EngineSlot::Broken("new weights are being built".into());
+        self.weights_changed();
+        match Engine::with_weights(weights) {
+            Ok(engine) => {
+                let info = engine.weights().info.clone();
+                *slot = EngineSlot::Ready(Box::new(engine));
+                self.send(Event::WeightsLoaded { info, from_cache }).await
+            }
+            Err(e) => {
+                *slot = EngineSlot::starting(default_init());
+                let message = format!("{source}: {e} (back to the untrained network)");
+                self.send(Event::WeightsFailed { message }).await
+            }
+        }
     }
 
     /// Downloads `url` (from Cache Storage when `use_cache` and it is there), reporting the

@@ -56,6 +56,8 @@ struct Worker {
     last_input: Option<(JobId, candle_core::Tensor)>,
     #[cfg(feature = "webgpu")]
     gpu: gpu_slot::Gpu,
+    /// The memory size last told to the page.
+    reported_memory: u64,
 }
 
 impl Worker {
@@ -77,6 +79,17 @@ impl Worker {
             Some(r) => Some(r),
             None => self.scope.next().await,
         }
+    }
+
+    /// Tells the page the module's memory when it grew since the last report; false once the
+    /// page is gone.
+    async fn report_memory(&mut self) -> bool {
+        let bytes = super::memory::wasm_memory_bytes();
+        if bytes == self.reported_memory {
+            return true;
+        }
+        self.reported_memory = bytes;
+        self.send(Event::Memory { bytes }).await
     }
 
     /// Moves requests that arrived meanwhile into the queue; true if one of them asks for other
@@ -122,6 +135,7 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
         last_input: None,
         #[cfg(feature = "webgpu")]
         gpu: gpu_slot::Gpu::Untried,
+        reported_memory: 0,
     };
     let mut slot = EngineSlot::starting(default_init());
     loop {
@@ -131,6 +145,10 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
                 Some(None) => return,
                 None => {
                     slot.step();
+                    // The engine just got built: its memory is news for the page.
+                    if !matches!(slot, EngineSlot::Pending(_)) && !worker.report_memory().await {
+                        return;
+                    }
                     yield_now().await;
                     continue;
                 }
@@ -142,7 +160,7 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
             }
         };
         let alive = worker.handle(&mut slot, request).await;
-        if !alive {
+        if !alive || !worker.report_memory().await {
             return;
         }
     }

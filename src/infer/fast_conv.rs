@@ -2,12 +2,14 @@
 //! direct matrix product (after im2col where needed) for every other. Built once per weights
 //! load from a (folded) candle convolution; run on its tensors through `crate::kernels`.
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::Conv2d;
 
 use super::values::with_values;
 use crate::kernels::gemm_conv::{ConvShape, GemmConv};
+use crate::kernels::scratch::with_scratch;
 use crate::kernels::winograd::Winograd3x3;
+use crate::model::batch_norm::{BatchNorm, BN_EPS};
 use crate::model::conv::PreparedConv;
 use crate::Result;
 
@@ -68,6 +70,60 @@ impl FastConv {
             pad: cfg.padding,
         };
         Ok(Some(FastConv::Gemm(GemmConv::new(&filters, shape, bias)?)))
+    }
+
+    /// The fast form of `conv` followed by the eval-mode batch norm `bn`, folded on the fly:
+    /// filters `w·γ/√(σ²+ε)`, bias `β − μ·γ/√(σ²+ε)`, the same arithmetic as
+    /// [`BatchNorm::fold_into`], straight from the checkpoint's values into reused scratch
+    /// buffers, so that only the prepared (packed) form is allocated for good. `None` when the
+    /// convolution has no fast form (or a bias of its own).
+    pub fn folded(conv: &Conv2d, bn: &BatchNorm) -> Result<Option<Self>> {
+        let cfg = *conv.config();
+        let (cout, cin, kh, kw) = conv.weight().dims4()?;
+        if kh != kw || cfg.groups != 1 || cfg.dilation != 1 || conv.bias().is_some() {
+            return Ok(None);
+        }
+        let values = |t: &Tensor| t.to_dtype(DType::F32)?.to_vec1::<f32>();
+        let (gamma, beta) = (values(&bn.weight)?, values(&bn.bias)?);
+        let (mean, var) = (values(&bn.running_mean)?, values(&bn.running_var)?);
+        let scale: Vec<f32> = gamma
+            .iter()
+            .zip(&var)
+            .map(|(g, v)| g / (v + BN_EPS as f32).sqrt())
+            .collect();
+        let bias: Vec<f32> = beta
+            .iter()
+            .zip(mean.iter().zip(&scale))
+            .map(|(b, (m, s))| b - m * s)
+            .collect();
+        let per_filter = cin * kh * kw;
+        let winograd = (kh, cfg.stride, cfg.padding) == (3, 1, 1);
+        let staged = if winograd { 16 * cout * cin } else { 0 };
+        with_values(conv.weight(), |raw| {
+            with_scratch([cout * per_filter, staged], |filters, u| {
+                for (o, (dst, src)) in filters
+                    .chunks_exact_mut(per_filter)
+                    .zip(raw.chunks_exact(per_filter))
+                    .enumerate()
+                {
+                    for (d, w) in dst.iter_mut().zip(src) {
+                        *d = w * scale[o];
+                    }
+                }
+                Ok(Some(if winograd {
+                    FastConv::Winograd(Winograd3x3::new_in(filters, cout, cin, Some(bias), u)?)
+                } else {
+                    let shape = ConvShape {
+                        cout,
+                        cin,
+                        k: kh,
+                        stride: cfg.stride,
+                        pad: cfg.padding,
+                    };
+                    FastConv::Gemm(GemmConv::new(filters, shape, Some(bias))?)
+                }))
+            })
+        })
     }
 
     /// Runs it on `x` (`[N, C_in, H, W]`), followed by a ReLU when `relu` is set (applied as

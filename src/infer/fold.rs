@@ -9,6 +9,7 @@ use candle_nn::Conv2d;
 
 use super::fast_conv::FastConv;
 use crate::config::NormMode;
+use crate::model::batch_norm::BatchNorm;
 use crate::model::conv::PreparedConv;
 use crate::model::{Bottleneck, Downsample, ResNet, Stem};
 use crate::{Error, Result};
@@ -24,13 +25,22 @@ fn shape_only(conv: &Conv2d) -> Result<Conv2d> {
     Ok(Conv2d::new(weight, None, *conv.config()))
 }
 
-/// `conv`, or only its shape when `shape_only_wanted` (its values live in a prepared form).
-fn slim(conv: Conv2d, shape_only_wanted: bool) -> Result<Conv2d> {
-    if shape_only_wanted {
-        shape_only(&conv)
-    } else {
-        Ok(conv)
+/// `conv` with `bn` folded in, and its fast form. `lean`: the fast form is made straight from
+/// the checkpoint's values ([`FastConv::folded`]) and the convolution keeps only its shape, so
+/// no folded copy is ever allocated; otherwise the folded candle convolution is kept too.
+fn fold_conv(
+    bn: &BatchNorm,
+    conv: &Conv2d,
+    lean: bool,
+) -> Result<(Conv2d, Option<Box<dyn PreparedConv>>)> {
+    if lean {
+        if let Some(fast) = FastConv::folded(conv, bn)? {
+            return Ok((shape_only(conv)?, boxed(Some(fast))));
+        }
     }
+    let folded = bn.fold_into(conv)?;
+    let fast = boxed(FastConv::of(&folded)?);
+    Ok((folded, fast))
 }
 
 impl ResNet {
@@ -80,11 +90,10 @@ impl Stem {
     /// Batch norm folded into the convolution (for eval-mode inference), with its fast form;
     /// `lean` keeps only the convolution's shape beside that form.
     pub fn folded(&self, lean: bool) -> Result<Self> {
-        let conv1 = self.bn1.fold_into(&self.conv1)?;
-        let fast = FastConv::of(&conv1)?.map(|f| Arc::new(f) as Arc<dyn PreparedConv>);
+        let (conv1, fast) = fold_conv(&self.bn1, &self.conv1, lean)?;
         Ok(Self {
-            conv1: slim(conv1, lean && fast.is_some())?,
-            fast,
+            conv1,
+            fast: fast.map(Arc::from),
             bn1: self.bn1.clone(),
         })
     }
@@ -94,11 +103,7 @@ impl Bottleneck {
     /// Every batch norm folded into the convolution before it (for eval-mode inference), with
     /// their fast forms; `lean` keeps only the convolutions' shapes beside those forms.
     pub fn folded(&self, lean: bool) -> Result<Self> {
-        let fold = |bn: &crate::model::batch_norm::BatchNorm, conv: &Conv2d| -> Result<_> {
-            let folded = bn.fold_into(conv)?;
-            let fast = boxed(FastConv::of(&folded)?);
-            Ok((slim(folded, lean && fast.is_some())?, fast))
-        };
+        let fold = |bn: &BatchNorm, conv: &Conv2d| fold_conv(bn, conv, lean);
         let (conv1, fast1) = fold(&self.bn1, &self.conv1)?;
         let (conv2, fast2) = fold(&self.bn2, &self.conv2)?;
         let (conv3, fast3) = fold(&self.bn3, &self.conv3)?;

@@ -23,7 +23,23 @@ pub struct Winograd3x3 {
 impl Winograd3x3 {
     /// Transforms `filters` (`[C_out, C_in, 3, 3]`, row-major) with an optional `[C_out]` bias.
     pub fn new(filters: &[f32], cout: usize, cin: usize, bias: Option<Vec<f32>>) -> Result<Self> {
-        if filters.len() != cout * cin * 9 || bias.as_ref().is_some_and(|b| b.len() != cout) {
+        Self::new_in(filters, cout, cin, bias, &mut vec![0f32; 16 * cout * cin])
+    }
+
+    /// [`Winograd3x3::new`] with the transformed filters staged in `u` (at least
+    /// `16·C_out·C_in` values, contents unspecified): a caller preparing many layers passes one
+    /// reused buffer, so that only the packed matrices stay behind in memory.
+    pub fn new_in(
+        filters: &[f32],
+        cout: usize,
+        cin: usize,
+        bias: Option<Vec<f32>>,
+        u: &mut [f32],
+    ) -> Result<Self> {
+        if filters.len() != cout * cin * 9
+            || bias.as_ref().is_some_and(|b| b.len() != cout)
+            || u.len() < 16 * cout * cin
+        {
             return Err(Error::InvalidArgument(format!(
                 "winograd conv: {} filter values and {:?} biases for {cout}×{cin}×3×3",
                 filters.len(),
@@ -31,7 +47,6 @@ impl Winograd3x3 {
             )));
         }
         let g = filters;
-        let mut u = vec![0f32; 16 * cout * cin];
         for o in 0..cout {
             for i in 0..cin {
                 let f = &g[(o * cin + i) * 9..(o * cin + i) * 9 + 9];

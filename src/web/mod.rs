@@ -4,12 +4,12 @@
 //! Inside `web`, as in the crate (see `src/lib.rs`): each module imports only modules on lines
 //! above its own.
 //!
-//! 1. `i18n`, `jobs`, `query`, `samples`, `save`, `threads`, `memory`, `bench` — strings in
-//!    two languages; run ids; the address; the samples; saving files; the thread pool's
-//!    workers; wasm memory; the benchmark's entry points.
-//! 2. `protocol`, `section`, `lab_settings`, `worker_build` — what page and worker say to each
-//!    other; the page's sections; the Gradient lab's settings and share link; which worker
-//!    build to load.
+//! 1. `i18n`, `jobs`, `query`, `samples`, `save`, `threads`, `memory` — strings in two
+//!    languages; run ids; the address; the samples; saving files; the thread pool's workers;
+//!    wasm memory.
+//! 2. `protocol`, `section`, `lab_settings`, `worker_build`, `bench` — what page and worker
+//!    say to each other; the page's sections; the Gradient lab's settings and share link; which
+//!    worker build to load; the benchmark's entry points.
 //! 3. `canvas`, `image_input`, `state`, `worker` — painting maps; decoding images; the page's
 //!    state; the engine worker.
 //! 4. `actions` — what views do beyond rendering (start a run, read a file).

@@ -41,10 +41,12 @@ def test_worker_answers_the_ping(b, url, shots):
         "const e = document.querySelector('[data-testid=engine-status]');"
         "return e && e.dataset.state === 'ready' ? e.innerText : null;", timeout=60, what="engine ready")
     assert "v0." in status or "v1." in status, status
-    # The worker says how much wasm memory it holds (shown in the footer, read by make bench).
+    # The worker says how much wasm memory it holds (shown in the footer, read by make bench),
+    # again once the seeded init is built: then it holds ResNet-50's 25.6 M weights.
     memory = b.wait_for("const e = document.querySelector('[data-testid=engine-memory]');"
-                        "return e ? Number(e.dataset.bytes) : null;", timeout=60, what="engine memory")
-    assert memory > 16 << 20, memory
+                        "return e && Number(e.dataset.bytes) > 100e6 ? Number(e.dataset.bytes) : null;",
+                        timeout=120, what="the engine's memory once built")
+    assert memory < 2e9, memory
     if shots:
         b.screenshot(os.path.join(shots, "shell.png"))
 

@@ -20,7 +20,7 @@ export TRUNK_TOOLS_WASM_OPT := version_$(BINARYEN_VERSION)
 export CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help tools browser-tools nightly-tools relaxed-worker mt-workers bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench
+.PHONY: help tools browser-tools nightly-tools relaxed-worker mt-workers bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench fuzz
 
 help:
 	@echo "make serve   build and serve the app on http://127.0.0.1:8080 (installs tools)"
@@ -28,6 +28,7 @@ help:
 	@echo "make build   static site in dist/ (release, wasm-opt)"
 	@echo "make bench   ResNet-50 forward: ours vs ONNX Runtime Web and TF.js in headless Chromium (writes BENCHMARKS.md)"
 	@echo "make test-native | test-browser | test-e2e | lint"
+	@echo "make fuzz    the weights loader and the image decoder under cargo-fuzz (FUZZ_SECONDS each, default 300)"
 
 ## Tools ---------------------------------------------------------------------------------------
 
@@ -208,6 +209,23 @@ bench: tools browser-tools bench-tools nightly-tools build
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
 	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models
 	python3 tests/bench/run_bench.py
+
+## Fuzzing ------------------------------------------------------------------------------------
+
+# cargo-fuzz (libFuzzer) on the pinned nightly, without a sanitizer (the code under test is safe
+# Rust: the fuzzers look for panics, hangs and runaway allocations). Not part of `make test`.
+# Each target starts from its seeds (tests/fuzz-seeds/<target>) and keeps what it finds in
+# fuzz/corpus/<target>; a crash lands in fuzz/artifacts/<target>/ and becomes a regression test.
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS := weights image
+fuzz: nightly-tools
+	@[ "$$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $(CARGO_FUZZ_VERSION)" ] || \
+	  cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	cd fuzz && for t in $(FUZZ_TARGETS); do mkdir -p corpus/$$t && \
+	  cargo +$(NIGHTLY) fuzz run --sanitizer none $$t corpus/$$t ../tests/fuzz-seeds/$$t \
+	    $$( [ $$t = image ] && echo ../static/samples ) -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=30 || exit 1; done
 
 fmt:
 	cargo fmt --all

@@ -479,6 +479,34 @@ def test_broken_weight_downloads_say_so_and_keep_the_weights(b, url, shots):
         server.shutdown()
 
 
+def test_a_picked_weights_file_is_read_by_the_worker(b, url, shots):
+    b.get(url + "?lang=en")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    before = predictions(b)
+    path = os.path.join(ARGS.dist, generated_weights("xavier-3.safetensors", "xavier", 3))
+    b.click("nav-settings")
+    b.upload("weights-file", path)
+    b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
+               "return e && e.dataset.state === 'pretrained';", timeout=120, what="weights from the file")
+    assert "xavier-3.safetensors" in b.text("weights-status"), b.text("weights-status")
+    assert "blob:" not in b.text("weights-status")
+    b.click("nav-explore")
+    run_sample(b)
+    assert predictions(b) != before
+    # A broken file keeps them.
+    broken = os.path.join(tempfile.mkdtemp(), "broken.safetensors")
+    with open(broken, "wb") as f:
+        f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json at all}")
+    b.click("nav-settings")
+    status = b.text("weights-status")
+    b.upload("weights-file", broken)
+    message = b.wait_for("const e = document.querySelector('[data-testid=error]'); return e ? e.innerText : null;",
+                         timeout=60, what="an error for the broken file")
+    assert "broken.safetensors" in message, message
+    assert b.text("weights-status") == status
+
+
 def test_a_weights_link_to_another_site_asks_first(b, url, shots):
     server, other = misbehaving_server()
     try:

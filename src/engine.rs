@@ -105,7 +105,7 @@ impl Engine {
     /// The standard network folded for the GPU to upload, from the same weights: built when
     /// asked and dropped after the upload, so that the CPU's network stays lean.
     pub fn gpu_network(&self) -> Result<ResNet> {
-        standard_network(&self.weights)?.fold_batch_norm()
+        standard_network(&self.weights)?.fold_for_upload()
     }
 
     /// The current weights.

@@ -53,6 +53,10 @@ fn the_engine_keeps_each_convolution_weight_once() {
     assert!(convs(&full)
         .iter()
         .all(|c| stored(c.weight()) == c.weight().elem_count()));
+    // It is only uploaded: no fast form is prepared for it.
+    assert!(full
+        .blocks()
+        .all(|b| (0..4).all(|i| b.fast_conv(i).is_none())));
 }
 
 #[test]

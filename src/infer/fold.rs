@@ -25,21 +25,36 @@ fn shape_only(conv: &Conv2d) -> Result<Conv2d> {
     Ok(Conv2d::new(weight, None, *conv.config()))
 }
 
-/// `conv` with `bn` folded in, and its fast form. `lean`: the fast form is made straight from
-/// the checkpoint's values ([`FastConv::folded`]) and the convolution keeps only its shape, so
-/// no folded copy is ever allocated; otherwise the folded candle convolution is kept too.
+/// What folding a network prepares for each convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prepare {
+    /// The folded candle convolution and its fast form (tests, the general case).
+    Both,
+    /// The fast form only, made straight from the checkpoint's values; the convolution keeps
+    /// only its shape (what the CPU engine keeps).
+    Lean,
+    /// The folded candle convolution only (what the GPU uploads: no fast form is built).
+    Folded,
+}
+
+/// `conv` with `bn` folded in, and what `prepare` asks for beside it. Lean: the fast form is
+/// made straight from the checkpoint's values ([`FastConv::folded`]) and no folded copy is
+/// ever allocated.
 fn fold_conv(
     bn: &BatchNorm,
     conv: &Conv2d,
-    lean: bool,
+    prepare: Prepare,
 ) -> Result<(Conv2d, Option<Box<dyn PreparedConv>>)> {
-    if lean {
+    if prepare == Prepare::Lean {
         if let Some(fast) = FastConv::folded(conv, bn)? {
             return Ok((shape_only(conv)?, boxed(Some(fast))));
         }
     }
     let folded = bn.fold_into(conv)?;
-    let fast = boxed(FastConv::of(&folded)?);
+    let fast = match prepare {
+        Prepare::Folded => None,
+        _ => boxed(FastConv::of(&folded)?),
+    };
     Ok((folded, fast))
 }
 
@@ -50,17 +65,23 @@ impl ResNet {
     /// the folded copy of one layer at most exists beside the prepared ones. What the GPU
     /// uploads is folded apart from the same weights; a lean network cannot be uploaded.
     pub fn for_inference(&self) -> Result<Self> {
-        self.fold(true)
+        self.fold(Prepare::Lean)
+    }
+
+    /// Batch norm folded into the convolutions, without fast forms: what the GPU uploads (it
+    /// reads the folded filters and never runs the CPU's kernels).
+    pub fn fold_for_upload(&self) -> Result<Self> {
+        self.fold(Prepare::Folded)
     }
 
     /// The inference network: batch norm (eval mode) folded into the convolutions once, so a
     /// forward pass runs one biased convolution where it ran a convolution and a batch norm;
     /// each convolution also gets its fast form.
     pub fn fold_batch_norm(&self) -> Result<Self> {
-        self.fold(false)
+        self.fold(Prepare::Both)
     }
 
-    fn fold(&self, lean: bool) -> Result<Self> {
+    fn fold(&self, prepare: Prepare) -> Result<Self> {
         if self.config.norm != NormMode::Eval {
             return Err(Error::InvalidArgument(
                 "only eval-mode batch norm can be folded".into(),
@@ -68,29 +89,29 @@ impl ResNet {
         }
         Ok(Self {
             config: self.config.clone(),
-            stem: self.stem.folded(lean)?,
+            stem: self.stem.folded(prepare)?,
             stages: self
                 .stages
                 .iter()
                 .map(|stage| {
                     stage
                         .iter()
-                        .map(|b| b.folded(lean))
+                        .map(|b| b.folded(prepare))
                         .collect::<Result<Vec<_>>>()
                 })
                 .collect::<Result<Vec<_>>>()?,
             fc: self.fc.clone(),
             folded: true,
-            lean,
+            lean: prepare == Prepare::Lean,
         })
     }
 }
 
 impl Stem {
     /// Batch norm folded into the convolution (for eval-mode inference), with its fast form;
-    /// `lean` keeps only the convolution's shape beside that form.
-    pub fn folded(&self, lean: bool) -> Result<Self> {
-        let (conv1, fast) = fold_conv(&self.bn1, &self.conv1, lean)?;
+    /// `prepare` says what it keeps ([`Prepare`]).
+    pub fn folded(&self, prepare: Prepare) -> Result<Self> {
+        let (conv1, fast) = fold_conv(&self.bn1, &self.conv1, prepare)?;
         Ok(Self {
             conv1,
             fast: fast.map(Arc::from),
@@ -101,9 +122,9 @@ impl Stem {
 
 impl Bottleneck {
     /// Every batch norm folded into the convolution before it (for eval-mode inference), with
-    /// their fast forms; `lean` keeps only the convolutions' shapes beside those forms.
-    pub fn folded(&self, lean: bool) -> Result<Self> {
-        let fold = |bn: &BatchNorm, conv: &Conv2d| fold_conv(bn, conv, lean);
+    /// their fast forms; `prepare` says what it keeps ([`Prepare`]).
+    pub fn folded(&self, prepare: Prepare) -> Result<Self> {
+        let fold = |bn: &BatchNorm, conv: &Conv2d| fold_conv(bn, conv, prepare);
         let (conv1, fast1) = fold(&self.bn1, &self.conv1)?;
         let (conv2, fast2) = fold(&self.bn2, &self.conv2)?;
         let (conv3, fast3) = fold(&self.bn3, &self.conv3)?;

@@ -429,7 +429,10 @@ class Misbehaving(http.server.BaseHTTPRequestHandler):
         body = self.body
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(len(body) + (4096 if self.path.startswith("/lying") else 0)))
+        stated = len(body) + (4096 if self.path.startswith("/lying") else 0)
+        if self.path.startswith("/huge"):
+            stated, body = 600 << 20, body[:1 << 20]
+        self.send_header("Content-Length", str(stated))
         self.cors()
         self.end_headers()
         if self.path.startswith("/cut"):
@@ -466,12 +469,13 @@ def test_broken_weight_downloads_say_so_and_keep_the_weights(b, url, shots):
         before = predictions(b)
         b.click("nav-settings")
         status_before = b.text("weights-status")
-        for path in ("/lying.safetensors", "/cut.safetensors"):
+        for path, words in (("/lying.safetensors", ["download", "bytes"]), ("/cut.safetensors", ["download", "bytes"]),
+                            ("/huge.safetensors", ["600 MB", "512 MB"])):
             b.js("const e = document.querySelector('[data-testid=error] button'); if (e) e.click();")
             load_weights_url(b, other + path)
             message = b.wait_for("const e = document.querySelector('[data-testid=error]'); return e ? e.innerText : null;",
                                  timeout=120, what=f"an error for {path}")
-            assert "download" in message and "bytes" in message, f"{path}: {message}"
+            assert all(w in message for w in words), f"{path}: {message}"
             assert b.text("weights-status") == status_before, (path, b.text("weights-status"))
         b.click("nav-explore")
         assert predictions(b) == before

@@ -22,6 +22,26 @@ pub enum FastConv {
     Gemm(GemmConv),
 }
 
+/// The geometry of `conv`, or `None` when it has no fast form (grouped, dilated, non-square).
+fn shape_of(conv: &Conv2d) -> Result<Option<ConvShape>> {
+    let cfg = conv.config();
+    let (cout, cin, kh, kw) = conv.weight().dims4()?;
+    Ok(
+        (kh == kw && cfg.groups == 1 && cfg.dilation == 1).then_some(ConvShape {
+            cout,
+            cin,
+            k: kh,
+            stride: cfg.stride,
+            pad: cfg.padding,
+        }),
+    )
+}
+
+/// True for the 3×3 / stride 1 / padding 1 convolutions that Winograd's F(2×2, 3×3) takes.
+fn is_winograd(shape: ConvShape) -> bool {
+    (shape.k, shape.stride, shape.pad) == (3, 1, 1)
+}
+
 /// The filters and bias of `conv` as plain values.
 fn parameters(conv: &Conv2d) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
     let filters = conv.weight().flatten_all()?.to_vec1::<f32>()?;
@@ -35,41 +55,57 @@ fn parameters(conv: &Conv2d) -> Result<(Vec<f32>, Option<Vec<f32>>)> {
 impl FastConv {
     /// The fast form of `conv`, if it has one.
     pub fn of(conv: &Conv2d) -> Result<Option<Self>> {
-        if let Some(w) = Self::winograd(conv)? {
-            return Ok(Some(w));
-        }
-        Self::gemm(conv)
+        shape_of(conv)?
+            .map(|shape| Self::gemm_or_winograd(conv, shape))
+            .transpose()
     }
 
     /// The Winograd form, or `None` when `conv` is not a 3×3 / stride 1 / padding 1 one.
     pub fn winograd(conv: &Conv2d) -> Result<Option<Self>> {
-        let cfg = conv.config();
-        let (cout, cin, kh, kw) = conv.weight().dims4()?;
-        if (kh, kw, cfg.stride, cfg.padding, cfg.groups, cfg.dilation) != (3, 3, 1, 1, 1, 1) {
-            return Ok(None);
+        match shape_of(conv)? {
+            Some(shape) if is_winograd(shape) => Self::gemm_or_winograd(conv, shape).map(Some),
+            _ => Ok(None),
         }
-        let (filters, bias) = parameters(conv)?;
-        Ok(Some(FastConv::Winograd(Winograd3x3::new(
-            &filters, cout, cin, bias,
-        )?)))
     }
 
     /// The matrix-product form, or `None` for grouped, dilated or non-square kernels.
     pub fn gemm(conv: &Conv2d) -> Result<Option<Self>> {
-        let cfg = conv.config();
-        let (cout, cin, kh, kw) = conv.weight().dims4()?;
-        if kh != kw || cfg.groups != 1 || cfg.dilation != 1 {
+        let Some(shape) = shape_of(conv)? else {
             return Ok(None);
-        }
-        let (filters, bias) = parameters(conv)?;
-        let shape = ConvShape {
-            cout,
-            cin,
-            k: kh,
-            stride: cfg.stride,
-            pad: cfg.padding,
         };
+        let (filters, bias) = parameters(conv)?;
         Ok(Some(FastConv::Gemm(GemmConv::new(&filters, shape, bias)?)))
+    }
+
+    /// The Winograd form for a 3×3 / stride 1 / padding 1 `shape`, else the matrix product.
+    fn gemm_or_winograd(conv: &Conv2d, shape: ConvShape) -> Result<Self> {
+        let (filters, bias) = parameters(conv)?;
+        let mut u = vec![
+            0f32;
+            if is_winograd(shape) {
+                16 * shape.cout * shape.cin
+            } else {
+                0
+            }
+        ];
+        Self::from_values(shape, &filters, bias, &mut u)
+    }
+
+    /// The form `shape` calls for, from row-major `filters` and an optional bias; `u` stages
+    /// Winograd's transform (`16·C_out·C_in` values; unused otherwise).
+    fn from_values(
+        shape: ConvShape,
+        filters: &[f32],
+        bias: Option<Vec<f32>>,
+        u: &mut [f32],
+    ) -> Result<Self> {
+        Ok(if is_winograd(shape) {
+            FastConv::Winograd(Winograd3x3::new_in(
+                filters, shape.cout, shape.cin, bias, u,
+            )?)
+        } else {
+            FastConv::Gemm(GemmConv::new(filters, shape, bias)?)
+        })
     }
 
     /// The fast form of `conv` followed by the eval-mode batch norm `bn`, folded on the fly:
@@ -78,11 +114,9 @@ impl FastConv {
     /// buffers, so that only the prepared (packed) form is allocated for good. `None` when the
     /// convolution has no fast form (or a bias of its own).
     pub fn folded(conv: &Conv2d, bn: &BatchNorm) -> Result<Option<Self>> {
-        let cfg = *conv.config();
-        let (cout, cin, kh, kw) = conv.weight().dims4()?;
-        if kh != kw || cfg.groups != 1 || cfg.dilation != 1 || conv.bias().is_some() {
+        let Some(shape) = shape_of(conv)?.filter(|_| conv.bias().is_none()) else {
             return Ok(None);
-        }
+        };
         let values = |t: &Tensor| t.to_dtype(DType::F32)?.to_vec1::<f32>();
         let (gamma, beta) = (values(&bn.weight)?, values(&bn.bias)?);
         let (mean, var) = (values(&bn.running_mean)?, values(&bn.running_var)?);
@@ -96,11 +130,14 @@ impl FastConv {
             .zip(mean.iter().zip(&scale))
             .map(|(b, (m, s))| b - m * s)
             .collect();
-        let per_filter = cin * kh * kw;
-        let winograd = (kh, cfg.stride, cfg.padding) == (3, 1, 1);
-        let staged = if winograd { 16 * cout * cin } else { 0 };
+        let per_filter = shape.cin * shape.k * shape.k;
+        let staged = if is_winograd(shape) {
+            16 * shape.cout * shape.cin
+        } else {
+            0
+        };
         with_values(conv.weight(), |raw| {
-            with_scratch([cout * per_filter, staged], |filters, u| {
+            with_scratch([shape.cout * per_filter, staged], |filters, u| {
                 for (o, (dst, src)) in filters
                     .chunks_exact_mut(per_filter)
                     .zip(raw.chunks_exact(per_filter))
@@ -110,18 +147,7 @@ impl FastConv {
                         *d = w * scale[o];
                     }
                 }
-                Ok(Some(if winograd {
-                    FastConv::Winograd(Winograd3x3::new_in(filters, cout, cin, Some(bias), u)?)
-                } else {
-                    let shape = ConvShape {
-                        cout,
-                        cin,
-                        k: kh,
-                        stride: cfg.stride,
-                        pad: cfg.padding,
-                    };
-                    FastConv::Gemm(GemmConv::new(filters, shape, Some(bias))?)
-                }))
+                Self::from_values(shape, filters, Some(bias), u).map(Some)
             })
         })
     }

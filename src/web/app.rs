@@ -23,7 +23,7 @@ pub struct AppProps {
 pub fn app(props: &AppProps) -> Html {
     html! {
         <ReactorProvider<EngineWorker> path={props.worker_path.clone()}>
-            <Shell lang={Lang::from_browser()}
+            <Shell lang={Lang::from_browser()} worker_path={props.worker_path.clone()}
                    threaded_script={props.threaded.then(|| props.worker_path.clone())} />
         </ReactorProvider<EngineWorker>>
     }

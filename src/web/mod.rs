@@ -7,9 +7,10 @@
 //! 1. `i18n`, `jobs`, `query`, `samples`, `save`, `threads`, `memory` — strings in two
 //!    languages; run ids; the address; the samples; saving files; the thread pool's workers;
 //!    wasm memory.
-//! 2. `protocol`, `section`, `lab_settings`, `worker_build`, `bench` — what page and worker
-//!    say to each other; the page's sections; the Gradient lab's settings and share link; which
-//!    worker build to load; the benchmark's entry points.
+//! 2. `protocol`, `section`, `lab_settings`, `worker_build`, `offline`, `bench` — what page and
+//!    worker say to each other; the page's sections; the Gradient lab's settings and share link;
+//!    which worker build to load; what the service worker gives (isolation, offline); the
+//!    benchmark's entry points.
 //! 3. `canvas`, `image_input`, `state`, `worker` — painting maps; decoding images; the page's
 //!    state; the engine worker.
 //! 4. `actions` — what views do beyond rendering (start a run, read a file).
@@ -27,6 +28,7 @@ pub mod image_input;
 pub mod jobs;
 pub mod lab_settings;
 pub mod memory;
+pub mod offline;
 pub mod protocol;
 pub mod query;
 pub mod samples;

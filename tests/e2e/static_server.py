@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Serve a folder over HTTP with the cross-origin-isolation headers the app needs.
 
-    python3 tests/e2e/static_server.py dist 8090
+    python3 tests/e2e/static_server.py dist 8090 [--plain]
+
+`--plain`: without the isolation headers, as most static hosts serve a site.
 
 Used by the end-to-end tests and the screenshot commands; `make serve` uses `trunk serve`.
 """
@@ -40,7 +42,8 @@ def serve(folder, port, isolated=True):
 
 
 if __name__ == "__main__":
-    folder = sys.argv[1] if len(sys.argv) > 1 else "dist"
-    port = int(sys.argv[2]) if len(sys.argv) > 2 else 8090
+    args = [a for a in sys.argv[1:] if a != "--plain"]
+    folder = args[0] if args else "dist"
+    port = int(args[1]) if len(args) > 1 else 8090
     print(f"serving {folder} on http://127.0.0.1:{port}", flush=True)
-    serve(folder, port).serve_forever()
+    serve(folder, port, isolated="--plain" not in sys.argv).serve_forever()

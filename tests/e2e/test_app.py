@@ -8,6 +8,7 @@ Each test is a function named test_*; a failure exits non-zero (so `make test` f
 import argparse
 import http.server
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from static_server import serve  # noqa: E402
-from webdriver import Browser, free_port  # noqa: E402
+from webdriver import INSECURE_HOST, Browser, free_port  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 ARGS = None
@@ -212,23 +213,131 @@ def assert_same_predictions(rows, reference, tolerance=1e-4):
 
 
 def serve_without_isolation():
-    """The site from a second server without the COOP/COEP headers (as most static hosts)."""
+    """The site from a second server without the COOP/COEP headers, at an address that is not
+    localhost (plain http://): no service worker can isolate it, so it stays single-threaded."""
     port = free_port()
     server = serve(ARGS.dist, port, isolated=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{port}/"
+    return server, f"http://{INSECURE_HOST}:{port}/"
 
 
-def test_page_without_isolation_runs_single_threaded_with_the_same_predictions(b, url, shots):
+def serve_under_sub_path(folder, sub="resnet-lab"):
+    """`folder` served as /<sub>/ of a host that sends no special headers (GitHub Pages)."""
+    parent = tempfile.mkdtemp(prefix="resnet-lab-site-")
+    os.symlink(os.path.abspath(folder), os.path.join(parent, sub))
+    port = free_port()
+    server = serve(parent, port, isolated=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{port}/{sub}/"
+
+
+def test_page_without_isolation_or_service_worker_runs_single_threaded_and_says_why(b, url, shots):
     isolated = sample_predictions(b, url)
     plain, plain_url = serve_without_isolation()
     try:
         single = sample_predictions(b, plain_url + "?lang=en")
         assert b.js("return self.crossOriginIsolated") is False
+        assert b.js("return 'serviceWorker' in navigator") is False
         assert "wasm CPU, 1 thread, relaxed SIMD" in b.js("return document.body.innerText")
+        if b.js("return navigator.hardwareConcurrency") > 1:
+            note = b.js("const e = document.querySelector('[data-testid=isolation-note]');"
+                        "return e ? [e.dataset.state, e.innerText] : null;")
+            assert note and note[0] == "unavailable" and "service worker" in note[1], note
         assert_same_predictions(single, isolated)
     finally:
         plain.shutdown()
+
+
+RELOADS = "return performance.getEntriesByType('navigation')[0].type;"
+OFFLINE = "const e = document.querySelector('[data-testid=offline]'); return e && e.dataset.state === 'ready';"
+
+
+def test_under_a_sub_path_without_headers_the_service_worker_isolates_after_one_reload(b, url, shots):
+    reference = sample_predictions(b, url)
+    server, site = serve_under_sub_path(ARGS.dist)
+    try:
+        b.get(site + "?lang=en")
+        # The service worker installs (the whole build, cached), takes over and reloads the page
+        # once, now with COOP/COEP: the threaded engine runs.
+        b.wait_for("return self.crossOriginIsolated === true;", timeout=120, what="isolation by the service worker")
+        assert b.js(RELOADS) == "reload", b.js(RELOADS)
+        assert b.js("return location.pathname") == "/resnet-lab/"
+        b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(b)
+        assert_same_predictions(predictions(b), reference)
+        text = b.js("return document.body.innerText")
+        assert f"wasm CPU, {isolated_threads(b, 'mt-relaxed')}, relaxed SIMD" in text, text[:2000]
+        assert not b.js("return document.querySelector('[data-testid=isolation-note]')")
+        b.wait_for(OFFLINE, timeout=60, what="available offline")
+        # Opened again, it is isolated from the start: no second reload.
+        b.get(site + "?lang=en")
+        b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        assert b.js(RELOADS) == "navigate" and b.js("return self.crossOriginIsolated") is True
+        if shots:
+            b.screenshot(os.path.join(shots, "sub-path.png"))
+    finally:
+        server.shutdown()
+
+
+def test_after_one_visit_the_site_runs_offline(b, url, shots):
+    reference = sample_predictions(b, url)
+    # A server in its own process: stopping it closes every connection the browser holds.
+    parent = tempfile.mkdtemp(prefix="resnet-lab-site-")
+    os.symlink(os.path.abspath(ARGS.dist), os.path.join(parent, "offline"))
+    port = free_port()
+    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "e2e", "static_server.py"), parent,
+                               str(port), "--plain"], stdout=subprocess.DEVNULL)
+    site = f"http://127.0.0.1:{port}/offline/"
+    try:
+        Browser.wait_for_port(port)
+        b.get(site)
+        b.wait_for("return self.crossOriginIsolated === true;", timeout=120, what="isolation by the service worker")
+        b.wait_for(OFFLINE, timeout=60, what="available offline")
+    finally:
+        server.kill()
+        server.wait()
+    # The network is gone: nothing outside the cache answers.
+    answer = b.js_async("const done = arguments[arguments.length - 1];"
+                        "fetch('e2e/none.bin').then(r => done('answered ' + r.status), e => done('failed'));")
+    assert answer == "failed", answer
+    b.get(site + "?lang=en")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples offline")
+    run_sample(b)
+    assert_same_predictions(predictions(b), reference)
+    assert b.js("return self.crossOriginIsolated") is True
+    assert f"{isolated_threads(b, 'mt-relaxed')}, relaxed SIMD" in b.js("return document.body.innerText")
+
+
+def test_a_new_deployment_replaces_the_cached_site_whole(b, url, shots):
+    folder = tempfile.mkdtemp(prefix="resnet-lab-deploy-")
+    site_dir = os.path.join(folder, "site")
+    shutil.copytree(ARGS.dist, site_dir, ignore=shutil.ignore_patterns("*.br", "*.gz", "e2e"))
+    server, site = serve_under_sub_path(site_dir, "deploy")
+    try:
+        b.get(site)
+        b.wait_for(OFFLINE, timeout=120, what="available offline")
+        old = b.js_async("const done = arguments[arguments.length - 1]; caches.keys().then(done);")
+        # A second deployment: another page (a marker in index.html), hence another version.
+        index = os.path.join(site_dir, "index.html")
+        with open(index) as f:
+            html = f.read()
+        with open(index, "w") as f:
+            f.write(html.replace("<head>", '<head>\n  <meta name="deployment" content="second" />', 1))
+        subprocess.run(["node", os.path.join(ROOT, "www", "finish_build.mjs"), site_dir], check=True,
+                       capture_output=True)
+        b.get(site)
+        # The old cache serves this visit, the new version installs beside it and takes over.
+        b.wait_for("return !!document.querySelector('meta[name=deployment]');", timeout=120,
+                   what="the second deployment")
+        new = b.js_async("const done = arguments[arguments.length - 1]; caches.keys().then(done);")
+        apps = [k for k in new if k.startswith("resnet-lab-app-")]
+        assert len(apps) == 1 and apps[0] not in old, (old, new)
+        b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(b)
+        assert len(predictions(b)) == 5
+    finally:
+        server.shutdown()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 WORKER_BUILDS = ["worker.js", "relaxed/worker.js"]

@@ -7,9 +7,13 @@ import time
 import urllib.error
 import urllib.request
 
+INSECURE_HOST = "resnet-lab.test"
 CHROME_ARGS = [
     "--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1000",
+    # A name for this machine that is not localhost: pages from it are not a secure context, so
+    # they get no service worker and no cross-origin isolation (a site on plain http://).
+    f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
 ]
 if os.geteuid() == 0:
     CHROME_ARGS.append("--no-sandbox")
@@ -59,6 +63,18 @@ class Browser:
                 return json.loads(resp.read() or b"{}").get("value")
         except urllib.error.HTTPError as err:
             raise WebDriverError(err.read().decode(errors="replace")) from None
+
+    @staticmethod
+    def wait_for_port(port, timeout=30):
+        """Waits until something listens on 127.0.0.1:`port`."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"nothing listens on port {port}")
 
     def cmd(self, method, path, body=None):
         return self._call(method, f"/session/{self.session}{path}", body)

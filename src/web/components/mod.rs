@@ -12,6 +12,7 @@ pub mod gradient_lab;
 pub mod header;
 pub mod image_picker;
 pub mod learn;
+pub mod offline_status;
 pub mod predictions;
 pub mod residual_view;
 pub mod shell;

@@ -10,6 +10,7 @@ use super::explore::Explore;
 use super::gradient_lab::GradientLab;
 use super::header::Header;
 use super::learn::Learn;
+use super::offline_status::OfflineStatus;
 use super::weights_offer::WeightsOfferBanner;
 use super::weights_panel::WeightsPanel;
 use crate::backend::{BackendChoice, BackendKind};
@@ -27,6 +28,8 @@ use crate::web::worker::EngineWorker;
 pub struct ShellProps {
     /// Starting language.
     pub lang: Lang,
+    /// The engine worker's script (the build this page runs).
+    pub worker_path: AttrValue,
     /// The worker loaded is a threaded build, with its script here: start its pool first.
     #[prop_or_default]
     pub threaded_script: Option<AttrValue>,
@@ -159,6 +162,7 @@ pub fn shell(props: &ShellProps) -> Html {
                 <footer>
                     <span data-testid="footer-local">{ s.footer_local }</span>
                     <EngineStatus />
+                    <OfflineStatus engine_script={props.worker_path.clone()} />
                 </footer>
             </div>
         </ContextProvider<EngineLink>>

@@ -279,8 +279,16 @@ def test_under_a_sub_path_without_headers_the_service_worker_isolates_after_one_
         server.shutdown()
 
 
-def test_after_one_visit_the_site_runs_offline(b, url, shots):
-    reference = sample_predictions(b, url)
+WEIGHTS_LOADED = ("const e = document.querySelector('[data-testid=weights-status]');"
+                  "return e && e.dataset.state === 'pretrained' ? e.innerText : null;")
+
+
+def test_after_one_visit_the_site_runs_offline_with_its_cached_checkpoint(b, url, shots):
+    weights = generated_weights("xavier-3.safetensors", "xavier", 3)
+    b.get(f"{url}?weights={weights}")
+    b.wait_for(WEIGHTS_LOADED, timeout=120, what="weights loaded")
+    run_sample(b)
+    reference = predictions(b)
     # A server in its own process: stopping it closes every connection the browser holds.
     parent = tempfile.mkdtemp(prefix="resnet-lab-site-")
     os.symlink(os.path.abspath(ARGS.dist), os.path.join(parent, "offline"))
@@ -290,8 +298,9 @@ def test_after_one_visit_the_site_runs_offline(b, url, shots):
     site = f"http://127.0.0.1:{port}/offline/"
     try:
         Browser.wait_for_port(port)
-        b.get(site)
+        b.get(f"{site}?weights={weights}")
         b.wait_for("return self.crossOriginIsolated === true;", timeout=120, what="isolation by the service worker")
+        b.wait_for(WEIGHTS_LOADED, timeout=120, what="weights downloaded")
         b.wait_for(OFFLINE, timeout=60, what="available offline")
     finally:
         server.kill()
@@ -300,12 +309,17 @@ def test_after_one_visit_the_site_runs_offline(b, url, shots):
     answer = b.js_async("const done = arguments[arguments.length - 1];"
                         "fetch('e2e/none.bin').then(r => done('answered ' + r.status), e => done('failed'));")
     assert answer == "failed", answer
-    b.get(site + "?lang=en")
+    b.get(f"{site}?weights={weights}&lang=en")
+    status = b.wait_for(WEIGHTS_LOADED, timeout=120, what="the checkpoint from Cache Storage")
+    assert "from cache" in status, status
     b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples offline")
     run_sample(b)
     assert_same_predictions(predictions(b), reference)
     assert b.js("return self.crossOriginIsolated") is True
     assert f"{isolated_threads(b, 'mt-relaxed')}, relaxed SIMD" in b.js("return document.body.innerText")
+    assert b.js(OFFLINE)
+    if shots:
+        b.screenshot(os.path.join(shots, "offline.png"))
 
 
 def test_a_new_deployment_replaces_the_cached_site_whole(b, url, shots):

@@ -31,7 +31,7 @@ function files(dir) {
 }
 
 const cacheable = (f) =>
-  !f.endsWith(".gz") && !f.endsWith(".br") && !f.endsWith(".d.ts") && f !== "sw.js" && !f.startsWith("e2e/");
+  !f.endsWith(".gz") && !f.endsWith(".br") && !f.endsWith(".d.ts") && f !== "sw.js" && f !== "_headers" && !f.startsWith("e2e/");
 
 for (const f of files(root)) if (f.endsWith(".gz") || f.endsWith(".br")) unlinkSync(join(root, f));
 const cached = files(root).filter(cacheable).sort();

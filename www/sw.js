@@ -26,8 +26,9 @@ const INDEX = url("./");
 self.addEventListener("install", (event) => {
   // All or nothing: a shell that cannot be fetched whole leaves the previous version in charge.
   // The first version activates at once; a later one waits until the page lets it take over.
-  // `cache: "reload"`: past the HTTP cache, which may still hold the previous deployment's files.
-  const requests = [...CACHED].map((u) => new Request(u, { cache: "reload" }));
+  // `cache: "no-cache"`: the HTTP cache may hold the previous deployment's files, so each is
+  // revalidated with the server (a 304 where the page has just loaded it: not fetched twice).
+  const requests = [...CACHED].map((u) => new Request(u, { cache: "no-cache" }));
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(requests)));
 });
 

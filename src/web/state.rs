@@ -134,6 +134,18 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Whether the page holds something of the user's that a reload would lose: an image, a
+    /// gradient run, a weights file they picked (weights from a `?weights=` link come back from
+    /// the cache). The service worker's reloads wait while this is true (www/index.html).
+    pub fn has_user_work(&self) -> bool {
+        let picked_weights = self.weights.as_ref().is_some_and(|w| w.pretrained)
+            && crate::web::query::query_param("weights").is_none();
+        self.image.is_some()
+            || self.weights_busy
+            || self.grad_run != RunState::Idle
+            || picked_weights
+    }
+
     /// The starting state.
     pub fn new(lang: Lang) -> Self {
         Self {

@@ -9,7 +9,14 @@ Used by the end-to-end tests and the screenshot commands; `make serve` uses `tru
 """
 import functools
 import http.server
+import os
 import sys
+import threading
+import time
+
+
+LINK_LOCK = threading.Lock()
+LINK_FREE = 0.0
 
 
 class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
@@ -17,6 +24,43 @@ class IsolatedHandler(http.server.SimpleHTTPRequestHandler):
                       ".js": "text/javascript"}
 
     isolated = True
+    # "gzip" or "br": serve `<file>.gz` / `<file>.br` (written by make build) to a browser that
+    # accepts them, as nginx's gzip_static and most static hosts do.
+    precompressed = None
+    SUFFIX = {"gzip": ".gz", "br": ".br"}
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        encoding = self.precompressed
+        accepted = self.headers.get("Accept-Encoding", "")
+        if encoding and encoding in accepted and os.path.isfile(path + self.SUFFIX[encoding]):
+            f = open(path + self.SUFFIX[encoding], "rb")
+            self.server.encoded = getattr(self.server, "encoded", 0) + 1
+            self.send_response(200)
+            self.send_header("Content-Type", self.guess_type(path))
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Vary", "Accept-Encoding")
+            self.send_header("Content-Length", str(os.fstat(f.fileno()).st_size))
+            self.end_headers()
+            return f
+        return super().send_head()
+
+    # (bytes per second, latency in seconds): one shared link for every connection, as a
+    # classroom's Wi-Fi (the benchmark's first visit); None: as fast as localhost.
+    link = None
+
+    def copyfile(self, source, outputfile):
+        if not self.link:
+            return super().copyfile(source, outputfile)
+        rate, latency = self.link
+        time.sleep(latency)
+        while chunk := source.read(16384):
+            with LINK_LOCK:
+                global LINK_FREE
+                start = max(time.monotonic(), LINK_FREE)
+                LINK_FREE = start + len(chunk) / rate
+            time.sleep(max(0.0, LINK_FREE - time.monotonic()))
+            outputfile.write(chunk)
 
     def end_headers(self):
         if self.isolated:
@@ -35,8 +79,11 @@ class PlainHandler(IsolatedHandler):
     isolated = False
 
 
-def serve(folder, port, isolated=True):
-    handler = functools.partial(IsolatedHandler if isolated else PlainHandler, directory=folder)
+def serve(folder, port, isolated=True, precompressed=None, link=None):
+    base = IsolatedHandler if isolated else PlainHandler
+    if precompressed or link:
+        base = type("Served", (base,), {"precompressed": precompressed, "link": link})
+    handler = functools.partial(base, directory=folder)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     return server
 

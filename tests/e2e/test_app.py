@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 import zlib
 
@@ -275,6 +276,26 @@ def test_under_a_sub_path_without_headers_the_service_worker_isolates_after_one_
         assert b.js(RELOADS) == "navigate" and b.js("return self.crossOriginIsolated") is True
         if shots:
             b.screenshot(os.path.join(shots, "sub-path.png"))
+    finally:
+        server.shutdown()
+
+
+def test_the_service_worker_never_reloads_a_page_that_holds_the_users_work(b, url, shots):
+    server, site = serve_under_sub_path(ARGS.dist, "busy")
+    try:
+        b.get(site + "?lang=en")
+        b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(b)  # an image and its results: the user's work
+        b.wait_for("return !!navigator.serviceWorker.controller;", timeout=120, what="the service worker")
+        time.sleep(2)
+        assert b.js(RELOADS) == "navigate" and len(predictions(b)) == 5
+        assert b.js("return self.crossOriginIsolated") is False
+        if b.js("return navigator.hardwareConcurrency") > 1:
+            assert b.js("return document.querySelector('[data-testid=isolation-note]').dataset.state") == "pending"
+        # The next visit is isolated from the start.
+        b.get(site + "?lang=en")
+        b.wait_for("return self.crossOriginIsolated === true;", timeout=30, what="isolation on the next visit")
+        assert b.js(RELOADS) == "navigate"
     finally:
         server.shutdown()
 

@@ -2,7 +2,9 @@
 """What a first visit costs: the bytes it transfers with each compression, and the time from a
 cold cache to "engine ready" in headless Chromium. Part of `make bench`; alone:
 
-    make build browser-tools && python3 tests/bench/first_visit.py [--json OUT]
+    make build browser-tools && python3 tests/bench/first_visit.py [--write]
+
+`--write` puts the table into BENCHMARKS.md's "First visit" section.
 
 Bytes come from the files in dist/ (the .gz/.br that make build writes beside each file). The
 page loads its HTML, JS, CSS, app wasm and one engine build; the service worker then caches the
@@ -86,27 +88,65 @@ def cold_ready_ms(encoding, network=None):
     return statistics.median(times)
 
 
-def main():
+def measure():
+    """Bytes per kind and encoding, and cold-cache times: the figures `make bench` records."""
     build = "mt-relaxed" if os.path.exists(os.path.join(DIST, "mt-relaxed", "worker.js")) else ""
     table = bytes_table(build)
     ready = {enc or "identity": cold_ready_ms(enc) for enc in (None, "gzip", "br")}
     slow = {enc or "identity": cold_ready_ms(enc, SLOW) for enc in (None, "gzip", "br")}
-    result = {"engine_build": build or "plain", "bytes": table, "cold_ready_ms": ready,
-              "cold_ready_ms_10mbit_40ms": slow}
-    mb = lambda n: f"{n / 1048576:.2f} MB"  # noqa: E731
-    print(f"first visit, engine build {build or 'plain'} (Chromium, isolated host):")
-    for kind, row in table.items():
-        print(f"  {kind:50} " + "  ".join(f"{enc} {mb(n)}" for enc, n in row.items()))
-    page = {enc: sum(row[enc] for kind, row in table.items() if not kind.startswith("service")) for enc in
-            ("identity", "gzip", "br")}
-    print("  page total                                         " + "  ".join(f"{e} {mb(n)}" for e, n in page.items()))
-    for label, times in (("localhost", ready), (f"{SLOW['mbit_s']} Mbit/s, {SLOW['rtt_ms']} ms", slow)):
-        for enc, ms in times.items():
-            print(f"  cold cache → engine ready, {label}, {enc}: "
-                  + ("not accepted" if ms is None else f"{ms:.0f} ms"))
-    if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
-            json.dump(result, f, indent=1)
+    return {"engine_build": build or "plain", "bytes": table, "cold_ready_ms": ready,
+            "cold_ready_ms_slow": slow, "slow_link": SLOW}
+
+
+HEADING = "## First visit"
+
+
+def section(result):
+    """BENCHMARKS.md's first-visit section, from `measure()`."""
+    encodings = ("identity", "gzip", "br")
+    kb = lambda n: f"{n / 1024:,.0f} KB"  # noqa: E731
+    ms = lambda v: "not accepted" if v is None else f"{v:,.0f} ms"  # noqa: E731
+    rows = [HEADING, "",
+            f"What a first visit transfers, from the files in `dist/` (`make build` writes the `.gz` and `.br`), "
+            f"for Chromium on a cross-origin isolated host (engine build `{result['engine_build']}`), and the time "
+            "from a cold cache (a fresh profile) to \"engine ready\" (median of 3; `tests/bench/first_visit.py`).",
+            "", "| first visit | uncompressed | gzip | brotli |", "| --- | ---: | ---: | ---: |"]
+    page = dict.fromkeys(encodings, 0)
+    for kind, row in result["bytes"].items():
+        if not kind.startswith("service"):
+            for e in encodings:
+                page[e] += row[e]
+            rows.append(f"| {kind} | " + " | ".join(kb(row[e]) for e in encodings) + " |")
+    rows.append("| **the page** | " + " | ".join(f"**{kb(page[e])}**" for e in encodings) + " |")
+    rest = next(row for kind, row in result["bytes"].items() if kind.startswith("service"))
+    rows.append("| then, in the background: the service worker's offline copy (the other engine builds, "
+                "the samples) | " + " | ".join(kb(rest[e]) for e in encodings) + " |")
+    slow = result["slow_link"]
+    rows.append("| cold cache → engine ready, localhost | "
+                + " | ".join(ms(result["cold_ready_ms"][e]) for e in encodings) + " |")
+    rows.append(f"| cold cache → engine ready, {slow['mbit_s']} Mbit/s link, {slow['rtt_ms']} ms latency | "
+                + " | ".join(ms(result["cold_ready_ms_slow"][e]) for e in encodings) + " |")
+    rows += ["", "The slow link is enforced by the test server on every response (page, engine worker and service "
+             "worker share it). The service worker registers once the engine is ready, so its copy does not "
+             "compete with the engine's own download.", ""]
+    return rows
+
+
+def main():
+    result = measure()
+    text = "\n".join(section(result))
+    print(text)
+    if "--write" in sys.argv:
+        # Replaces this section of BENCHMARKS.md (make bench writes the whole file).
+        path = os.path.join(ROOT, "BENCHMARKS.md")
+        old = open(path).read()
+        before = old.split(HEADING)[0].rstrip("\n") + "\n\n"
+        after = ""
+        if HEADING in old:
+            tail = old.split(HEADING, 1)[1]
+            after = ("\n## " + tail.split("\n## ", 1)[1]) if "\n## " in tail else ""
+        with open(path, "w") as f:
+            f.write(before + text + after)
 
 
 if __name__ == "__main__":

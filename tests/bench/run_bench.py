@@ -22,6 +22,9 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from static_server import serve  # noqa: E402
 from webdriver import Browser, free_port  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import first_visit  # noqa: E402
+
 CLI = os.path.join(ROOT, "target", "release", "resnet-lab")
 OUT = os.path.join(ROOT, "target", "bench")
 THREADS = os.cpu_count() or 1
@@ -229,6 +232,7 @@ def main():
         g.quit()
         for s in servers:
             s.shutdown()
+    visit = first_visit.measure()
     logits = {k: v["first_logit"] for k, v in results.items()}
     ref = logits[("ours", 1)]
     agree = all(abs(v - ref) <= 1e-3 * max(1.0, abs(ref)) for v in logits.values())
@@ -280,6 +284,7 @@ def main():
         "native_webgpu": ngpu,
         "same_network": agree,
         "first_logits": {f"{e}_{t}t": v for (e, t), v in logits.items()},
+        "first_visit": visit,
     }
     mb = lambda v: "n/a" if v is None else f"{v / 1e6:.0f} MB"  # noqa: E731
     rows = [
@@ -351,6 +356,7 @@ def main():
         f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; 3 warm-ups, median of {RUNS} runs.",
         "Timings on this shared machine swing ±20 % between runs; compare ratios from one run.", "",
         *rows, "", *profile_rows, "", *native, "", *gpu_rows, "", *other, "",
+        *first_visit.section(visit),
     ])
     with open(os.path.join(OUT, "latest.json"), "w") as f:
         json.dump(latest, f, indent=1)

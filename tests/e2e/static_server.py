@@ -79,12 +79,19 @@ class PlainHandler(IsolatedHandler):
     isolated = False
 
 
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A browser that closed a connection mid-response (a test ending, a page reloading).
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def serve(folder, port, isolated=True, precompressed=None, link=None):
     base = IsolatedHandler if isolated else PlainHandler
     if precompressed or link:
         base = type("Served", (base,), {"precompressed": precompressed, "link": link})
     handler = functools.partial(base, directory=folder)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = Server(("127.0.0.1", port), handler)
     return server
 
 

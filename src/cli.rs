@@ -12,6 +12,7 @@ use crate::engine::{Engine, GradientOptions, PredictOptions, Prediction};
 use crate::image::{preprocess, RgbImage};
 use crate::model::ResNet;
 use crate::weights::export::{to_safetensors, ExportDtype};
+use crate::weights::statistics::TrainedStatistics;
 use crate::weights::{Init, InitKind, Naming};
 use crate::{Error, Result};
 
@@ -133,6 +134,10 @@ struct ExportInitArgs {
     /// Gain on the initialization's standard deviation.
     #[arg(long, value_name = "G", default_value_t = 1.0)]
     gain: f64,
+    /// Batch-norm γ, β, running mean and variance, and the classifier bias, drawn from this
+    /// seed as a trained network has them, instead of the identity (the golden fixtures' weights).
+    #[arg(long, value_name = "N")]
+    bn_stats: Option<u64>,
     /// Where to write the safetensors file.
     #[arg(long, value_name = "FILE.safetensors")]
     out: String,
@@ -336,7 +341,11 @@ fn export_init(args: &ExportInitArgs) -> Result<()> {
         gain: args.gain,
         seed: args.seed,
     };
-    let weights = init.weights(&ResNetConfig::resnet50(1000))?;
+    let config = ResNetConfig::resnet50(1000);
+    let mut weights = init.weights(&config)?;
+    if let Some(seed) = args.bn_stats {
+        weights = TrainedStatistics { seed }.apply(&weights, &config)?;
+    }
     let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F32)?;
     std::fs::write(&args.out, bytes).map_err(|source| Error::Io {
         path: args.out.clone(),

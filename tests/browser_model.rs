@@ -2,7 +2,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use candle_core::{Device, Tensor};
+use resnet_lab::config::ResNetConfig;
 use resnet_lab::engine::{Engine, PredictOptions};
+use resnet_lab::weights::statistics::TrainedStatistics;
 use resnet_lab::weights::{Init, InitKind};
 use wasm_bindgen_test::*;
 
@@ -16,6 +18,31 @@ fn pattern_input(size: usize) -> Tensor {
         .map(|i| ((i.wrapping_mul(2_654_435_761)) % 65536) as f32 / 32768.0 - 1.0)
         .collect();
     Tensor::from_vec(v, (1, 3, size, size), &Device::Cpu).unwrap()
+}
+
+/// An engine on the weights a fixture case names (init, seed, batch-norm statistics).
+fn engine_for(case: &serde_json::Value) -> Engine {
+    let spec = &case["weights"];
+    let kind: InitKind = spec["init"].as_str().unwrap().parse().unwrap();
+    let config = ResNetConfig::resnet50(1000);
+    let mut weights = Init::new(kind, spec["seed"].as_u64().unwrap())
+        .weights(&config)
+        .unwrap();
+    if let Some(seed) = spec["bn_stats"].as_u64() {
+        weights = TrainedStatistics { seed }.apply(&weights, &config).unwrap();
+    }
+    Engine::with_weights(weights).unwrap()
+}
+
+fn predict_case(case: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(PREDICT).unwrap();
+    v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["case"] == case)
+        .unwrap()
+        .clone()
 }
 
 fn expected_logits(case: &str) -> Vec<f64> {
@@ -34,15 +61,18 @@ fn expected_logits(case: &str) -> Vec<f64> {
         .collect()
 }
 
-#[wasm_bindgen_test]
-fn resnet50_at_64_matches_native_and_pytorch() {
-    let engine = Engine::with_init(Init::new(InitKind::He, 0)).unwrap();
+/// Runs fixture case `case` (the pattern input at `size`) and asserts the logits are within
+/// 1e-4 of max|logit| of PyTorch's.
+fn check_against_pytorch(case: &str, size: usize) {
+    let engine = engine_for(&predict_case(case));
     let p = engine
-        .predict(&pattern_input(64), &PredictOptions::default(), &mut |_| {
-            Ok(())
-        })
+        .predict(
+            &pattern_input(size),
+            &PredictOptions::default(),
+            &mut |_| Ok(()),
+        )
         .unwrap();
-    let expected = expected_logits("v1_5_eval_64");
+    let expected = expected_logits(case);
     let scale = expected.iter().fold(0f64, |m, v| m.max(v.abs()));
     let err = p.logits[0]
         .iter()
@@ -50,8 +80,21 @@ fn resnet50_at_64_matches_native_and_pytorch() {
         .map(|(a, b)| (*a as f64 - b).abs())
         .fold(0f64, f64::max)
         / scale;
-    assert!(err < 1e-4, "wasm logits differ by {err:e} of max|logit|");
+    assert!(
+        err < 1e-4,
+        "{case}: wasm logits differ by {err:e} of max|logit|"
+    );
     assert_eq!(p.stages.len(), 6);
+}
+
+#[wasm_bindgen_test]
+fn resnet50_at_64_matches_native_and_pytorch() {
+    check_against_pytorch("v1_5_eval_64", 64);
+}
+
+#[wasm_bindgen_test]
+fn resnet50_at_224_matches_pytorch() {
+    check_against_pytorch("v1_5_eval", 224);
 }
 
 #[wasm_bindgen_test]
@@ -86,7 +129,7 @@ fn gradient_flow_at_64_matches_pytorch_in_wasm() {
         .iter()
         .find(|c| c["case"] == "classic_64")
         .unwrap();
-    let engine = Engine::with_init(Init::new(InitKind::Xavier, 0)).unwrap();
+    let engine = engine_for(expected);
     let options = GradientOptions {
         variant: Variant::V1_5,
         norm: NormMode::Off,

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{case, init_weights, pattern_input};
+use common::{case, case_weights, pattern_input};
 use resnet_lab::analysis::gradients::{GradientFlow, Precision};
 use resnet_lab::config::{NormMode, Variant};
 use resnet_lab::engine::{Engine, GradientOptions};
@@ -108,9 +108,21 @@ fn check(flow: &GradientFlow, expected: &Value, f32_mode: bool, what: &str) -> f
     worst
 }
 
+fn kind_name(kind: InitKind) -> &'static str {
+    match kind {
+        InitKind::He => "he",
+        InitKind::Xavier => "xavier",
+    }
+}
+
 fn run(kind: InitKind, norm: NormMode, size: usize, fixture: &str) {
     let expected = case("grads.json", fixture);
-    let engine = Engine::with_weights(init_weights(kind, 0)).unwrap();
+    assert_eq!(
+        expected["init"].as_str(),
+        Some(kind_name(kind)),
+        "{fixture}"
+    );
+    let engine = Engine::with_weights(case_weights(&expected)).unwrap();
     for precision in [Precision::F64, Precision::F32] {
         let options = GradientOptions {
             variant: Variant::V1_5,

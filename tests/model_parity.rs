@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{assert_logits_close, case, init_weights, numbers, pattern_input};
+use common::{assert_logits_close, case, case_weights, numbers, pattern_input};
 use resnet_lab::analysis::features::StageStats;
 use resnet_lab::config::{Skips, Variant};
 use resnet_lab::engine::{Engine, PredictOptions};
 use resnet_lab::image::{preprocess, RgbImage};
 use resnet_lab::weights::export::{to_safetensors, ExportDtype};
-use resnet_lab::weights::{InitKind, Naming};
+use resnet_lab::weights::Naming;
 use serde_json::Value;
 
 const LOGIT_TOL: f64 = 1e-4;
@@ -67,15 +67,16 @@ fn run(engine: &Engine, size: usize, variant: Variant, skips: Skips, fixture: &s
     check_stages(&p.stages, &expected["stages"], fixture);
 }
 
-fn he0() -> Engine {
-    Engine::with_weights(init_weights(InitKind::He, 0)).unwrap()
+/// An engine on the weights of fixture case `fixture` (batch norm with real statistics).
+fn engine_for(fixture: &str) -> Engine {
+    Engine::with_weights(case_weights(&case("predict.json", fixture))).unwrap()
 }
 
 #[test]
 fn v1_5_torchvision_naming_matches_pytorch() {
-    let weights = init_weights(InitKind::He, 0);
+    let weights = case_weights(&case("predict.json", "v1_5_eval"));
     let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F32).unwrap();
-    let mut engine = he0();
+    let mut engine = engine_for("v1_5_eval_identity_bn");
     let info = engine
         .load_weights(&bytes, "torchvision.safetensors")
         .unwrap();
@@ -85,9 +86,9 @@ fn v1_5_torchvision_naming_matches_pytorch() {
 
 #[test]
 fn transformers_naming_gives_the_same_logits() {
-    let weights = init_weights(InitKind::He, 0);
+    let weights = case_weights(&case("predict.json", "v1_5_eval"));
     let bytes = to_safetensors(&weights, Naming::Transformers, ExportDtype::F32).unwrap();
-    let mut engine = he0();
+    let mut engine = engine_for("v1_5_eval_identity_bn");
     let info = engine.load_weights(&bytes, "hf.safetensors").unwrap();
     assert_eq!(info.naming, Some(Naming::Transformers));
     run(&engine, 224, Variant::V1_5, Skips::All, "v1_5_eval");
@@ -95,26 +96,56 @@ fn transformers_naming_gives_the_same_logits() {
 
 #[test]
 fn f16_weights_match_pytorch_on_the_rounded_weights() {
-    let weights = init_weights(InitKind::He, 0);
+    let weights = case_weights(&case("predict.json", "f16_eval"));
     let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F16).unwrap();
-    let mut engine = he0();
+    let mut engine = engine_for("v1_5_eval_identity_bn");
     assert_eq!(engine.load_weights(&bytes, "f16").unwrap().dtype, "f16");
     run(&engine, 224, Variant::V1_5, Skips::All, "f16_eval");
 }
 
 #[test]
 fn v1_strides_match_pytorch() {
-    run(&he0(), 224, Variant::V1, Skips::All, "v1_eval");
+    run(
+        &engine_for("v1_eval"),
+        224,
+        Variant::V1,
+        Skips::All,
+        "v1_eval",
+    );
 }
 
 #[test]
 fn skips_off_matches_pytorch() {
-    run(&he0(), 224, Variant::V1_5, Skips::None, "no_skip_eval");
+    run(
+        &engine_for("no_skip_eval"),
+        224,
+        Variant::V1_5,
+        Skips::None,
+        "no_skip_eval",
+    );
 }
 
 #[test]
 fn small_input_matches_pytorch() {
-    run(&he0(), 64, Variant::V1_5, Skips::All, "v1_5_eval_64");
+    run(
+        &engine_for("v1_5_eval_64"),
+        64,
+        Variant::V1_5,
+        Skips::All,
+        "v1_5_eval_64",
+    );
+}
+
+#[test]
+fn identity_batch_norm_matches_pytorch() {
+    let fixture = "v1_5_eval_identity_bn";
+    run(
+        &engine_for(fixture),
+        224,
+        Variant::V1_5,
+        Skips::All,
+        fixture,
+    );
 }
 
 #[test]
@@ -149,7 +180,7 @@ fn preprocessing_matches_torchvision_within_two_levels() {
 
     // The whole path, image to logits: equal up to the pixel rounding above.
     let expected = case("predict.json", "cat_full_preprocessing");
-    let p = he0()
+    let p = engine_for("cat_full_preprocessing")
         .predict(
             &preprocess(&image, 224).unwrap(),
             &PredictOptions::default(),

@@ -4,7 +4,9 @@ pub mod export;
 pub mod init;
 pub mod load;
 pub mod naming;
+mod random;
 pub mod spec;
+pub mod statistics;
 
 use std::collections::BTreeMap;
 

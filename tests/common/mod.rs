@@ -3,6 +3,7 @@
 
 use candle_core::{Device, Tensor};
 use resnet_lab::config::ResNetConfig;
+use resnet_lab::weights::statistics::TrainedStatistics;
 use resnet_lab::weights::{Init, InitKind, Weights};
 use serde_json::Value;
 
@@ -21,6 +22,20 @@ pub fn init_weights(kind: InitKind, seed: u64) -> Weights {
     Init::new(kind, seed)
         .weights(&ResNetConfig::resnet50(1000))
         .unwrap()
+}
+
+/// The weights a fixture case was computed on (its `weights` entry: init, seed and the seed of
+/// the batch-norm statistics, `export-init --bn-stats`, or null for the identity).
+pub fn case_weights(case: &Value) -> Weights {
+    let spec = &case["weights"];
+    let kind: InitKind = spec["init"].as_str().unwrap().parse().unwrap();
+    let weights = init_weights(kind, spec["seed"].as_u64().unwrap());
+    match spec["bn_stats"].as_u64() {
+        Some(seed) => TrainedStatistics { seed }
+            .apply(&weights, &ResNetConfig::resnet50(1000))
+            .unwrap(),
+        None => weights,
+    }
 }
 
 /// A fixture file from tests/fixtures/ as JSON.

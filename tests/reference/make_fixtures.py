@@ -46,12 +46,25 @@ def pattern_input(size, batch=1):
     return torch.from_numpy(v.astype(np.float32).reshape(batch, 3, size, size))
 
 
-def exported(init, seed):
-    path = os.path.join(WORK, f"{init}-{seed}.safetensors")
+# Every case runs on weights whose batch norm is not the identity (`export-init --bn-stats`:
+# γ, β, running mean and variance, and the fc bias drawn per channel), so that folding and the
+# batch-norm mapping are checked with real values; one extra case keeps the identity.
+BN_STATS = 1
+
+
+def exported(init, seed, bn_stats=BN_STATS):
+    name = f"{init}-{seed}" + (f"-bn{bn_stats}" if bn_stats is not None else "")
+    path = os.path.join(WORK, f"{name}.safetensors")
     if not os.path.exists(path):
         os.makedirs(WORK, exist_ok=True)
-        subprocess.run([CLI, "export-init", "--init", init, "--seed", str(seed), "--out", path], check=True)
+        extra = ["--bn-stats", str(bn_stats)] if bn_stats is not None else []
+        subprocess.run([CLI, "export-init", "--init", init, "--seed", str(seed), *extra, "--out", path], check=True)
     return path
+
+
+def weights_of(init, seed, bn_stats=BN_STATS):
+    """How the Rust tests regenerate a case's weights."""
+    return {"init": init, "seed": seed, "bn_stats": bn_stats}
 
 
 def build(path, variant="v1.5", norm="eval", skips=True, f16=False):
@@ -107,11 +120,11 @@ def stats(name, t):
             "min": t.min().item(), "max": t.max().item()}
 
 
-def predict_case(case, path, size, **kw):
-    model = build(path, **kw)
+def predict_case(case, size, bn_stats=BN_STATS, **kw):
+    model = build(exported("he", 0, bn_stats), **kw)
     logits, outs, _ = run(model, pattern_input(size))
     names = ["stage1", "stage2", "stage3", "stage4", "stage5", "pool"]
-    return {"case": case, "size": size, **kw, "logits": logits[0].tolist(),
+    return {"case": case, "weights": weights_of("he", 0, bn_stats), "size": size, **kw, "logits": logits[0].tolist(),
             "stages": [stats(n, t) for n, t in zip(names, outs)]}
 
 
@@ -124,7 +137,7 @@ def grads_case(case, init, seed, norm, size):
     tolerance scaled by PyTorch's own float32 error.
     """
     path = exported(init, seed)
-    result = {"case": case, "init": init, "seed": seed, "bn": norm, "size": size}
+    result = {"case": case, "weights": weights_of(init, seed), "init": init, "seed": seed, "bn": norm, "size": size}
     target = 281
     for dtype, suffix in ((torch.float64, ""), (torch.float32, "_f32")):
         for skips in (True, False):
@@ -154,7 +167,7 @@ def preprocessing_fixture():
     x = transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])(transforms.ToTensor()(crop))
     model = build(exported("he", 0))
     logits, _, _ = run(model, x.unsqueeze(0))
-    return {"case": "cat_full_preprocessing", "image": "tests/fixtures/cat_decoded.png", "size": list(img.size),
+    return {"case": "cat_full_preprocessing", "weights": weights_of("he", 0), "image": "tests/fixtures/cat_decoded.png", "size": list(img.size),
             "logits": logits[0].tolist()}
 
 
@@ -162,13 +175,13 @@ def main():
     if not os.path.exists(CLI):
         sys.exit("build the CLI first: cargo build --release --bin resnet-lab")
     os.makedirs(OUT, exist_ok=True)
-    he = exported("he", 0)
     cases = [
-        predict_case("v1_5_eval", he, 224),
-        predict_case("f16_eval", he, 224, f16=True),
-        predict_case("v1_eval", he, 224, variant="v1"),
-        predict_case("no_skip_eval", he, 224, skips=False),
-        predict_case("v1_5_eval_64", he, 64),
+        predict_case("v1_5_eval", 224),
+        predict_case("f16_eval", 224, f16=True),
+        predict_case("v1_eval", 224, variant="v1"),
+        predict_case("no_skip_eval", 224, skips=False),
+        predict_case("v1_5_eval_64", 64),
+        predict_case("v1_5_eval_identity_bn", 224, bn_stats=None),
         preprocessing_fixture(),
     ]
     with open(os.path.join(OUT, "predict.json"), "w") as f:

@@ -84,15 +84,9 @@ fn v1_5_torchvision_naming_matches_pytorch() {
     run(&engine, 224, Variant::V1_5, Skips::All, "v1_5_eval");
 }
 
-#[test]
-fn transformers_naming_gives_the_same_logits() {
-    let weights = case_weights(&case("predict.json", "v1_5_eval"));
-    let bytes = to_safetensors(&weights, Naming::Transformers, ExportDtype::F32).unwrap();
-    let mut engine = engine_for("v1_5_eval_identity_bn");
-    let info = engine.load_weights(&bytes, "hf.safetensors").unwrap();
-    assert_eq!(info.naming, Some(Naming::Transformers));
-    run(&engine, 224, Variant::V1_5, Skips::All, "v1_5_eval");
-}
+// Transformers naming: tests/checkpoint_layouts.rs loads a file laid out exactly as
+// microsoft/resnet-50, filled through a mapping checked by transformers' own model (not a round
+// trip through our exporter, whose inverse would hide a wrong mapping).
 
 #[test]
 fn f16_weights_match_pytorch_on_the_rounded_weights() {

@@ -4,13 +4,17 @@
 Run by hand, never by CI:
 
     python3 -m venv /tmp/refvenv
-    /tmp/refvenv/bin/pip install torch torchvision safetensors numpy pillow
+    /tmp/refvenv/bin/pip install torch torchvision safetensors numpy pillow transformers timm
     cargo build --release --bin resnet-lab
     /tmp/refvenv/bin/python tests/reference/make_fixtures.py
 
 It exports seeded weights with `target/release/resnet-lab export-init` (≈100 MB each, into
 target/reference/, never committed), runs torchvision's ResNet-50 on them and writes small JSON
 files into tests/fixtures/. The Rust tests regenerate the same weights from the same seeds.
+
+The real checkpoints' layouts (names, dtypes, shapes of microsoft/resnet-50 and timm's resnet50)
+are read from WEIGHT_MANIFESTS (default ../shared/reference/weight-manifests), checked against
+transformers' and timm's own models, and committed to tests/fixtures/weight-manifests/.
 
 Inputs are the deterministic `pattern_input` below (mirrored in tests/common/mod.rs), so the
 model parity does not depend on image preprocessing; preprocessing has its own fixture (a PNG of
@@ -171,6 +175,82 @@ def preprocessing_fixture():
             "logits": logits[0].tolist()}
 
 
+BN = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
+
+
+def transformers_holds():
+    """Which torchvision tensor each tensor of microsoft/resnet-50 holds. Written here by hand,
+    independently of src/weights/naming.rs, and checked below by transformers' own model."""
+    holds = {"resnet.embedder.embedder.convolution.weight": "conv1.weight"}
+    holds.update({f"resnet.embedder.embedder.normalization.{s}": f"bn1.{s}" for s in BN})
+    for stage, blocks in enumerate((3, 4, 6, 3)):
+        for b in range(blocks):
+            hf, tv = f"resnet.encoder.stages.{stage}.layers.{b}", f"layer{stage + 1}.{b}"
+            for i in range(3):
+                holds[f"{hf}.layer.{i}.convolution.weight"] = f"{tv}.conv{i + 1}.weight"
+                holds.update({f"{hf}.layer.{i}.normalization.{s}": f"{tv}.bn{i + 1}.{s}" for s in BN})
+            if b == 0:
+                holds[f"{hf}.shortcut.convolution.weight"] = f"{tv}.downsample.0.weight"
+                holds.update({f"{hf}.shortcut.normalization.{s}": f"{tv}.downsample.1.{s}" for s in BN})
+    holds.update({"classifier.1.weight": "fc.weight", "classifier.1.bias": "fc.bias"})
+    return holds
+
+
+def read_manifest(path):
+    with open(path) as f:
+        rows = [line.rstrip("\n").split("\t") for line in f][1:]
+    return [(name, dtype, shape) for name, dtype, shape in rows]
+
+
+def write_manifest(name, rows, holds):
+    os.makedirs(os.path.join(OUT, "weight-manifests"), exist_ok=True)
+    with open(os.path.join(OUT, "weight-manifests", name), "w") as f:
+        f.write("name\tdtype\tshape\tholds\n")
+        for tensor, dtype, shape in rows:
+            f.write(f"{tensor}\t{dtype}\t{shape}\t{holds[tensor]}\n")
+
+
+def real_checkpoint_layouts(manifests):
+    """The real tensor names, dtypes and shapes of microsoft/resnet-50 (transformers) and of
+    timm's resnet50 (../shared/reference/weight-manifests/), each checked against the library's
+    own model: loaded with the fixture weights, it gives torchvision's logits. The Rust test
+    builds a file with exactly these tensors from the `holds` column and loads it."""
+    import timm
+    import transformers
+    tv = build(exported("he", 0))
+    state = tv.state_dict()
+    x = pattern_input(224)
+    reference = tv(x)
+    shape = lambda t: "x".join(str(d) for d in t.shape)  # noqa: E731
+    dtype = lambda t: str(t.dtype).replace("torch.", "")  # noqa: E731
+    results = {}
+
+    rows = read_manifest(os.path.join(manifests, "hf-transformers-resnet50.tsv"))
+    holds = transformers_holds()
+    config = transformers.ResNetConfig(num_channels=3, embedding_size=64, hidden_sizes=[256, 512, 1024, 2048],
+                                       depths=[3, 4, 6, 3], layer_type="bottleneck", hidden_act="relu",
+                                       downsample_in_first_stage=False, num_labels=1000)
+    hf = transformers.ResNetForImageClassification(config).eval()
+    hf_state = hf.state_dict()
+    assert [(k, dtype(v), shape(v)) for k, v in hf_state.items()] == rows, "transformers' layout changed"
+    hf.load_state_dict({k: state[holds[k]] for k in hf_state}, strict=True)
+    results["transformers"] = (hf(pixel_values=x).logits - reference).abs().max().item()
+    write_manifest("hf-transformers-resnet50.tsv", rows, holds)
+
+    rows = read_manifest(os.path.join(manifests, "torchvision-timm-resnet50.tsv"))
+    tm = timm.create_model("resnet50", pretrained=False).eval()
+    tm_state = tm.state_dict()
+    assert [(k, dtype(v), shape(v)) for k, v in tm_state.items()] == rows, "timm's layout changed"
+    tm.load_state_dict({k: state[k] for k in tm_state}, strict=True)
+    results["timm"] = (tm(x) - reference).abs().max().item()
+    write_manifest("torchvision-timm-resnet50.tsv", rows, {k: k for k, _, _ in rows})
+    scale = reference.abs().max().item()
+    for library, err in results.items():
+        print(f"{library}: max |Δlogit| against torchvision {err:.2e} (max |logit| {scale:.1f})")
+        assert err <= 1e-5 * scale, library
+    return {"transformers": transformers.__version__, "timm": timm.__version__}
+
+
 def main():
     if not os.path.exists(CLI):
         sys.exit("build the CLI first: cargo build --release --bin resnet-lab")
@@ -195,6 +275,9 @@ def main():
     ]
     with open(os.path.join(OUT, "grads.json"), "w") as f:
         json.dump({"generator": f"torch {torch.__version__}", "cases": grads}, f)
+    manifests = os.environ.get("WEIGHT_MANIFESTS", os.path.join(ROOT, "..", "shared", "reference", "weight-manifests"))
+    versions = real_checkpoint_layouts(manifests)
+    print("checked the layouts with", versions)
     print("wrote", os.listdir(OUT))
 
 

@@ -48,7 +48,8 @@ pub async fn available_offline(engine_script: &str) -> bool {
     if !controlled {
         return false;
     }
-    let Some(caches) = web_sys::window().and_then(|w| w.caches().ok()) else {
+    let caches = web_sys::window().and_then(|w| w.caches().ok());
+    let Some(caches) = caches.filter(|c| !c.is_undefined()) else {
         return false;
     };
     let url = super::query::absolute_url(engine_script);

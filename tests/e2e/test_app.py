@@ -6,6 +6,9 @@
 Each test is a function named test_*; a failure exits non-zero (so `make test` fails).
 """
 import argparse
+import array
+import json
+import math
 import http.server
 import os
 import shutil
@@ -104,13 +107,50 @@ def generated_weights(name, init, seed, truncate=None):
     return f"e2e/{name}"
 
 
+FC_SCALE = 0.05
+
+
+def fixture_weights():
+    """The fixture checkpoint (batch norm with real statistics, tests/fixtures/predict.json) with
+    its classifier scaled by FC_SCALE, so that its softmax is not saturated: the top-5
+    probabilities say something. The logits scale exactly (the classifier is linear)."""
+    folder = os.path.join(ARGS.dist, "e2e")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "fixture-bn1-fc.safetensors")
+    if not os.path.exists(path):
+        subprocess.run([CLI, "export-init", "--init", "he", "--seed", "0", "--bn-stats", "1", "--out", path], check=True)
+        with open(path, "r+b") as f:
+            (size,) = struct.unpack("<Q", f.read(8))
+            header = json.loads(f.read(size))
+            for name in ("fc.weight", "fc.bias"):
+                start, end = header[name]["data_offsets"]
+                f.seek(8 + size + start)
+                values = array.array("f", f.read(end - start))
+                values = array.array("f", (v * FC_SCALE for v in values))
+                f.seek(8 + size + start)
+                f.write(values.tobytes())
+    return "e2e/fixture-bn1-fc.safetensors"
+
+
+def fixture_top(case="cat_full_preprocessing", k=6):
+    """(class index, probability) of the fixture's logits × FC_SCALE, best first."""
+    with open(os.path.join(ROOT, "tests", "fixtures", "predict.json")) as f:
+        logits = next(c for c in json.load(f)["cases"] if c["case"] == case)["logits"]
+    z = [FC_SCALE * v for v in logits]
+    top = max(z)
+    e = [math.exp(v - top) for v in z]
+    total = sum(e)
+    return sorted(((i, v / total) for i, v in enumerate(e)), key=lambda t: -t[1])[:k]
+
+
 def test_explore_sample_shows_predictions_and_five_stages(b, url, shots):
     b.get(url)
     b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
     ms, longest = run_sample(b)
     rows = predictions(b)
     assert len(rows) == 5, rows
-    assert abs(sum(float(p) for _, p in rows) - 1.0) < 0.5
+    probabilities = [float(p) for _, p in rows]
+    assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1 + 1e-6, rows
     channels = b.js("return [1,2,3,4,5].map(i => { const e = document.querySelector(`[data-testid=stage-${i}]`);"
                     " return e ? Number(e.dataset.channels) : null; });")
     assert channels == [64, 256, 512, 1024, 2048], channels
@@ -201,11 +241,33 @@ def isolated_threads(b, build):
 
 
 def sample_predictions(b, page):
-    """Opens `page`, runs the cat sample and returns its top-5 rows."""
-    b.get(page)
+    """Opens `page` on the fixture checkpoint, runs the cat sample, checks its top-5 against
+    PyTorch's (decoding, preprocessing and the whole network in this build) and returns them."""
+    sep = "&" if "?" in page else "?"
+    b.get(f"{page}{sep}weights={fixture_weights()}")
+    b.wait_for(WEIGHTS_LOADED, timeout=120, what="the fixture checkpoint")
     b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
     run_sample(b)
-    return predictions(b)
+    rows = predictions(b)
+    assert_matches_pytorch(rows)
+    return rows
+
+
+def assert_matches_pytorch(rows, tolerance=1e-4):
+    """The page's top-5 on the cat sample are PyTorch's (torchvision's preprocessing from PIL's
+    decoding, tests/fixtures/predict.json), classes in order and each probability within
+    `tolerance` (the page and the fixture agree to about 1e-6 here; the 5th and 6th classes are
+    1.4e-4 apart)."""
+    expected = fixture_top(k=5)
+    assert [int(c) for c, _ in rows] == [c for c, _ in expected], (rows, expected)
+    worst = max(abs(float(p) - q) for (_, p), (_, q) in zip(rows, expected))
+    assert worst <= tolerance, (rows, expected)
+
+
+def test_page_top5_on_the_fixture_checkpoint_is_pytorchs(b, url, shots):
+    sample_predictions(b, url)
+    text = b.js("return document.body.innerText")
+    assert f"wasm CPU, {isolated_threads(b, 'mt-relaxed')}, relaxed SIMD" in text
 
 
 def assert_same_predictions(rows, reference, tolerance=1e-4):
@@ -257,15 +319,17 @@ def test_under_a_sub_path_without_headers_the_service_worker_isolates_after_one_
     reference = sample_predictions(b, url)
     server, site = serve_under_sub_path(ARGS.dist)
     try:
-        b.get(site + "?lang=en")
+        b.get(f"{site}?lang=en&weights={fixture_weights()}")
         # The service worker installs (the whole build, cached), takes over and reloads the page
         # once, now with COOP/COEP: the threaded engine runs.
         b.wait_for("return self.crossOriginIsolated === true;", timeout=120, what="isolation by the service worker")
         assert b.js(RELOADS) == "reload", b.js(RELOADS)
         assert b.js("return location.pathname") == "/resnet-lab/"
+        b.wait_for(WEIGHTS_LOADED, timeout=120, what="the fixture checkpoint, from the cache")
         b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
         run_sample(b)
         assert_same_predictions(predictions(b), reference)
+        assert_matches_pytorch(predictions(b))
         text = b.js("return document.body.innerText")
         assert f"wasm CPU, {isolated_threads(b, 'mt-relaxed')}, relaxed SIMD" in text, text[:2000]
         assert not b.js("return document.querySelector('[data-testid=isolation-note]')")

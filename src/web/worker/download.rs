@@ -28,8 +28,11 @@ fn worker_scope() -> Result<WorkerGlobalScope, String> {
         .map_err(|_| "downloads run in the engine worker".to_string())
 }
 
+/// The checkpoint cache, where the browser has Cache Storage: not on an insecure (plain
+/// `http://`, not localhost) origin, where `caches` is undefined and the download goes on
+/// without a cache.
 async fn open_cache(scope: &WorkerGlobalScope) -> Option<Cache> {
-    let caches = scope.caches().ok()?;
+    let caches = scope.caches().ok().filter(|c| !c.is_undefined())?;
     JsFuture::from(caches.open(CACHE_NAME))
         .await
         .ok()?

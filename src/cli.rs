@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::analysis::gradients::{GradientFlow, Precision};
 use crate::config::{NormMode, ResNetConfig, Skips, Variant};
 use crate::engine::{Engine, GradientOptions, PredictOptions, Prediction};
-use crate::image::{preprocess, RgbImage};
+use crate::image::{Preprocess, RgbImage};
 use crate::model::ResNet;
 use crate::weights::export::{to_safetensors, ExportDtype};
 use crate::weights::statistics::TrainedStatistics;
@@ -78,6 +78,43 @@ struct RunArgs {
     /// Stride placement: v1.5 (torchvision) or v1 (the paper).
     #[arg(long, value_name = "v1.5|v1", default_value = "v1.5")]
     variant: Variant,
+    /// The checkpoint's preprocessing for --image: timm's config.json, transformers'
+    /// preprocessor_config.json, or a recipe as --json prints it [default: torchvision's
+    /// bilinear resize to 256, crop 224]. Its crop size is the input size.
+    #[arg(long, value_name = "FILE.json")]
+    preprocess: Option<String>,
+}
+
+impl RunArgs {
+    /// The preprocessing of an --image input: the --preprocess file's, else torchvision's
+    /// scaled to `size`.
+    fn recipe(&self, size: u32) -> Result<Preprocess> {
+        match &self.preprocess {
+            Some(path) => {
+                let text = String::from_utf8_lossy(&read(path)?).into_owned();
+                Preprocess::from_json(&text).map_err(|e| match e {
+                    Error::InvalidArgument(message) => {
+                        Error::InvalidArgument(format!("{path}: {message}"))
+                    }
+                    other => other,
+                })
+            }
+            None => Ok(Preprocess::torchvision(size)),
+        }
+    }
+
+    /// The network's input, and the recipe that made it (for an --image).
+    fn input(&self, size: u32) -> Result<(Tensor, Option<Preprocess>)> {
+        if self.preprocess.is_some() && self.input.image.is_none() {
+            return Err(Error::InvalidArgument(
+                "--preprocess applies to an --image (an --input tensor is already preprocessed)"
+                    .into(),
+            ));
+        }
+        let recipe = self.recipe(size)?;
+        let tensor = self.input.tensor(&recipe)?;
+        Ok((tensor, self.input.image.is_some().then_some(recipe)))
+    }
 }
 
 #[derive(ClapArgs, Debug)]
@@ -112,7 +149,8 @@ struct GradsArgs {
     /// Batch norm: train (batch statistics), eval (running statistics) or off.
     #[arg(long, value_name = "train|eval|off")]
     bn: NormMode,
-    /// Side of the input the image is resized and cropped to.
+    /// Side of the input the image is resized and cropped to (torchvision's recipe; a
+    /// --preprocess file brings its own).
     #[arg(long, value_name = "S", default_value_t = 224)]
     size: u32,
     /// Arithmetic precision.
@@ -194,9 +232,9 @@ impl WeightsArgs {
 }
 
 impl InputArgs {
-    fn tensor(&self, size: u32) -> Result<Tensor> {
+    fn tensor(&self, recipe: &Preprocess) -> Result<Tensor> {
         match (&self.image, &self.input) {
-            (Some(path), None) => preprocess(&RgbImage::decode(&read(path)?)?, size),
+            (Some(path), None) => recipe.apply(&RgbImage::decode(&read(path)?)?),
             (None, Some(path)) => {
                 let bytes = read(path)?;
                 let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
@@ -214,13 +252,16 @@ impl InputArgs {
     }
 }
 
-fn print_prediction(p: &Prediction, ms: f64, as_json: bool) {
+fn print_prediction(p: &Prediction, recipe: Option<&Preprocess>, ms: f64, as_json: bool) {
     if as_json {
         println!(
             "{}",
-            json!({"logits": p.logits, "top": p.top, "stages": p.stages})
+            json!({"logits": p.logits, "top": p.top, "stages": p.stages, "preprocess": recipe})
         );
         return;
+    }
+    if let Some(r) = recipe {
+        println!("preprocessing: {} ({})", r.describe(), r.source);
     }
     println!("forward: {ms:.1} ms");
     for r in &p.top {
@@ -242,7 +283,7 @@ fn print_prediction(p: &Prediction, ms: f64, as_json: bool) {
 fn predict(args: &PredictArgs) -> Result<()> {
     // The input first: a bad image is refused before the engine is built, and the decoded
     // image is gone before the weights are in memory.
-    let input = args.run.input.tensor(224)?;
+    let (input, recipe) = args.run.input(224)?;
     let engine = args.run.weights.engine()?;
     let options = PredictOptions {
         variant: args.run.variant,
@@ -255,7 +296,12 @@ fn predict(args: &PredictArgs) -> Result<()> {
     };
     let start = Instant::now();
     let p = engine.predict(&input, &options, &mut |_| Ok(()))?;
-    print_prediction(&p, start.elapsed().as_secs_f64() * 1e3, args.json);
+    print_prediction(
+        &p,
+        recipe.as_ref(),
+        start.elapsed().as_secs_f64() * 1e3,
+        args.json,
+    );
     Ok(())
 }
 
@@ -318,7 +364,7 @@ fn print_grads(g: &GradientFlow, ms: f64, as_json: bool) {
 }
 
 fn grads(args: &GradsArgs) -> Result<()> {
-    let input = args.run.input.tensor(args.size)?;
+    let (input, _) = args.run.input(args.size)?;
     let engine = args.run.weights.engine()?;
     let options = GradientOptions {
         variant: args.run.variant,

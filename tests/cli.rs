@@ -49,6 +49,66 @@ fn predict_json_has_logits_top_and_stages() {
     assert_eq!(v["stages"][1]["shape"], serde_json::json!([1, 256, 56, 56]));
 }
 
+/// A file in the build folder, for the CLI to read.
+fn temp_file(name: &str, text: &str) -> String {
+    let path = format!("{}/cli-{name}", env!("CARGO_TARGET_TMPDIR"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn predict_takes_the_checkpoints_preprocessing_and_prints_it() {
+    let timm = temp_file(
+        "timm-config.json",
+        r#"{"architecture": "resnet50", "pretrained_cfg": {"input_size": [3, 224, 224],
+            "interpolation": "bicubic", "crop_pct": 0.95, "crop_mode": "center",
+            "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}}"#,
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec!["predict", "--image", "static/samples/cat.jpg", "--json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = cli(&args);
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    let default = run(&[]);
+    assert_eq!(default["preprocess"]["interpolation"], "bilinear");
+    assert_eq!(default["preprocess"]["resize"], 256);
+    let with_timm = run(&["--preprocess", &timm]);
+    let recipe = &with_timm["preprocess"];
+    assert_eq!(
+        (recipe["interpolation"].as_str(), recipe["resize"].as_u64()),
+        (Some("bicubic"), Some(235))
+    );
+    assert_ne!(
+        with_timm["logits"], default["logits"],
+        "the recipe must change the input"
+    );
+    // Its own JSON reads back as the same recipe.
+    let again = temp_file("recipe.json", &recipe.to_string());
+    assert_eq!(
+        run(&["--preprocess", &again])["logits"],
+        with_timm["logits"]
+    );
+
+    let bad = temp_file(
+        "bad.json",
+        r#"{"pretrained_cfg": {"input_size": [3, 224, 224], "crop_pct": 2}}"#,
+    );
+    let (code, out, err) = cli(&[
+        "predict",
+        "--image",
+        "static/samples/cat.jpg",
+        "--preprocess",
+        &bad,
+    ]);
+    assert_ne!(code, 0);
+    assert!(
+        out.is_empty() && err.contains("crop_pct") && err.contains("bad.json"),
+        "{err}"
+    );
+}
+
 #[test]
 fn grads_json_lists_every_layer_with_null_for_unused_shortcuts() {
     let (code, out, err) = cli(&[

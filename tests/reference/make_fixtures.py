@@ -168,6 +168,10 @@ def preprocessing_fixture():
     img.save(os.path.join(OUT, "cat_decoded.png"))
     crop = transforms.CenterCrop(224)(transforms.Resize(256)(img))
     crop.save(os.path.join(OUT, "cat_crop224.png"))
+    # timm's recipe for resnet50.a1_in1k (bicubic, crop_pct 0.95): PIL's bicubic filter.
+    bicubic = transforms.InterpolationMode.BICUBIC
+    transforms.CenterCrop(224)(transforms.Resize(235, interpolation=bicubic)(img)).save(
+        os.path.join(OUT, "cat_crop224_bicubic235.png"))
     x = transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])(transforms.ToTensor()(crop))
     model = build(exported("he", 0))
     logits, _, _ = run(model, x.unsqueeze(0))

@@ -1,9 +1,15 @@
 //! Image preprocessing equivalent to torchvision's
 //! `Resize(256)` (bilinear, antialiased, as PIL) → `CenterCrop(224)` → `ToTensor` → `Normalize`.
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 
 use crate::{Error, Result};
+
+mod filter;
+pub mod recipe;
+
+pub use filter::Interpolation;
+pub use recipe::Preprocess;
 
 /// ImageNet channel means (RGB).
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -140,7 +146,7 @@ impl RgbImage {
 
     /// The size after resizing the shorter side to `short` (the longer one scaled and
     /// truncated, as torchvision computes it).
-    fn size_for_shorter(&self, short: u32) -> (u32, u32) {
+    pub fn size_for_shorter(&self, short: u32) -> (u32, u32) {
         let (w, h) = (self.width as u64, self.height as u64);
         let (nw, nh) = if w <= h {
             (short as u64, short as u64 * h / w)
@@ -167,6 +173,16 @@ impl RgbImage {
     /// whole resized image, and memory is the window plus the source rows it reads, never the
     /// resized image.
     pub fn resize_window(&self, (width, height): (u32, u32), window: Window) -> RgbImage {
+        self.resample_window((width, height), window, Interpolation::Bilinear)
+    }
+
+    /// [`RgbImage::resize_window`] with PIL's `filter` (antialiased, as PIL's `resize`).
+    pub fn resample_window(
+        &self,
+        (width, height): (u32, u32),
+        window: Window,
+        filter: Interpolation,
+    ) -> RgbImage {
         let (w, h) = (self.width as usize, self.height as usize);
         let (nw, nh) = (width as usize, height as usize);
         let (x0, y0, cw, ch) = (
@@ -176,7 +192,7 @@ impl RgbImage {
             window.height as usize,
         );
         // The source rows the window's output rows read.
-        let vertical = (nh != h).then(|| resample_coefficients(h, nh, y0..y0 + ch));
+        let vertical = (nh != h).then(|| resample_coefficients(h, nh, y0..y0 + ch, filter));
         let rows = match &vertical {
             Some(coeffs) => {
                 let first = coeffs.iter().map(|(s, _)| *s).min().unwrap_or(0);
@@ -188,7 +204,7 @@ impl RgbImage {
         // Horizontal pass over those rows, for the window's columns only. PIL stores it as
         // 8-bit before the vertical pass.
         let mut horizontal = vec![0f32; rows.len() * cw * 3];
-        let columns = (nw != w).then(|| resample_coefficients(w, nw, x0..x0 + cw));
+        let columns = (nw != w).then(|| resample_coefficients(w, nw, x0..x0 + cw, filter));
         for (r, y) in rows.clone().enumerate() {
             let src = &self.data[y * w * 3..(y + 1) * w * 3];
             let out = &mut horizontal[r * cw * 3..(r + 1) * cw * 3];
@@ -250,31 +266,21 @@ impl RgbImage {
         })
     }
 
-    /// What the network sees: resize the shorter side to `size·256/224`, centre-crop `size`.
-    /// Only the crop is computed ([`RgbImage::resize_window`]).
+    /// What the network sees under torchvision's recipe ([`Preprocess::torchvision`]): resize
+    /// the shorter side to `size·256/224`, centre-crop `size`. Only the crop is computed.
     pub fn network_crop(&self, size: u32) -> Result<RgbImage> {
-        let short = (size as f64 * 256.0 / 224.0).round() as u32;
-        let (nw, nh) = self.size_for_shorter(short);
-        let window = Window::centered(nw, nh, size)?;
-        Ok(self.resize_window((nw, nh), window))
+        Preprocess::torchvision(size).crop_of(self)
     }
 
     /// `[1, 3, H, W]` f32, scaled to [0, 1] and normalized with the ImageNet mean/std.
     pub fn to_tensor(&self) -> Result<Tensor> {
-        let (w, h) = (self.width as usize, self.height as usize);
-        let mut chw = vec![0f32; 3 * w * h];
-        for (i, px) in self.data.chunks_exact(3).enumerate() {
-            for c in 0..3 {
-                chw[c * w * h + i] = (px[c] as f32 / 255.0 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
-            }
-        }
-        Ok(Tensor::from_vec(chw, (1, 3, h, w), &Device::Cpu)?)
+        Preprocess::torchvision(self.width).normalize(self)
     }
 }
 
-/// Full preprocessing: the network crop of `size` pixels as a normalized tensor.
+/// torchvision's preprocessing: the network crop of `size` pixels as a normalized tensor.
 pub fn preprocess(image: &RgbImage, size: u32) -> Result<Tensor> {
-    image.network_crop(size)?.to_tensor()
+    Preprocess::torchvision(size).apply(image)
 }
 
 /// A rectangle of an image, in pixels.
@@ -327,33 +333,27 @@ fn round_half_even(v: f64) -> f64 {
     }
 }
 
-/// PIL's `precompute_coeffs` for the bilinear (triangle) filter, for the output pixels in
-/// `range` of `output`: for each, the first input index and the normalized weights.
+/// PIL's `precompute_coeffs` for `filter`, for the output pixels in `range` of `output`: for
+/// each, the first input index and the normalized weights.
 fn resample_coefficients(
     input: usize,
     output: usize,
     range: std::ops::Range<usize>,
+    filter: Interpolation,
 ) -> Vec<(usize, Vec<f32>)> {
     let scale = input as f64 / output as f64;
     let filter_scale = scale.max(1.0);
-    let support = filter_scale;
+    let support = filter.support() * filter_scale;
     range
         .map(|xx| {
             let center = (xx as f64 + 0.5) * scale;
             let xmin = ((center - support + 0.5).trunc() as i64).max(0) as usize;
             let xmax = ((center + support + 0.5).trunc() as usize).min(input);
             let mut weights: Vec<f64> = (xmin..xmax)
-                .map(|x| {
-                    let t = ((x as f64 - center + 0.5) / filter_scale).abs();
-                    if t < 1.0 {
-                        1.0 - t
-                    } else {
-                        0.0
-                    }
-                })
+                .map(|x| filter.weight((x as f64 - center + 0.5) / filter_scale))
                 .collect();
             let total: f64 = weights.iter().sum();
-            if total > 0.0 {
+            if total != 0.0 {
                 weights.iter_mut().for_each(|w| *w /= total);
             }
             (xmin, weights.into_iter().map(|w| w as f32).collect())

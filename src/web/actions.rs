@@ -23,7 +23,6 @@ pub fn start_run(store: &Store, link: &EngineLink, image: Rc<RgbaImage>) {
     link.send.emit(Request::Explore {
         job,
         image: (*image).clone(),
-        size: 224,
         backend: store.backend,
     });
 }
@@ -51,18 +50,74 @@ pub fn first_file(e: &Event) -> Option<web_sys::File> {
     file
 }
 
-/// Hands a picked or dropped weights file to the worker, which reads it itself (through an
-/// object URL: the page never copies the bytes).
-pub fn load_weights_file(store: Store, link: EngineLink, file: File) {
-    let name = file.name();
-    match web_sys::Url::create_object_url_with_blob(&file) {
-        Ok(url) => {
-            store.dispatch(Action::WeightsRequested);
-            store.dispatch(Action::FileUrl(Some(url.clone())));
-            link.send.emit(Request::LoadWeightsFile { name, url });
+/// The files of a file input (then cleared, so that the same files can be picked again).
+pub fn picked_files(e: &Event) -> Vec<File> {
+    let Some(input) = e
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let files = input
+        .files()
+        .map(|list| file_list(&list))
+        .unwrap_or_default();
+    input.set_value("");
+    files
+}
+
+/// The files of a `FileList`.
+pub fn file_list(list: &web_sys::FileList) -> Vec<File> {
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+/// A preprocessing config is a few hundred bytes.
+const MAX_CONFIG_BYTES: f64 = 1_048_576.0;
+
+/// Hands picked or dropped weights to the worker: the `.safetensors` file, which the worker
+/// reads itself through an object URL (the page never copies the bytes), and the preprocessing
+/// `.json` picked with it, if any (read here: a few hundred bytes).
+pub fn load_weights_files(store: Store, link: EngineLink, files: Vec<File>) {
+    let weights = files
+        .iter()
+        .find(|f| f.name().ends_with(".safetensors"))
+        .cloned();
+    let config = files.iter().find(|f| f.name().ends_with(".json")).cloned();
+    let Some(file) = weights else {
+        let message =
+            "pick the .safetensors weights file too (a .json alone is only its preprocessing)";
+        return store.dispatch(Action::Error(message.into()));
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let preprocess = match config {
+            None => None,
+            Some(c) if c.size() > MAX_CONFIG_BYTES => {
+                let message = format!("{}: too large for a preprocessing config", c.name());
+                return store.dispatch(Action::Error(message));
+            }
+            Some(c) => match JsFuture::from(c.text())
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+            {
+                Some(text) => Some((c.name(), text)),
+                None => return store.dispatch(Action::Error(format!("cannot read {}", c.name()))),
+            },
+        };
+        let name = file.name();
+        match web_sys::Url::create_object_url_with_blob(&file) {
+            Ok(url) => {
+                store.dispatch(Action::WeightsRequested);
+                store.dispatch(Action::FileUrl(Some(url.clone())));
+                link.send.emit(Request::LoadWeightsFile {
+                    name,
+                    url,
+                    preprocess,
+                });
+            }
+            Err(_) => store.dispatch(Action::Error(format!("cannot read {name}"))),
         }
-        Err(_) => store.dispatch(Action::Error(format!("cannot read {name}"))),
-    }
+    });
 }
 
 /// Shows the question for weights from another site, and asks that site (a HEAD request) how

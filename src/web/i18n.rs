@@ -71,6 +71,10 @@ pub struct Strings {
     pub engine_ready: &'static str,
     /// Before the engine's memory in the footer.
     pub engine_memory: &'static str,
+    /// Before the weights' preprocessing recipe.
+    pub preprocessing: &'static str,
+    /// Where the recipe comes from when the weights brought none.
+    pub preprocess_default: &'static str,
     /// Footer: the service worker has cached the whole site.
     pub available_offline: &'static str,
     /// Footer: one thread for now; the service worker can isolate the page after a reload.
@@ -315,6 +319,8 @@ pub static VI: Strings = Strings {
     engine_ready: "bộ máy sẵn sàng",
     engine_memory: "bộ nhớ",
     available_offline: "dùng được khi ngoại tuyến",
+    preprocessing: "Tiền xử lý",
+    preprocess_default: "mặc định của torchvision (trọng số không kèm cấu hình)",
     one_thread_until_reload: "1 luồng: máy chủ không gửi header cách ly (COOP/COEP); service worker của trang sẽ thêm chúng sau một lần tải lại.",
     one_thread_no_service_worker: "1 luồng: máy chủ không gửi header cách ly (COOP/COEP), và ở đây không có service worker để thêm chúng (trang http:// hoặc trình duyệt chặn dữ liệu trang).",
     drop_hint: "Kéo thả ảnh vào trang, dán từ bộ nhớ tạm, hoặc",
@@ -446,6 +452,8 @@ pub static EN: Strings = Strings {
     engine_ready: "engine ready",
     engine_memory: "memory",
     available_offline: "available offline",
+    preprocessing: "Preprocessing",
+    preprocess_default: "torchvision's default (the weights came without a config)",
     one_thread_until_reload: "1 thread: this host sends no isolation headers (COOP/COEP); the page's service worker adds them after one reload.",
     one_thread_no_service_worker: "1 thread: this host sends no isolation headers (COOP/COEP), and no service worker can add them here (an http:// page, or site data blocked).",
     drop_hint: "Drop an image on the page, paste it, or",

@@ -8,6 +8,7 @@ use crate::analysis::gradients::{GradientFlow, Precision};
 use crate::backend::{BackendChoice, RanOn};
 use crate::config::NormMode;
 use crate::engine::Exploration;
+use crate::image::Preprocess;
 use crate::job::Progress;
 use crate::weights::{Init, InitKind, WeightsInfo};
 
@@ -30,15 +31,13 @@ pub struct RgbaImage {
 pub enum Request {
     /// Is the engine alive? Answered with [`Event::Ready`].
     Ping,
-    /// Run the network on an image at `size`×`size`, streaming progress per stage.
-    /// A new `Explore` cancels the one running.
+    /// Run the network on an image, preprocessed by the current weights' recipe (its crop is
+    /// the input size), streaming progress per stage. A new `Explore` cancels the one running.
     Explore {
         /// Run id.
         job: JobId,
         /// The image.
         image: RgbaImage,
-        /// Network input side (224 for the standard network).
-        size: u32,
         /// Which hardware to run on.
         backend: BackendChoice,
     },
@@ -66,6 +65,8 @@ pub enum Request {
         name: String,
         /// `blob:` URL of the file (the page revokes it once the worker answered).
         url: String,
+        /// The preprocessing config picked with it (file name, text), if any.
+        preprocess: Option<(String, String)>,
     },
     /// Start the engine's thread pool (threaded build; the page sends it once, first).
     StartThreads {
@@ -185,6 +186,10 @@ pub enum Event {
         info: WeightsInfo,
         /// True when they came from Cache Storage instead of the network.
         from_cache: bool,
+        /// Their preprocessing (from the config that came with them, else torchvision's).
+        preprocess: Preprocess,
+        /// Why a config that came with them is not used, if one did not read.
+        note: Option<String>,
     },
     /// Loading weights failed; the previous weights stay in use.
     WeightsFailed {

@@ -95,6 +95,8 @@ pub struct AppState {
     pub weights: Option<WeightsInfo>,
     /// Whether the weights came from Cache Storage.
     pub weights_from_cache: bool,
+    /// The weights' preprocessing, as the worker applies it in Explore.
+    pub preprocess: crate::image::Preprocess,
     /// A weights load is going.
     pub weights_busy: bool,
     /// Download progress.
@@ -155,6 +157,7 @@ impl AppState {
             engine_memory: None,
             weights: None,
             weights_from_cache: false,
+            preprocess: crate::image::Preprocess::torchvision(224),
             weights_busy: false,
             download: None,
             weights_offer: None,
@@ -341,11 +344,20 @@ impl Reducible for AppState {
                         mb_per_s,
                     })
                 }
-                Event::WeightsLoaded { info, from_cache } => {
+                Event::WeightsLoaded {
+                    info,
+                    from_cache,
+                    preprocess,
+                    note,
+                } => {
                     revoke(&mut s.file_url);
                     s.weights = Some(info);
                     s.weights_from_cache = from_cache;
                     s.weights_busy = false;
+                    s.preprocess = preprocess;
+                    if note.is_some() {
+                        s.error = note;
+                    }
                 }
                 Event::WeightsFailed { message } => {
                     revoke(&mut s.file_url);

@@ -721,6 +721,79 @@ def test_a_picked_weights_file_is_read_by_the_worker(b, url, shots):
     assert b.text("weights-status") == status
 
 
+TIMM_CONFIG = {"architecture": "resnet50", "num_classes": 1000, "pretrained_cfg": {
+    "tag": "a1_in1k", "input_size": [3, 224, 224], "test_input_size": [3, 288, 288], "interpolation": "bicubic",
+    "crop_pct": 0.95, "test_crop_pct": 1.0, "crop_mode": "center", "mean": [0.485, 0.456, 0.406],
+    "std": [0.229, 0.224, 0.225]}}
+TRANSFORMERS_PREPROCESSOR = {"crop_pct": 0.875, "do_normalize": True, "do_resize": True,
+                             "image_processor_type": "ConvNextImageProcessor", "image_mean": [0.485, 0.456, 0.406],
+                             "image_std": [0.229, 0.224, 0.225], "resample": 3, "size": {"shortest_edge": 224}}
+# A transformers repository's config.json describes the model, not its preprocessing.
+TRANSFORMERS_MODEL_CONFIG = {"architectures": ["ResNetForImageClassification"], "model_type": "resnet",
+                             "depths": [3, 4, 6, 3], "hidden_sizes": [256, 512, 1024, 2048]}
+
+
+def hub_folder(name, files):
+    """A folder of dist/e2e/ laid out as a hub repository: model.safetensors (the fixture
+    checkpoint, hard-linked) and the given JSON files."""
+    folder = os.path.join(ARGS.dist, "e2e", name)
+    os.makedirs(folder, exist_ok=True)
+    model = os.path.join(folder, "model.safetensors")
+    if not os.path.exists(model):
+        os.link(os.path.join(ARGS.dist, fixture_weights()), model)
+    for file, content in files.items():
+        with open(os.path.join(folder, file), "w") as f:
+            f.write(content if isinstance(content, str) else json.dumps(content))
+    return f"e2e/{name}/model.safetensors"
+
+
+PREPROCESS = ("const e = document.querySelector('[data-testid=preprocess]');"
+              "return e ? [e.dataset.interpolation, Number(e.dataset.resize), Number(e.dataset.crop), e.innerText] : null;")
+
+
+def test_checkpoints_bring_their_own_preprocessing_and_the_page_says_which(b, url, shots):
+    b.get(url + "?lang=en")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    assert b.js(PREPROCESS)[:3] == ["bilinear", 256, 224], b.js(PREPROCESS)
+    assert "torchvision's default" in b.js(PREPROCESS)[3]
+    default = sample_predictions(b, url + "?lang=en")
+    cases = [
+        ("timm", {"config.json": TIMM_CONFIG}, ["bicubic", 235, 224], "bicubic → 235, crop 224 (0.95) · timm"),
+        ("hf", {"preprocessor_config.json": TRANSFORMERS_PREPROCESSOR, "config.json": TRANSFORMERS_MODEL_CONFIG},
+         ["bicubic", 256, 224], "bicubic → 256, crop 224 (0.875) · transformers preprocessor_config.json"),
+    ]
+    for name, files, recipe, words in cases:
+        weights = hub_folder(name, files)
+        b.get(f"{url}?lang=en&weights={weights}")
+        b.wait_for(WEIGHTS_LOADED, timeout=120, what=f"the {name} checkpoint")
+        shown = b.js(PREPROCESS)
+        assert shown[:3] == recipe and words in shown[3], shown
+        run_sample(b)
+        rows = predictions(b)
+        # Same weights, another recipe: other probabilities.
+        assert rows != default and len(rows) == 5, (rows, default)
+        if shots:
+            b.js("window.scrollTo(0, 0)")
+            b.screenshot(os.path.join(shots, f"preprocess-{name}.png"))
+    # A config that does not read: the weights load, the page says why, torchvision's recipe.
+    weights = hub_folder("broken", {"preprocessor_config.json": '{"resample": 1, "size": 224, "crop_pct": 0.875}'})
+    b.get(f"{url}?lang=en&weights={weights}")
+    b.wait_for(WEIGHTS_LOADED, timeout=120, what="the checkpoint with a broken config")
+    message = b.wait_for("const e = document.querySelector('[data-testid=error]'); return e ? e.innerText : null;",
+                         timeout=30, what="a message about the config")
+    assert "preprocessor_config.json" in message and "resample 1" in message, message
+    assert b.js(PREPROCESS)[:3] == ["bilinear", 256, 224]
+    # A local checkpoint picked together with its config.
+    folder = os.path.join(ARGS.dist, "e2e", "timm")
+    b.click("nav-settings")
+    b.upload("weights-file", "\n".join([os.path.join(folder, "model.safetensors"), os.path.join(folder, "config.json")]))
+    b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
+               "return e && e.dataset.state === 'pretrained' && e.innerText.includes('model.safetensors')"
+               " && !e.innerText.includes('http');", timeout=120, what="the picked checkpoint")
+    b.click("nav-explore")
+    assert b.js(PREPROCESS)[:3] == ["bicubic", 235, 224], b.js(PREPROCESS)
+
+
 def test_a_weights_link_to_another_site_asks_first(b, url, shots):
     server, other = misbehaving_server()
     try:

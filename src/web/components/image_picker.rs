@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{ClipboardEvent, DragEvent};
 use yew::prelude::*;
 
-use crate::web::actions::{first_file, load_weights_file, run_blob};
+use crate::web::actions::{file_list, first_file, load_weights_files, run_blob};
 use crate::web::image_input::fetch_blob;
 use crate::web::samples::SAMPLES;
 use crate::web::state::{Action, EngineLink, Store};
@@ -36,17 +36,16 @@ pub fn image_picker() -> Html {
                     gloo::events::EventListenerOptions::enable_prevent_default(),
                     move |e| {
                         e.prevent_default();
-                        let file = e
+                        let files = e
                             .dyn_ref::<DragEvent>()
                             .and_then(|d| d.data_transfer())
                             .and_then(|t| t.files())
-                            .and_then(|f| f.get(0));
-                        if let Some(file) = file {
-                            if file.name().ends_with(".safetensors") {
-                                load_weights_file(s.clone(), l.clone(), file);
-                            } else {
-                                run_blob(s.clone(), l.clone(), file.into());
-                            }
+                            .map(|f| file_list(&f))
+                            .unwrap_or_default();
+                        if files.iter().any(|f| f.name().ends_with(".safetensors")) {
+                            load_weights_files(s.clone(), l.clone(), files);
+                        } else if let Some(file) = files.into_iter().next() {
+                            run_blob(s.clone(), l.clone(), file.into());
                         }
                     },
                 ));

@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::web::actions::{first_file, load_weights_file};
+use crate::web::actions::{load_weights_files, picked_files};
 use crate::web::protocol::{default_init, Request};
 use crate::web::query::{absolute_url, query_param};
 use crate::web::state::{Action, EngineLink, Store};
@@ -46,7 +46,20 @@ pub fn weights_status() -> Html {
         (Some(w), _) if w.pretrained => "pretrained",
         _ => "untrained",
     };
-    html! { <p class="weights-status" data-testid="weights-status" data-state={state}>{ text }</p> }
+    let recipe = &store.preprocess;
+    let source = match recipe.source.as_str() {
+        "torchvision default" => s.preprocess_default,
+        other => other,
+    };
+    html! {
+        <>
+            <p class="weights-status" data-testid="weights-status" data-state={state}>{ text }</p>
+            <p class="preprocess" data-testid="preprocess" data-resize={recipe.resize.to_string()}
+               data-crop={recipe.crop.to_string()} data-interpolation={recipe.interpolation.name()}>
+                { format!("{}: {} · {source}", s.preprocessing, recipe.describe()) }
+            </p>
+        </>
+    }
 }
 
 /// The Settings panel for weights.
@@ -81,8 +94,9 @@ pub fn weights_panel() -> Html {
     let on_file = {
         let (store, link) = (store.clone(), link.clone());
         Callback::from(move |e: Event| {
-            if let Some(file) = first_file(&e) {
-                load_weights_file(store.clone(), link.clone(), file);
+            let files = picked_files(&e);
+            if !files.is_empty() {
+                load_weights_files(store.clone(), link.clone(), files);
             }
         })
     };
@@ -120,7 +134,7 @@ pub fn weights_panel() -> Html {
             { for progress }
             <label>
                 { s.weights_file_label }
-                <input type="file" accept=".safetensors" data-testid="weights-file" onchange={on_file} />
+                <input type="file" accept=".safetensors,.json" multiple=true data-testid="weights-file" onchange={on_file} />
             </label>
             <button data-testid="weights-init" onclick={on_init}>{ s.use_untrained }</button>
         </section>

@@ -3,6 +3,7 @@
 
 use super::download::{forget, remember, Download};
 use super::init_slot::EngineSlot;
+use super::recipe::Recipe;
 use super::{now_ms, Worker};
 use crate::engine::Engine;
 use crate::web::protocol::{default_init, Event};
@@ -20,17 +21,27 @@ enum Fetched {
     PageGone,
 }
 
+/// A local checkpoint the user picked: its name, and the preprocessing config picked with it.
+pub(super) struct Picked {
+    pub(super) name: String,
+    pub(super) preprocess: Option<(String, String)>,
+}
+
 impl Worker {
-    /// Loads the weights at `url`; `file` names a local file the page handed over as an object
-    /// URL (read like a download, under the same cap, and never cached).
+    /// Loads the weights at `url`, and the preprocessing that comes with them; `picked` is a
+    /// local file the page handed over as an object URL (read like a download, under the same
+    /// cap, and never cached), with the config the user picked with it.
     pub(super) async fn load_url(
         &mut self,
         slot: &mut EngineSlot,
         url: String,
-        file: Option<String>,
+        picked: Option<Picked>,
     ) -> bool {
-        let local = file.is_some();
-        let source = file.unwrap_or_else(|| url.clone());
+        let local = picked.is_some();
+        let (source, picked_config) = match picked {
+            Some(p) => (p.name, Some(p.preprocess)),
+            None => (url.clone(), None),
+        };
         for use_cache in [!local, false] {
             let mut download = match self.download(&url, use_cache).await {
                 Fetched::Complete(d) => d,
@@ -49,7 +60,11 @@ impl Worker {
                     // Checked: now the file's bytes and the old engine go before the new one
                     // is built, so that wasm memory (which never shrinks) holds one engine.
                     drop(download);
-                    return self.replace_engine(slot, weights, from_cache).await;
+                    let recipe = match picked_config.clone() {
+                        Some(config) => Recipe::from_picked(config),
+                        None => Recipe::next_to(&url).await,
+                    };
+                    return self.replace_engine(slot, weights, from_cache, recipe).await;
                 }
                 // A cached copy that does not load: delete it and download once more.
                 Err(_) if from_cache => forget(&url).await,
@@ -75,6 +90,7 @@ impl Worker {
         slot: &mut EngineSlot,
         weights: Weights,
         from_cache: bool,
+        recipe: Recipe,
     ) -> bool {
         let source = weights.info.source.clone();
         *slot = EngineSlot::Broken("new weights are being built".into());
@@ -83,7 +99,14 @@ impl Worker {
             Ok(engine) => {
                 let info = engine.weights().info.clone();
                 *slot = EngineSlot::Ready(Box::new(engine));
-                self.send(Event::WeightsLoaded { info, from_cache }).await
+                self.preprocess = recipe.preprocess.clone();
+                self.send(Event::WeightsLoaded {
+                    info,
+                    from_cache,
+                    preprocess: recipe.preprocess,
+                    note: recipe.note,
+                })
+                .await
             }
             Err(e) => {
                 *slot = EngineSlot::starting(default_init());

@@ -10,6 +10,7 @@ mod download;
 mod gpu_slot;
 mod init_slot;
 mod load_url;
+mod recipe;
 mod runs;
 
 use std::collections::VecDeque;
@@ -58,6 +59,8 @@ struct Worker {
     gpu: gpu_slot::Gpu,
     /// The memory size last told to the page.
     reported_memory: u64,
+    /// How Explore turns an image into the network's input: the current weights' recipe.
+    preprocess: crate::image::Preprocess,
 }
 
 impl Worker {
@@ -136,6 +139,7 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
         #[cfg(feature = "webgpu")]
         gpu: gpu_slot::Gpu::Untried,
         reported_memory: 0,
+        preprocess: crate::image::Preprocess::torchvision(224),
     };
     let mut slot = EngineSlot::starting(default_init());
     loop {
@@ -210,21 +214,32 @@ impl Worker {
                 true
             }
             Request::LoadWeightsUrl { url } => self.load_url(slot, url, None).await,
-            Request::LoadWeightsFile { name, url } => self.load_url(slot, url, Some(name)).await,
+            Request::LoadWeightsFile {
+                name,
+                url,
+                preprocess,
+            } => {
+                let picked = load_url::Picked { name, preprocess };
+                self.load_url(slot, url, Some(picked)).await
+            }
             Request::UseInit(init) => {
                 *slot = EngineSlot::starting(init);
                 self.weights_changed();
-                let info = init.info();
-                let from_cache = false;
-                self.send(Event::WeightsLoaded { info, from_cache }).await
+                self.preprocess = crate::image::Preprocess::torchvision(224);
+                self.send(Event::WeightsLoaded {
+                    info: init.info(),
+                    from_cache: false,
+                    preprocess: self.preprocess.clone(),
+                    note: None,
+                })
+                .await
             }
             Request::Explore {
                 job,
                 image,
-                size,
                 backend,
             } => match slot {
-                EngineSlot::Ready(engine) => self.explore(engine, job, image, size, backend).await,
+                EngineSlot::Ready(engine) => self.explore(engine, job, image, backend).await,
                 _ => self.fail(job, "engine not ready").await,
             },
             Request::BlockMaps { job, block } => {

@@ -5,19 +5,20 @@ use super::gpu_slot::Explored;
 use super::{cpu_ran_on, now_ms, yield_now, Worker};
 use crate::backend::BackendChoice;
 use crate::engine::{Engine, GradientOptions, PredictOptions};
-use crate::image::RgbImage;
+use crate::image::{Preprocess, RgbImage};
 use crate::web::protocol::{Event, JobId, RgbaImage};
 use crate::weights::Init;
 
-/// The network crop as RGBA for display, and the normalized tensor.
+/// The network crop under `recipe` as RGBA for display, and the normalized tensor.
 pub(super) fn prepare(
     image: &RgbaImage,
-    size: u32,
+    recipe: &Preprocess,
 ) -> crate::Result<(RgbaImage, candle_core::Tensor)> {
     let rgb = RgbImage::from_rgba(image.width, image.height, &image.rgba)?;
     // One resize + crop: the tensor is made from the same crop the page shows.
-    let crop = rgb.network_crop(size)?;
-    let tensor = crop.to_tensor()?;
+    let crop = recipe.crop_of(&rgb)?;
+    let tensor = recipe.normalize(&crop)?;
+    let size = crop.width;
     let rgba = crop
         .data
         .chunks_exact(3)
@@ -47,10 +48,10 @@ impl Worker {
         engine: &Engine,
         job: JobId,
         image: RgbaImage,
-        size: u32,
         backend: BackendChoice,
     ) -> bool {
-        let (crop, input) = match prepare(&image, size) {
+        let recipe = self.preprocess.clone();
+        let (crop, input) = match prepare(&image, &recipe) {
             Ok(v) => v,
             Err(e) => return self.fail(job, e).await,
         };
@@ -134,7 +135,7 @@ impl Worker {
             options,
         } = request;
         let start = now_ms();
-        let prepared = prepare(&image, size).and_then(|(_, input)| {
+        let prepared = prepare(&image, &Preprocess::torchvision(size)).and_then(|(_, input)| {
             let run = engine.start_gradient_flow(&input, &options, init)?;
             Ok(run)
         });

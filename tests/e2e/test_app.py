@@ -813,7 +813,9 @@ def test_a_weights_link_to_another_site_asks_first(b, url, shots):
         b.click("weights-offer-yes")
         b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
                    "return e && e.dataset.state === 'pretrained';", timeout=120, what="weights loaded")
-        assert Misbehaving.gets == ["/good.safetensors"], Misbehaving.gets
+        # Once agreed: the weights, then the preprocessing configs of the same folder (404 here).
+        assert Misbehaving.gets == ["/good.safetensors", "/preprocessor_config.json", "/config.json"], \
+            Misbehaving.gets
     finally:
         server.shutdown()
 

@@ -199,11 +199,14 @@ def test_auto_backend_without_webgpu_runs_on_cpu_and_webgpu_says_why(b, url, sho
 def test_webgpu_backend_matches_cpu_and_falls_back_when_the_device_is_lost(_b, url, shots):
     gpu = Browser(webgpu=True)
     try:
-        gpu.get(url + "?lang=en")
+        # The fixture checkpoint: both backends against PyTorch, not only each other.
+        gpu.get(f"{url}?lang=en&weights={fixture_weights()}")
+        gpu.wait_for(WEIGHTS_LOADED, timeout=120, what="the fixture checkpoint")
         gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
         ms, _ = run_sample(gpu, timeout=300)
         assert gpu.js(BACKEND) == "webgpu", gpu.js(BACKEND)
         on_gpu = predictions(gpu)
+        assert_matches_pytorch(on_gpu, tolerance=1e-3)
         assert "WebGPU" in gpu.js("return document.body.innerText")
         print(f"     WebGPU (SwiftShader) click → predictions {ms:.0f} ms")
         channels = gpu.js("return [1,2,3,4,5].map(i => { const e = document.querySelector("
@@ -214,6 +217,7 @@ def test_webgpu_backend_matches_cpu_and_falls_back_when_the_device_is_lost(_b, u
                                      "return e && e.dataset.state === 'done' && e.dataset.backend === 'cpu';"),
                      timeout=120, what="re-run on the CPU")
         on_cpu = predictions(gpu)
+        assert_matches_pytorch(on_cpu)
         assert [c for c, _ in on_gpu] == [c for c, _ in on_cpu], (on_gpu, on_cpu)
         assert all(abs(float(p) - float(q)) < 1e-3 for (_, p), (_, q) in zip(on_gpu, on_cpu)), (on_gpu, on_cpu)
 
@@ -253,14 +257,16 @@ def sample_predictions(b, page):
     return rows
 
 
-def assert_matches_pytorch(rows, tolerance=1e-4):
+def assert_matches_pytorch(rows, tolerance=5e-5):
     """The page's top-5 on the cat sample are PyTorch's (torchvision's preprocessing from PIL's
     decoding, tests/fixtures/predict.json), classes in order and each probability within
-    `tolerance` (the page and the fixture agree to about 1e-6 here; the 5th and 6th classes are
-    1.4e-4 apart)."""
+    `tolerance`: 5e-5 is what 1e-4·max|logit| (the native logits' bound) moves a probability of
+    0.07 by; WebGPU gets 1e-3. The page and the fixture agree to the 1e-6 the page shows; the 5th
+    and 6th classes are 1.4e-4 apart."""
     expected = fixture_top(k=5)
     assert [int(c) for c, _ in rows] == [c for c, _ in expected], (rows, expected)
     worst = max(abs(float(p) - q) for (_, p), (_, q) in zip(rows, expected))
+    print(f"     top-5 against PyTorch: largest |Δp| {worst:.1e} (tolerance {tolerance:.0e})", flush=True)
     assert worst <= tolerance, (rows, expected)
 
 

@@ -99,12 +99,13 @@ test-native: browser-tools
 # margin of 20x over the slowest suite measured here; a hang still fails.
 BROWSER_TEST_TIMEOUT ?= 600
 export WASM_BINDGEN_TEST_TIMEOUT := $(BROWSER_TEST_TIMEOUT)
-# The kernel checks run a second time built with relaxed SIMD (the fused multiply-add path), in
+# The kernel checks and the whole network against PyTorch (224 included) run a second time built
+# with relaxed SIMD (the fused multiply-add path), in
 # release next to the relaxed worker build (target/relaxed), with which it shares most of its
 # dependencies.
 test-browser: tools browser-tools
 	RESNET_LAB_REQUIRE_GPU=1 cargo test --target wasm32-unknown-unknown --tests
-	$(RELAXED_ENV) cargo test --release --target wasm32-unknown-unknown --target-dir target/relaxed --test browser_kernels
+	$(RELAXED_ENV) cargo test --release --target wasm32-unknown-unknown --target-dir target/relaxed --test browser_kernels --test browser_model
 
 # Serves dist/ with the isolation headers and drives it through chromedriver; the CLI exports
 # the weights files the tests serve (real download, cache and load path).

@@ -1,5 +1,18 @@
-//! Image preprocessing equivalent to torchvision's
-//! `Resize(256)` (bilinear, antialiased, as PIL) → `CenterCrop(224)` → `ToTensor` → `Normalize`.
+//! Images: decoding under one policy for page and CLI, and preprocessing (torchvision's
+//! `Resize(256)` → `CenterCrop(224)` → `ToTensor` → `Normalize` by default, or a checkpoint's
+//! own [`Preprocess`] recipe).
+//!
+//! # Decoding policy
+//! The same file gives the network the same pixels in the page (the browser's decoder) and in
+//! the CLI (the `image` crate), and the pixels PIL gives the reference scripts:
+//! - **EXIF orientation is applied**, as phone users expect and as PIL's
+//!   `ImageOps.exif_transpose` does (the browser's `createImageBitmap` does by default; the CLI
+//!   reads the orientation from the decoder).
+//! - **Transparency is composited over white** ([`RgbImage::from_rgba`] for the page, the same
+//!   function for the CLI), as a white page shows the image. (PIL's `convert("RGB")` would keep
+//!   whatever colour lies under a transparent pixel, which a browser canvas cannot give back.)
+//! - **Colour profiles are ignored** (ICC, gAMA), as PIL and the `image` crate do: the page asks
+//!   the browser not to convert (`colorSpaceConversion: "none"`), which Chromium otherwise does.
 
 use candle_core::Tensor;
 
@@ -88,7 +101,8 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
 }
 
 impl RgbImage {
-    /// From RGBA bytes as a browser canvas gives them (alpha is dropped).
+    /// From RGBA bytes as a browser canvas gives them, composited over white (the decoding
+    /// policy, see the module's documentation).
     pub fn from_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<Self> {
         check_size(width, height)?;
         let expected = width as usize * height as usize * 4;
@@ -98,14 +112,10 @@ impl RgbImage {
                 rgba.len()
             )));
         }
-        let data = rgba
-            .chunks_exact(4)
-            .flat_map(|p| [p[0], p[1], p[2]])
-            .collect();
         Ok(Self {
             width,
             height,
-            data,
+            data: over_white(rgba),
         })
     }
 
@@ -116,7 +126,8 @@ impl RgbImage {
     /// [`Limits`]: ::image::Limits
     #[cfg(not(target_arch = "wasm32"))]
     pub fn decode(bytes: &[u8]) -> Result<Self> {
-        use ::image::{ImageError, ImageReader, Limits};
+        use ::image::metadata::Orientation;
+        use ::image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
         let reader = |bytes| {
             ImageReader::new(std::io::Cursor::new(bytes))
                 .with_guessed_format()
@@ -131,16 +142,27 @@ impl RgbImage {
         limits.max_image_height = Some(MAX_SIDE);
         // The decoded pixels (up to 4 bytes each, 8 for 16-bit PNG) plus the decoder's own.
         limits.max_alloc = Some(MAX_PIXELS * 8 + (64 << 20));
-        let mut decoder = reader(bytes)?;
-        decoder.limits(limits);
-        let img = decoder.decode().map_err(|e| match e {
+        let decode_error = |e| match e {
             ImageError::Limits(_) => Error::ImageTooLarge { width, height },
             other => unreadable(other),
-        })?;
+        };
+        let mut reader = reader(bytes)?;
+        reader.limits(limits);
+        let mut decoder = reader.into_decoder().map_err(decode_error)?;
+        // A file whose EXIF does not read is shown as stored, as browsers do.
+        let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+        let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+        img.apply_orientation(orientation);
+        let (width, height) = (img.width(), img.height());
+        let data = if img.color().has_alpha() {
+            over_white(img.into_rgba8().as_raw())
+        } else {
+            img.into_rgb8().into_raw()
+        };
         Ok(Self {
             width,
             height,
-            data: img.into_rgb8().into_raw(),
+            data,
         })
     }
 
@@ -281,6 +303,18 @@ impl RgbImage {
 /// torchvision's preprocessing: the network crop of `size` pixels as a normalized tensor.
 pub fn preprocess(image: &RgbImage, size: u32) -> Result<Tensor> {
     Preprocess::torchvision(size).apply(image)
+}
+
+/// RGBA pixels composited over opaque white, as RGB: `c·a + 255·(1 − a)`, rounded (PIL's
+/// `Image.alpha_composite` onto white, within one level).
+fn over_white(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .flat_map(|p| {
+            let a = p[3] as u32;
+            let blend = |c: u8| ((c as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+            [blend(p[0]), blend(p[1]), blend(p[2])]
+        })
+        .collect()
 }
 
 /// A rectangle of an image, in pixels.

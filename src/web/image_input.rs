@@ -4,8 +4,8 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageBitmapOptions,
-    ResizeQuality, Response,
+    Blob, CanvasRenderingContext2d, ColorSpaceConversion, HtmlCanvasElement, ImageBitmap,
+    ImageBitmapOptions, ImageOrientation, PremultiplyAlpha, ResizeQuality, Response,
 };
 
 use super::protocol::RgbaImage;
@@ -63,18 +63,31 @@ async fn read_bytes(blob: &Blob) -> Result<Vec<u8>, String> {
 /// we do not read (the browser may know more) are checked once decoded. Large photos are
 /// decoded downscaled to [`DECODE_PIXELS`].
 pub async fn decode_blob(blob: &Blob) -> Result<RgbaImage, String> {
+    /// The decoding policy of `crate::image`, as the browser's options: EXIF orientation
+    /// applied, no colour-profile conversion (Chromium converts by default), alpha kept as is
+    /// (the worker composites over white).
+    fn policy() -> ImageBitmapOptions {
+        let options = ImageBitmapOptions::new();
+        options.set_image_orientation(ImageOrientation::FromImage);
+        options.set_color_space_conversion(ColorSpaceConversion::None);
+        options.set_premultiply_alpha(PremultiplyAlpha::None);
+        options
+    }
     let window = web_sys::window().ok_or("no window")?;
     let bytes = read_bytes(blob).await?;
     check_header(&bytes).map_err(|e| e.to_string())?;
     drop(bytes);
-    let mut bitmap = decode_bitmap(window.create_image_bitmap_with_blob(blob)).await?;
+    let mut bitmap = decode_bitmap(
+        window.create_image_bitmap_with_blob_and_image_bitmap_options(blob, &policy()),
+    )
+    .await?;
     let (width, height) = (bitmap.0.width(), bitmap.0.height());
     check_size(width, height).map_err(|e| e.to_string())?;
     let pixels = width as u64 * height as u64;
     if pixels > DECODE_PIXELS {
         // From the decoded (and EXIF-oriented) bitmap, so the aspect is exactly its own.
         let scale = (DECODE_PIXELS as f64 / pixels as f64).sqrt();
-        let options = ImageBitmapOptions::new();
+        let options = policy();
         options.set_resize_width(((width as f64 * scale).floor() as u32).max(1));
         options.set_resize_height(((height as f64 * scale).floor() as u32).max(1));
         options.set_resize_quality(ResizeQuality::High);

@@ -584,6 +584,36 @@ def upload_expecting_error(b, path, words):
     return message
 
 
+def upload_and_run(b, path):
+    """Uploads `path` as the image, waits for its run and returns the top-5."""
+    b.js("window.__done = null; const o = new MutationObserver(() => { const e = document.querySelector("
+         "'[data-testid=run-status]'); if (e && e.dataset.state === 'running') window.__done = 'running';"
+         " if (e && e.dataset.state === 'done' && window.__done === 'running') window.__done = 'done'; });"
+         "o.observe(document.body, {subtree: true, attributes: true, childList: true});")
+    b.upload("image-input", path)
+    b.wait_for("return window.__done === 'done';", timeout=180, what=f"the run on {os.path.basename(path)}")
+    return predictions(b)
+
+
+def test_photos_decode_as_pil_shows_them_orientation_transparency_colour(b, url, shots):
+    b.get(f"{url}?lang=en&weights={fixture_weights()}")
+    b.wait_for(WEIGHTS_LOADED, timeout=120, what="the fixture checkpoint")
+    folder = os.path.join(ROOT, "tests", "fixtures", "decoding")
+    # Each file and PIL's view of it (upright, over white, without its gamma) give the same
+    # network input, so the same top-5 (Chromium's libjpeg-turbo and PIL's agree on this JPEG).
+    # With Chromium's defaults the gAMA file moved p(top-1) from 0.065 to 0.121, and the
+    # transparent one gave 0.065 where PIL's over white gives 0.141.
+    for file, reference, tolerance in [("exif6.jpg", "exif6_upright.png", 5e-5),
+                                       ("alpha.png", "alpha_over_white.png", 5e-5),
+                                       ("gamma1.png", "plain.png", 5e-5)]:
+        ours = upload_and_run(b, os.path.join(folder, file))
+        theirs = upload_and_run(b, os.path.join(folder, reference))
+        worst = max(abs(float(p) - float(q)) for (_, p), (_, q) in zip(ours, theirs))
+        print(f"     {file} against PIL's {reference}: largest |Δp| {worst:.1e}", flush=True)
+        assert [c for c, _ in ours] == [c for c, _ in theirs], (file, ours, theirs)
+        assert worst <= tolerance, (file, ours, theirs)
+
+
 def test_hostile_images_give_clear_messages_and_keep_results(b, url, shots):
     b.get(url + "?lang=en")
     b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")

@@ -255,6 +255,53 @@ def real_checkpoint_layouts(manifests):
     return {"transformers": transformers.__version__, "timm": timm.__version__}
 
 
+def png_with_gamma(path, img, gamma=1.0):
+    """`img` as a PNG with a gAMA chunk (PIL cannot write one): PIL and torchvision ignore it;
+    a colour-managed browser would change the pixels."""
+    import io
+    import struct
+    import zlib
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    data = buf.getvalue()
+    end_of_ihdr = 8 + 8 + 13 + 4
+    body = b"gAMA" + struct.pack(">I", int(round(100000 / gamma)))
+    chunk = struct.pack(">I", 4) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    with open(path, "wb") as f:
+        f.write(data[:end_of_ihdr] + chunk + data[end_of_ihdr:])
+
+
+def decoding_fixtures():
+    """One decoding policy for page and CLI, written down by PIL (tests/fixtures/decoding/):
+    EXIF orientation applied (ImageOps.exif_transpose), transparency composited over white,
+    colour profiles (gAMA, iCCP) ignored, as PIL and torchvision do."""
+    from PIL import ImageOps
+    out = os.path.join(OUT, "decoding")
+    os.makedirs(out, exist_ok=True)
+    cat = Image.open(os.path.join(ROOT, "static", "samples", "cat.jpg")).convert("RGB")
+    small = cat.resize((cat.width // 2, cat.height // 2), Image.BILINEAR)
+    # A phone photo taken sideways: the pixels stored rotated, EXIF orientation 6 (rotate 90° CW
+    # to display). The reference is what PIL shows after exif_transpose, stored losslessly.
+    stored = small.transpose(Image.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(os.path.join(out, "exif6.jpg"), quality=95, exif=exif.tobytes())
+    upright = ImageOps.exif_transpose(Image.open(os.path.join(out, "exif6.jpg"))).convert("RGB")
+    assert upright.size == small.size, (upright.size, small.size)
+    upright.save(os.path.join(out, "exif6_upright.png"))
+    # Transparency: alpha from 0 to 255 across, colour under alpha 0 kept (PIL's convert("RGB")
+    # would show it; composited over white it is white).
+    rgba = small.convert("RGBA")
+    alpha = Image.linear_gradient("L").transpose(Image.ROTATE_90).resize(small.size)
+    rgba.putalpha(alpha)
+    rgba.save(os.path.join(out, "alpha.png"))
+    white = Image.new("RGBA", small.size, (255, 255, 255, 255))
+    Image.alpha_composite(white, rgba).convert("RGB").save(os.path.join(out, "alpha_over_white.png"))
+    # A gAMA chunk of 1.0 (linear light): ignored.
+    png_with_gamma(os.path.join(out, "gamma1.png"), small)
+    small.save(os.path.join(out, "plain.png"))
+
+
 def main():
     if not os.path.exists(CLI):
         sys.exit("build the CLI first: cargo build --release --bin resnet-lab")
@@ -281,6 +328,7 @@ def main():
         json.dump({"generator": f"torch {torch.__version__}", "cases": grads}, f)
     manifests = os.environ.get("WEIGHT_MANIFESTS", os.path.join(ROOT, "..", "shared", "reference", "weight-manifests"))
     versions = real_checkpoint_layouts(manifests)
+    decoding_fixtures()
     print("checked the layouts with", versions)
     print("wrote", os.listdir(OUT))
 

@@ -655,9 +655,11 @@ def test_hostile_images_give_clear_messages_and_keep_results(b, url, shots):
 class Misbehaving(http.server.BaseHTTPRequestHandler):
     """Weights served badly, from another origin (with CORS, as the Hugging Face hub does):
     /lying states a longer Content-Length than it sends; /cut stops halfway through the body.
-    GETs are counted, so a test can tell whether anything was downloaded."""
+    /slow sends the body in 1 MB pieces, 0.2 s apart, and records whether the browser hung up
+    before the end. GETs are counted, so a test can tell whether anything was downloaded."""
     body = b""
     gets = []
+    slow_cut_short = None
 
     def cors(self):
         self.send_header("Access-Control-Allow-Origin", "*")
@@ -683,6 +685,17 @@ class Misbehaving(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.path.startswith("/cut"):
             body = body[: len(body) // 2]
+        if self.path.startswith("/slow"):
+            Misbehaving.slow_cut_short = False
+            try:
+                for start in range(0, len(body), 1 << 20):
+                    self.wfile.write(body[start:start + (1 << 20)])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except (BrokenPipeError, ConnectionResetError):
+                Misbehaving.slow_cut_short = True
+            self.close_connection = True
+            return
         self.wfile.write(body)
         self.wfile.flush()
         self.close_connection = True
@@ -727,6 +740,50 @@ def test_broken_weight_downloads_say_so_and_keep_the_weights(b, url, shots):
         assert predictions(b) == before
     finally:
         server.shutdown()
+
+
+def test_a_newer_weights_request_cancels_the_running_download(b, url, shots):
+    server, other = misbehaving_server()
+    try:
+        b.get(f"{url}?lang=en&weights={other}/slow.safetensors")
+        b.wait_for("return document.querySelector('[data-testid=weights-offer-yes]')", what="the question")
+        b.click("weights-offer-yes")
+        b.click("nav-settings")
+        b.wait_for("const e = document.querySelector('[data-testid=weights-progress]');"
+                   "return e && /[1-9]/.test(e.innerText);", timeout=60, what="the slow download under way")
+        # The user picks a local file meanwhile: it wins, the download stops.
+        b.upload("weights-file", os.path.join(ARGS.dist, generated_weights("xavier-3.safetensors", "xavier", 3)))
+        b.wait_for("const e = document.querySelector('[data-testid=weights-status]');"
+                   "return e && e.dataset.state === 'pretrained' && e.innerText.includes('xavier-3');",
+                   timeout=120, what="the picked file's weights")
+        assert "slow" not in b.text("weights-status")
+        deadline = time.time() + 30
+        while Misbehaving.slow_cut_short is not True and time.time() < deadline:
+            time.sleep(0.2)
+        assert Misbehaving.slow_cut_short is True, "the slow download was read to the end"
+        assert not b.js("return document.querySelector('[data-testid=error]')"), b.text("error")
+    finally:
+        server.shutdown()
+
+
+def test_a_cached_checkpoint_that_no_longer_loads_is_downloaded_again(b, url, shots):
+    weights = generated_weights("xavier-5.safetensors", "xavier", 5)
+    b.get(url + "?lang=en")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    # A damaged entry under the checkpoint's URL, as a disk error or an old bug would leave it.
+    absolute = b.js("return new URL(arguments[0], location.href).href;", weights)
+    assert b.js_async("const done = arguments[arguments.length - 1];"
+                      "caches.open('resnet-lab-weights-v1').then(c => c.put(arguments[0],"
+                      " new Response(new Uint8Array([16, 0, 0, 0, 0, 0, 0, 0, 123, 125])))).then(() => done(true));",
+                      absolute)
+    b.get(f"{url}?lang=en&weights={weights}")
+    status = b.wait_for(WEIGHTS_LOADED, timeout=120, what="the checkpoint, downloaded again")
+    assert "xavier-5" in status and "from cache" not in status, status
+    assert not b.js("return document.querySelector('[data-testid=error]')"), b.text("error")
+    # The good copy replaced the damaged one.
+    b.get(f"{url}?lang=en&weights={weights}")
+    status = b.wait_for(WEIGHTS_LOADED, timeout=120, what="the checkpoint from the cache")
+    assert "from cache" in status, status
 
 
 def test_a_picked_weights_file_is_read_by_the_worker(b, url, shots):

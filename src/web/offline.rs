@@ -13,7 +13,8 @@ pub enum Isolation {
     /// taken over, or the browser refused isolation).
     Pending,
     /// Not isolated, and no service worker here: an insecure (`http://`, not localhost) origin,
-    /// or a browser with service workers or site data turned off.
+    /// or a browser with service workers or site data turned off (registering failed:
+    /// www/index.html marks the page with `data-service-worker="unavailable"`).
     Unavailable,
 }
 
@@ -26,11 +27,20 @@ pub fn isolation() -> Isolation {
         .unwrap_or(false);
     if isolated {
         Isolation::Isolated
-    } else if service_worker_container().is_some() {
+    } else if service_worker_container().is_some() && !registration_failed() {
         Isolation::Pending
     } else {
         Isolation::Unavailable
     }
+}
+
+/// Whether www/index.html could not register the service worker.
+fn registration_failed() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("data-service-worker"))
+        .is_some_and(|v| v == "unavailable")
 }
 
 /// `navigator.serviceWorker`, where the browser has it (absent on insecure origins).

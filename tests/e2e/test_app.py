@@ -317,6 +317,25 @@ def test_page_without_isolation_or_service_worker_runs_single_threaded_and_says_
         plain.shutdown()
 
 
+def test_a_browser_that_blocks_site_data_runs_single_threaded_and_says_why(b, url, shots):
+    # Chromium set to block all site data: no service worker, no Cache Storage, no storage.
+    blocked = Browser(prefs={"profile.default_content_setting_values.cookies": 2})
+    server, site = serve_under_sub_path(ARGS.dist, "blocked")
+    try:
+        rows = sample_predictions(blocked, site + "?lang=en")
+        assert blocked.js("return self.crossOriginIsolated") is False
+        assert "wasm CPU, 1 thread" in blocked.js("return document.body.innerText")
+        if blocked.js("return navigator.hardwareConcurrency") > 1:
+            note = blocked.wait_for("const e = document.querySelector('[data-testid=isolation-note]');"
+                                    "return e && e.dataset.state === 'unavailable' ? e.innerText : null;",
+                                    timeout=30, what="the reason for one thread")
+            assert "service worker" in note, note
+        assert len(rows) == 5
+    finally:
+        blocked.quit()
+        server.shutdown()
+
+
 RELOADS = "return performance.getEntriesByType('navigation')[0].type;"
 OFFLINE = "const e = document.querySelector('[data-testid=offline]'); return e && e.dataset.state === 'ready';"
 

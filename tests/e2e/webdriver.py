@@ -32,8 +32,10 @@ class WebDriverError(RuntimeError):
 class Browser:
     """One chromedriver process and one session."""
 
-    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), webgpu=False):
-        """`webgpu`: drop --disable-gpu and turn on WebGPU (SwiftShader where there is no GPU)."""
+    def __init__(self, chromedriver=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"), webgpu=False,
+                 prefs=None):
+        """`webgpu`: drop --disable-gpu and turn on WebGPU (SwiftShader where there is no GPU).
+        `prefs`: Chromium profile preferences (a user's settings)."""
         self.port = free_port()
         self.driver = subprocess.Popen([chromedriver, f"--port={self.port}"], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
@@ -49,7 +51,7 @@ class Browser:
             args.append("--enable-unsafe-webgpu")
         caps = {"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args},
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": args, **({"prefs": prefs} if prefs else {})},
             "goog:loggingPrefs": {"browser": "ALL"},
         }}}
         self.session = self._call("POST", "/session", caps)["sessionId"]

@@ -24,11 +24,18 @@ const CHECK_EVERY_MS: u32 = 1000;
 #[function_component(OfflineStatus)]
 pub fn offline_status(props: &OfflineStatusProps) -> Html {
     let offline = use_state(|| false);
+    // Asked again with the offline check: registering the service worker may fail later.
+    let isolation_now = use_state_eq(isolation);
     {
-        let (offline, script) = (offline.clone(), props.engine_script.clone());
+        let (offline, now, script) = (
+            offline.clone(),
+            isolation_now.clone(),
+            props.engine_script.clone(),
+        );
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 for _ in 0..CHECKS {
+                    now.set(isolation());
                     if available_offline(&script).await {
                         offline.set(true);
                         return;
@@ -42,7 +49,7 @@ pub fn offline_status(props: &OfflineStatusProps) -> Html {
         return html! {};
     };
     let s = store.lang.strings();
-    let note = match isolation() {
+    let note = match *isolation_now {
         _ if wanted_threads() < 2 => None,
         Isolation::Isolated => None,
         Isolation::Pending => Some(("pending", s.one_thread_until_reload)),

@@ -138,41 +138,39 @@ fn grads_json_lists_every_layer_with_null_for_unused_shortcuts() {
     assert!(v["loss"]["skip"].is_f64() && v["loss"]["plain"].is_f64());
 }
 
+/// `args` stop with exit code 2 and a message containing `words`.
+fn assert_bad_input(args: &[&str], words: &str) {
+    let (code, _, err) = cli(args);
+    assert_eq!(code, 2, "{args:?}");
+    assert!(err.contains(words), "{err}");
+}
+
 #[test]
 fn bad_input_exits_with_2_and_a_message() {
-    let (code, _, err) = cli(&["predict", "--image", "Cargo.toml"]);
-    assert_eq!(code, 2);
-    assert!(err.contains("not a readable image"), "{err}");
-    let (code, _, err) = cli(&[
-        "grads",
-        "--image",
-        "static/samples/cat.jpg",
-        "--bn",
-        "sideways",
-        "--target",
-        "1",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("batch norm mode `sideways`"), "{err}");
-    let (code, _, err) = cli(&[
+    let cat = "static/samples/cat.jpg";
+    assert_bad_input(
+        &["predict", "--image", "Cargo.toml"],
+        "not a readable image",
+    );
+    let bn = ["grads", "--image", cat, "--bn", "sideways", "--target", "1"];
+    assert_bad_input(&bn, "batch norm mode `sideways`");
+    let weights = [
         "predict",
         "--weights",
         "/nonexistent.safetensors",
         "--image",
-        "static/samples/cat.jpg",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("/nonexistent.safetensors"), "{err}");
+        cat,
+    ];
+    assert_bad_input(&weights, "/nonexistent.safetensors");
     // The image is read first: a missing one is named before any weights are touched.
-    let (code, _, err) = cli(&[
+    let both = [
         "predict",
         "--weights",
         "/nonexistent.safetensors",
         "--image",
         "x",
-    ]);
-    assert_eq!(code, 2);
-    assert!(err.contains("x: No such file"), "{err}");
+    ];
+    assert_bad_input(&both, "x: No such file");
 }
 
 #[test]

@@ -70,20 +70,15 @@ fn the_lean_network_computes_what_the_folded_one_computes() {
     let folded = net.fold_batch_norm().unwrap();
     let lean = net.for_inference().unwrap();
     let x = Tensor::randn(0f32, 1.0, (2, 3, 64, 64), &Device::Cpu).unwrap();
-    let a = folded
-        .forward(&x)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
-    let b = lean
-        .forward(&x)
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .to_vec1::<f32>()
-        .unwrap();
+    let logits = |net: &ResNet| {
+        net.forward(&x)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
+    let (a, b) = (logits(&folded), logits(&lean));
     assert_eq!(a, b);
 }
 

@@ -52,9 +52,6 @@ fn triple(value: &Value, what: &str) -> Result<[f32; 3]> {
             .ok_or_else(|| invalid(&format!("{what} must be three numbers")))?;
         *o = x as f32;
     }
-    if what.contains("std") && out.iter().any(|s| *s <= 0.0) {
-        return Err(invalid("std must be positive"));
-    }
     Ok(out)
 }
 
@@ -93,22 +90,29 @@ impl Preprocess {
     /// `pretrained_cfg`), a bare `pretrained_cfg`, transformers' `preprocessor_config.json`, or
     /// this crate's own recipe JSON.
     pub fn from_json(text: &str) -> Result<Self> {
+        Self::from_config(text)?.ok_or_else(|| {
+            invalid("not a timm config.json, a transformers preprocessor_config.json or a recipe")
+        })
+    }
+
+    /// [`Preprocess::from_json`], with `None` for valid JSON that says nothing about
+    /// preprocessing (a transformers model's `config.json`, which sits beside its weights too).
+    pub fn from_config(text: &str) -> Result<Option<Self>> {
         let value: Value = serde_json::from_str(text).map_err(|e| invalid(&e.to_string()))?;
-        if let Some(cfg) = value.get("pretrained_cfg") {
-            Self::from_timm(cfg)
+        let recipe = if let Some(cfg) = value.get("pretrained_cfg") {
+            Self::from_timm(cfg)?
         } else if value.get("input_size").is_some() {
-            Self::from_timm(&value)
+            Self::from_timm(&value)?
         } else if value.get("image_mean").is_some() || value.get("resample").is_some() {
-            Self::from_transformers(&value)
+            Self::from_transformers(&value)?
         } else if value.get("resize").is_some() && value.get("crop").is_some() {
             let recipe: Preprocess =
                 serde_json::from_value(value).map_err(|e| invalid(&e.to_string()))?;
-            recipe.checked()
+            recipe.checked()?
         } else {
-            Err(invalid(
-                "not a timm config.json, a transformers preprocessor_config.json or a recipe",
-            ))
-        }
+            return Ok(None);
+        };
+        Ok(Some(recipe))
     }
 
     /// timm's evaluation transform (`transforms_imagenet_eval`): `Resize(⌊size / crop_pct⌋)`

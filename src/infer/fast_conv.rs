@@ -9,7 +9,7 @@ use super::values::with_values;
 use crate::kernels::gemm_conv::{ConvShape, GemmConv};
 use crate::kernels::scratch::with_scratch;
 use crate::kernels::winograd::Winograd3x3;
-use crate::model::batch_norm::{BatchNorm, BN_EPS};
+use crate::model::batch_norm::BatchNorm;
 use crate::model::conv::PreparedConv;
 use crate::Result;
 
@@ -40,6 +40,15 @@ fn shape_of(conv: &Conv2d) -> Result<Option<ConvShape>> {
 /// True for the 3×3 / stride 1 / padding 1 convolutions that Winograd's F(2×2, 3×3) takes.
 fn is_winograd(shape: ConvShape) -> bool {
     (shape.k, shape.stride, shape.pad) == (3, 1, 1)
+}
+
+/// The values Winograd's filter transform stages for `shape` (none for a matrix product).
+fn staged_len(shape: ConvShape) -> usize {
+    if is_winograd(shape) {
+        16 * shape.cout * shape.cin
+    } else {
+        0
+    }
 }
 
 /// The filters and bias of `conv` as plain values.
@@ -80,15 +89,7 @@ impl FastConv {
     /// The Winograd form for a 3×3 / stride 1 / padding 1 `shape`, else the matrix product.
     fn gemm_or_winograd(conv: &Conv2d, shape: ConvShape) -> Result<Self> {
         let (filters, bias) = parameters(conv)?;
-        let mut u = vec![
-            0f32;
-            if is_winograd(shape) {
-                16 * shape.cout * shape.cin
-            } else {
-                0
-            }
-        ];
-        Self::from_values(shape, &filters, bias, &mut u)
+        Self::from_values(shape, &filters, bias, &mut vec![0f32; staged_len(shape)])
     }
 
     /// The form `shape` calls for, from row-major `filters` and an optional bias; `u` stages
@@ -109,46 +110,34 @@ impl FastConv {
     }
 
     /// The fast form of `conv` followed by the eval-mode batch norm `bn`, folded on the fly:
-    /// filters `w·γ/√(σ²+ε)`, bias `β − μ·γ/√(σ²+ε)`, the same arithmetic as
-    /// [`BatchNorm::fold_into`], straight from the checkpoint's values into reused scratch
+    /// filters `w·γ/√(σ²+ε)`, bias `β − μ·γ/√(σ²+ε)` ([`BatchNorm::scale_and_shift`], as
+    /// [`BatchNorm::fold_into`]), straight from the checkpoint's values into reused scratch
     /// buffers, so that only the prepared (packed) form is allocated for good. `None` when the
     /// convolution has no fast form (or a bias of its own).
     pub fn folded(conv: &Conv2d, bn: &BatchNorm) -> Result<Option<Self>> {
         let Some(shape) = shape_of(conv)?.filter(|_| conv.bias().is_none()) else {
             return Ok(None);
         };
-        let values = |t: &Tensor| t.to_dtype(DType::F32)?.to_vec1::<f32>();
-        let (gamma, beta) = (values(&bn.weight)?, values(&bn.bias)?);
-        let (mean, var) = (values(&bn.running_mean)?, values(&bn.running_var)?);
-        let scale: Vec<f32> = gamma
-            .iter()
-            .zip(&var)
-            .map(|(g, v)| g / (v + BN_EPS as f32).sqrt())
-            .collect();
-        let bias: Vec<f32> = beta
-            .iter()
-            .zip(mean.iter().zip(&scale))
-            .map(|(b, (m, s))| b - m * s)
-            .collect();
+        let values = |t: Tensor| t.to_dtype(DType::F32)?.to_vec1::<f32>();
+        let (scale, shift) = bn.scale_and_shift()?;
+        let (scale, bias) = (values(scale)?, values(shift)?);
         let per_filter = shape.cin * shape.k * shape.k;
-        let staged = if is_winograd(shape) {
-            16 * shape.cout * shape.cin
-        } else {
-            0
-        };
         with_values(conv.weight(), |raw| {
-            with_scratch([shape.cout * per_filter, staged], |filters, u| {
-                for (o, (dst, src)) in filters
-                    .chunks_exact_mut(per_filter)
-                    .zip(raw.chunks_exact(per_filter))
-                    .enumerate()
-                {
-                    for (d, w) in dst.iter_mut().zip(src) {
-                        *d = w * scale[o];
+            with_scratch(
+                [shape.cout * per_filter, staged_len(shape)],
+                |filters, u| {
+                    for (o, (dst, src)) in filters
+                        .chunks_exact_mut(per_filter)
+                        .zip(raw.chunks_exact(per_filter))
+                        .enumerate()
+                    {
+                        for (d, w) in dst.iter_mut().zip(src) {
+                            *d = w * scale[o];
+                        }
                     }
-                }
-                Self::from_values(shape, filters, Some(bias), u).map(Some)
-            })
+                    Self::from_values(shape, filters, Some(bias), u).map(Some)
+                },
+            )
         })
     }
 

@@ -30,8 +30,7 @@ impl BatchNorm {
         match mode {
             NormMode::Off => Ok(x.clone()),
             NormMode::Eval => {
-                let scale = (&self.weight / (&self.running_var + BN_EPS)?.sqrt()?)?;
-                let shift = (&self.bias - (&self.running_mean * &scale)?)?;
+                let (scale, shift) = self.scale_and_shift()?;
                 Ok(x.broadcast_mul(&per_channel(&scale)?)?
                     .broadcast_add(&per_channel(&shift)?)?)
             }
@@ -54,15 +53,22 @@ impl BatchNorm {
 }
 
 impl BatchNorm {
+    /// Eval mode as one affine map per channel: scale γ/√(σ²+ε) and shift β − μ·γ/√(σ²+ε).
+    /// The one place this arithmetic lives (the forward pass and every folding use it).
+    pub fn scale_and_shift(&self) -> Result<(Tensor, Tensor)> {
+        let scale = (&self.weight / (&self.running_var + BN_EPS)?.sqrt()?)?;
+        let shift = (&self.bias - (&self.running_mean * &scale)?)?;
+        Ok((scale, shift))
+    }
+
     /// The convolution followed by this (eval-mode) batch norm, as one convolution with bias:
     /// w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε) (+ b·γ/√(σ²+ε) for a biased convolution).
     pub fn fold_into(&self, conv: &candle_nn::Conv2d) -> Result<candle_nn::Conv2d> {
-        let scale = (&self.weight / (&self.running_var + BN_EPS)?.sqrt()?)?;
+        let (scale, mut bias) = self.scale_and_shift()?;
         let out = scale.dim(0)?;
         let weight = conv
             .weight()
             .broadcast_mul(&scale.reshape((out, 1, 1, 1))?)?;
-        let mut bias = (&self.bias - (&self.running_mean * &scale)?)?;
         if let Some(b) = conv.bias() {
             bias = (bias + (b * &scale)?)?;
         }

@@ -44,10 +44,7 @@ pub fn run_blob(store: Store, link: EngineLink, blob: Blob) {
 /// The first file of a file input's `change` event; the input is cleared so that picking the
 /// same file again fires again.
 pub fn first_file(e: &Event) -> Option<web_sys::File> {
-    let input: HtmlInputElement = e.target()?.dyn_into().ok()?;
-    let file = input.files().and_then(|f| f.get(0));
-    input.set_value("");
-    file
+    picked_files(e).into_iter().next()
 }
 
 /// The files of a file input (then cleared, so that the same files can be picked again).

@@ -20,12 +20,7 @@ pub enum Isolation {
 
 /// This page's [`Isolation`].
 pub fn isolation() -> Isolation {
-    let global = js_sys::global();
-    let isolated = js_sys::Reflect::get(&global, &"crossOriginIsolated".into())
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    if isolated {
+    if super::threads::cross_origin_isolated() {
         Isolation::Isolated
     } else if service_worker_container().is_some() && !registration_failed() {
         Isolation::Pending

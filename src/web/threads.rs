@@ -1,6 +1,14 @@
 //! The engine's threads in the browser: how many, and the pool of Web Workers a threaded build
 //! starts on its shared memory (see `crate::kernels::thread_pool`; which build loads: `super::worker_build`).
 
+/// Whether the page is cross-origin isolated (shared memory allowed, so threads possible).
+pub fn cross_origin_isolated() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
 /// How many threads the engine should use: the browser's cores, at most 4.
 pub fn wanted_threads() -> usize {
     web_sys::window()

@@ -57,7 +57,7 @@ impl WorkerBuild {
     /// The build to load: the first of [`WorkerBuild::candidates`] that the server has.
     pub async fn choose() -> WorkerBuild {
         let candidates = WorkerBuild::candidates(
-            cross_origin_isolated(),
+            super::threads::cross_origin_isolated(),
             super::threads::wanted_threads(),
             has_relaxed_simd(),
         );
@@ -87,14 +87,6 @@ const RELAXED_SIMD_PROBE: [u8; 40] = [
 /// Whether this browser's WebAssembly has relaxed SIMD.
 pub fn has_relaxed_simd() -> bool {
     js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(&RELAXED_SIMD_PROBE[..]))
-        .unwrap_or(false)
-}
-
-/// Whether the page is cross-origin isolated (shared memory allowed).
-fn cross_origin_isolated() -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
-        .ok()
-        .and_then(|v| v.as_bool())
         .unwrap_or(false)
 }
 

@@ -290,12 +290,17 @@ def serve_without_isolation():
     return server, f"http://{INSECURE_HOST}:{port}/"
 
 
-def serve_under_sub_path(folder, sub="resnet-lab"):
-    """`folder` served as /<sub>/ of a host that sends no special headers (GitHub Pages)."""
+def site_with(folder, sub):
+    """A new site root whose /<sub>/ is `folder`."""
     parent = tempfile.mkdtemp(prefix="resnet-lab-site-")
     os.symlink(os.path.abspath(folder), os.path.join(parent, sub))
+    return parent
+
+
+def serve_under_sub_path(folder, sub="resnet-lab"):
+    """`folder` served as /<sub>/ of a host that sends no special headers (GitHub Pages)."""
     port = free_port()
-    server = serve(parent, port, isolated=False)
+    server = serve(site_with(folder, sub), port, isolated=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{port}/{sub}/"
 
@@ -402,11 +407,9 @@ def test_after_one_visit_the_site_runs_offline_with_its_cached_checkpoint(b, url
     run_sample(b)
     reference = predictions(b)
     # A server in its own process: stopping it closes every connection the browser holds.
-    parent = tempfile.mkdtemp(prefix="resnet-lab-site-")
-    os.symlink(os.path.abspath(ARGS.dist), os.path.join(parent, "offline"))
     port = free_port()
-    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "e2e", "static_server.py"), parent,
-                               str(port), "--plain"], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "e2e", "static_server.py"),
+                               site_with(ARGS.dist, "offline"), str(port), "--plain"], stdout=subprocess.DEVNULL)
     site = f"http://127.0.0.1:{port}/offline/"
     try:
         Browser.wait_for_port(port)

@@ -35,7 +35,11 @@ pub fn offline_status(props: &OfflineStatusProps) -> Html {
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 for _ in 0..CHECKS {
-                    now.set(isolation());
+                    let isolation = isolation();
+                    now.set(isolation);
+                    if isolation == Isolation::Unavailable {
+                        return; // no service worker here: nothing will be cached
+                    }
                     if available_offline(&script).await {
                         offline.set(true);
                         return;

@@ -117,29 +117,28 @@ pub fn shell(props: &ShellProps) -> Html {
             }
         });
     }
-    {
-        // Told to www/index.html's service-worker script: register once the engine is up (its
-        // install then does not compete with the engine's own download), and never reload the
-        // page while it holds the user's work.
-        let ready = store.engine_version.is_some();
-        let work = store.has_user_work();
-        use_effect_with((ready, work), move |&(ready, work)| {
-            if let Some(window) = web_sys::window() {
-                if ready {
-                    if let Ok(event) = web_sys::Event::new("resnet-lab:engine-ready") {
-                        let _ = window.dispatch_event(&event);
-                    }
-                }
-                if let Some(root) = window.document().and_then(|d| d.document_element()) {
-                    let _ = if work {
-                        root.set_attribute("data-user-work", "")
-                    } else {
-                        root.remove_attribute("data-user-work")
-                    };
-                }
-            }
-        });
-    }
+    // Told to www/index.html's service-worker script: register once the engine is up (its
+    // install then does not compete with the engine's own download), and never reload the page
+    // while it holds the user's work.
+    use_effect_with(store.engine_version.is_some(), |&ready| {
+        let window = web_sys::window().filter(|_| ready);
+        if let (Some(window), Ok(event)) = (window, web_sys::Event::new("resnet-lab:engine-ready"))
+        {
+            let _ = window.dispatch_event(&event);
+        }
+    });
+    use_effect_with(store.has_user_work(), |&work| {
+        let root = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element());
+        if let Some(root) = root {
+            let _ = if work {
+                root.set_attribute("data-user-work", "")
+            } else {
+                root.remove_attribute("data-user-work")
+            };
+        }
+    });
     {
         let lang = store.lang;
         use_effect_with(lang, move |lang| {

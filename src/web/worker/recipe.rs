@@ -23,25 +23,30 @@ impl Recipe {
         }
     }
 
+    /// The recipe read from the config at `source`, or torchvision's with the reason.
+    fn read(source: &str, recipe: crate::Result<Preprocess>) -> Self {
+        match recipe {
+            Ok(preprocess) => Self {
+                preprocess,
+                note: None,
+            },
+            Err(e) => Self::default_with(Some(format!(
+                "{source}: {e}; torchvision's preprocessing is used"
+            ))),
+        }
+    }
+
     /// The recipe of a local checkpoint: from the JSON picked with it, else torchvision's.
     pub(super) fn from_picked(json: Option<(String, String)>) -> Self {
         match json {
             None => Self::default_with(None),
-            Some((name, text)) => match Preprocess::from_json(&text) {
-                Ok(preprocess) => Self {
-                    preprocess,
-                    note: None,
-                },
-                Err(e) => Self::default_with(Some(format!(
-                    "{name}: {e}; torchvision's preprocessing is used"
-                ))),
-            },
+            Some((name, text)) => Self::read(&name, Preprocess::from_json(&text)),
         }
     }
 
     /// The recipe of the checkpoint at `weights_url`: `preprocessor_config.json`, else
-    /// `config.json` when it is timm's (a transformers model config says nothing about
-    /// preprocessing), from the same folder; torchvision's when neither is there.
+    /// `config.json` when it describes preprocessing (timm's does, a transformers model's does
+    /// not), from the same folder; torchvision's when neither does.
     pub(super) async fn next_to(weights_url: &str) -> Self {
         for name in ["preprocessor_config.json", "config.json"] {
             let Some(url) = sibling(weights_url, name) else {
@@ -50,19 +55,9 @@ impl Recipe {
             let Some(text) = fetch_text(&url).await else {
                 continue;
             };
-            let timm_like = text.contains("\"pretrained_cfg\"") || text.contains("\"input_size\"");
-            if name == "config.json" && !timm_like {
-                continue;
+            if let Some(recipe) = Preprocess::from_config(&text).transpose() {
+                return Self::read(&url, recipe);
             }
-            return match Preprocess::from_json(&text) {
-                Ok(preprocess) => Self {
-                    preprocess,
-                    note: None,
-                },
-                Err(e) => Self::default_with(Some(format!(
-                    "{url}: {e}; torchvision's preprocessing is used"
-                ))),
-            };
         }
         Self::default_with(None)
     }
@@ -86,10 +81,9 @@ async fn fetch_text(url: &str) -> Option<String> {
             return None;
         }
     }
-    let from_cache = download.from_cache;
-    let text = String::from_utf8(download.bytes.clone()).ok()?;
-    if !from_cache {
+    std::str::from_utf8(&download.bytes).ok()?;
+    if !download.from_cache {
         remember(url, &mut download.bytes).await;
     }
-    Some(text)
+    String::from_utf8(download.bytes).ok()
 }

@@ -223,9 +223,17 @@ impl WeightsArgs {
         }
     }
 
+    /// The engine on `--weights` (read from the file one tensor at a time, never whole) or on
+    /// the seeded init.
     fn engine(&self) -> Result<Engine> {
         match &self.weights {
-            Some(path) => Engine::from_safetensors(&read(path)?, path),
+            Some(path) => {
+                let file = std::fs::File::open(path).map_err(|source| Error::Io {
+                    path: path.to_string(),
+                    source,
+                })?;
+                Engine::with_weights(Engine::checked_stored(std::rc::Rc::new(file), path)?)
+            }
             None => Engine::with_init(self.init()),
         }
     }

@@ -1,5 +1,7 @@
 //! The façade the CLI and the web worker both call. Knows nothing of transport.
 
+use std::rc::Rc;
+
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -8,9 +10,10 @@ use crate::analysis::features::{StageMaps, StageStats};
 use crate::analysis::gradients::{GradientFlow, GradientJob, Precision};
 use crate::config::{NormMode, ResNetConfig, Skips, Variant};
 use crate::imagenet::top_k;
+use crate::infer::fold::{InferenceBuild, Prepare};
 use crate::job::{Progress, Step};
 use crate::model::{ForwardPass, LayerId, ResNet, Tap};
-use crate::weights::{load::load_safetensors, Init, Weights, WeightsInfo};
+use crate::weights::{load::load_safetensors, ByteSource, Init, Weights, WeightsInfo};
 use crate::{Error, Result};
 
 /// Options of a prediction.
@@ -55,21 +58,58 @@ pub struct Engine {
     inference: ResNet,
 }
 
-fn standard_network(weights: &Weights) -> Result<ResNet> {
-    ResNet::new(ResNetConfig::resnet50(weights.classes()?), weights)
+/// The engine being built part by part from its weights (see [`Engine::start`]).
+pub struct EngineBuild {
+    weights: Weights,
+    build: InferenceBuild,
+}
+
+impl EngineBuild {
+    /// What the weights are.
+    pub fn info(&self) -> &WeightsInfo {
+        &self.weights.info
+    }
+
+    /// True once every part is built.
+    pub fn is_done(&self) -> bool {
+        self.build.is_done()
+    }
+
+    /// Builds the next part of the network.
+    pub fn step(&mut self) -> Result<()> {
+        self.build.step()
+    }
+
+    /// The engine (every part left built first).
+    pub fn finish(self) -> Result<Engine> {
+        Ok(Engine {
+            inference: self.build.finish()?,
+            weights: self.weights,
+        })
+    }
 }
 
 impl Engine {
-    /// An engine on seeded, untrained weights for 1000 classes.
+    /// An engine on seeded, untrained weights for 1000 classes, generated part by part as the
+    /// network is built and generated again when something needs them raw (the lab).
     pub fn with_init(init: Init) -> Result<Self> {
-        Self::with_weights(init.weights(&ResNetConfig::resnet50(1000))?)
+        Self::with_weights(Weights::seeded(init, &ResNetConfig::resnet50(1000)))
     }
 
     /// An engine on already loaded weights (checked against ResNet-50).
     pub fn with_weights(weights: Weights) -> Result<Self> {
-        // `ResNet::new` validates the configuration and checks every tensor's name and shape.
-        let inference = standard_network(&weights)?.for_inference()?;
-        Ok(Self { weights, inference })
+        Self::start(weights)?.finish()
+    }
+
+    /// Starts building an engine on `weights` (every name and shape checked now), one part of
+    /// the network per [`EngineBuild::step`]: each part's weights are read, folded and prepared
+    /// before the next part's are read, so that weights read or generated when asked for
+    /// ([`Weights::stored`], [`Weights::seeded`]) never sit in memory whole beside the
+    /// prepared ones.
+    pub fn start(weights: Weights) -> Result<EngineBuild> {
+        let config = ResNetConfig::resnet50(weights.classes()?);
+        let build = InferenceBuild::new(config, &weights, Prepare::Lean)?;
+        Ok(EngineBuild { weights, build })
     }
 
     /// An engine on a safetensors checkpoint (ResNet-50 with 1000 classes).
@@ -82,7 +122,19 @@ impl Engine {
     /// checks first, drops the old engine and the file's bytes, then builds
     /// ([`Engine::with_weights`]), so that two engines never live at once.
     pub fn checked_weights(bytes: &[u8], source: &str) -> Result<Weights> {
-        let weights = load_safetensors(bytes, source)?;
+        Self::checked(load_safetensors(bytes, source)?)
+    }
+
+    /// The weights of the safetensors file in `bytes`, checked as [`Engine::checked_weights`]
+    /// checks them, but read one tensor at a time and kept where they are: the engine then
+    /// holds the prepared network, and reads a raw tensor again when something needs it.
+    pub fn checked_stored(bytes: Rc<dyn ByteSource>, source: &str) -> Result<Weights> {
+        let weights = Self::checked(Weights::stored(bytes, source)?)?;
+        weights.check_values()?;
+        Ok(weights)
+    }
+
+    fn checked(weights: Weights) -> Result<Weights> {
         let classes = weights.classes().map_err(|_| Error::MissingTensor {
             name: "fc.weight".into(),
             expected: vec![1000, 2048],
@@ -105,7 +157,8 @@ impl Engine {
     /// The standard network folded for the GPU to upload, from the same weights: built when
     /// asked and dropped after the upload, so that the CPU's network stays lean.
     pub fn gpu_network(&self) -> Result<ResNet> {
-        standard_network(&self.weights)?.fold_for_upload()
+        let config = ResNetConfig::resnet50(self.weights.classes()?);
+        ResNet::inference_from(config, &self.weights, Prepare::Folded)
     }
 
     /// The current weights.
@@ -113,8 +166,8 @@ impl Engine {
         &self.weights
     }
 
-    /// The folded inference network for `options` and an input tensor: the cached one for the
-    /// standard network, otherwise built and folded now.
+    /// The folded inference network for `options` and an input tensor: the cached one for v1.5
+    /// (with or without skips), otherwise built part by part now.
     fn inference_for(&self, input: &Tensor, options: &PredictOptions) -> Result<ResNet> {
         let config = self.config_for(
             input,
@@ -122,10 +175,11 @@ impl Engine {
             options.skips.clone(),
             NormMode::Eval,
         )?;
-        if options.variant == Variant::V1_5 && options.skips == Skips::All {
+        // Skips change only how blocks add up, not a single weight: the cached network serves.
+        if options.variant == Variant::V1_5 {
             self.inference.with_config(config)
         } else {
-            ResNet::new(config, &self.weights)?.fold_batch_norm()
+            ResNet::inference_from(config, &self.weights, Prepare::Lean)
         }
     }
 

@@ -57,8 +57,8 @@ fn load_error(bytes: &[u8]) -> String {
 fn edited(edit: impl Fn(&str, &[usize]) -> Option<(String, Vec<usize>)>) -> Vec<u8> {
     let weights = init_weights(InitKind::He, 1);
     let mut out: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (name, t) in weights.iter() {
-        if let Some((new_name, shape)) = edit(name, t.dims()) {
+    for (name, t) in weights.tensors().unwrap() {
+        if let Some((new_name, shape)) = edit(&name, t.dims()) {
             let n: usize = shape.iter().product();
             out.push((new_name, Dtype::F32, shape, vec![0u8; n * 4]));
         }
@@ -157,7 +157,9 @@ fn renamed_tensor_is_reported_missing_by_its_expected_name() {
 fn unexpected_tensor_alone_is_reported_as_unexpected() {
     let weights = init_weights(InitKind::He, 1);
     let mut out: Vec<(String, Vec<usize>, Vec<u8>)> = weights
-        .iter()
+        .tensors()
+        .unwrap()
+        .into_iter()
         .map(|(n, t)| (n.clone(), t.dims().to_vec(), vec![0u8; t.elem_count() * 4]))
         .collect();
     out.push(("layer1.0.se.weight".into(), vec![4], vec![0u8; 16]));
@@ -212,7 +214,9 @@ fn bf16_and_missing_num_batches_tracked_load() {
         .weights(&ResNetConfig::resnet50(1000))
         .unwrap();
     let views: Vec<(String, Vec<usize>, Vec<u8>)> = weights
-        .iter()
+        .tensors()
+        .unwrap()
+        .into_iter()
         .map(|(n, t)| {
             let v = t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
             (

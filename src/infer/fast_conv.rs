@@ -42,10 +42,11 @@ fn is_winograd(shape: ConvShape) -> bool {
     (shape.k, shape.stride, shape.pad) == (3, 1, 1)
 }
 
-/// The values Winograd's filter transform stages for `shape` (none for a matrix product).
+/// The values Winograd's filter transform stages for `shape`, one transform point at a time
+/// (none for a matrix product).
 fn staged_len(shape: ConvShape) -> usize {
     if is_winograd(shape) {
-        16 * shape.cout * shape.cin
+        shape.cout * shape.cin
     } else {
         0
     }
@@ -93,7 +94,7 @@ impl FastConv {
     }
 
     /// The form `shape` calls for, from row-major `filters` and an optional bias; `u` stages
-    /// Winograd's transform (`16·C_out·C_in` values; unused otherwise).
+    /// Winograd's transform (`C_out·C_in` values, one transform point at a time; unused otherwise).
     fn from_values(
         shape: ConvShape,
         filters: &[f32],

@@ -9,9 +9,12 @@ use candle_nn::Conv2d;
 
 use super::fast_conv::FastConv;
 use crate::config::NormMode;
+use crate::config::ResNetConfig;
+use crate::kernels::scratch::release_scratch;
 use crate::model::batch_norm::BatchNorm;
 use crate::model::conv::PreparedConv;
-use crate::model::{Bottleneck, Downsample, ResNet, Stem};
+use crate::model::{Bottleneck, Downsample, NetworkBuild, Part, PreparePart, ResNet, Stem};
+use crate::weights::Weights;
 use crate::{Error, Result};
 
 fn boxed(fast: Option<FastConv>) -> Option<Box<dyn PreparedConv>> {
@@ -58,7 +61,83 @@ fn fold_conv(
     Ok((folded, fast))
 }
 
+fn prepare_part(part: Part, prepare: Prepare) -> Result<Part> {
+    Ok(match part {
+        Part::Stem(stem) => Part::Stem(stem.folded(prepare)?),
+        Part::Block(block) => Part::Block(Box::new(block.folded(prepare)?)),
+    })
+}
+
+impl Prepare {
+    fn step(self) -> PreparePart {
+        match self {
+            Prepare::Both => |part| prepare_part(part, Prepare::Both),
+            Prepare::Lean => |part| prepare_part(part, Prepare::Lean),
+            Prepare::Folded => |part| prepare_part(part, Prepare::Folded),
+        }
+    }
+}
+
+/// An inference network being built part by part: each part is read, folded and prepared
+/// before the next is read, so that with weights read or generated when asked for, at most one
+/// part's raw weights exist beside what is already prepared.
+pub struct InferenceBuild {
+    build: NetworkBuild,
+    prepare: Prepare,
+}
+
+impl InferenceBuild {
+    /// Starts building `config` (eval-mode batch norm) from `weights`.
+    pub fn new(config: ResNetConfig, weights: &Weights, prepare: Prepare) -> Result<Self> {
+        if config.norm != NormMode::Eval {
+            return Err(Error::InvalidArgument(
+                "only eval-mode batch norm can be folded".into(),
+            ));
+        }
+        Ok(Self {
+            build: NetworkBuild::new(config, weights, prepare.step())?,
+            prepare,
+        })
+    }
+
+    /// Parts built so far, and how many there are.
+    pub fn progress(&self) -> (usize, usize) {
+        self.build.progress()
+    }
+
+    /// True once every part is built.
+    pub fn is_done(&self) -> bool {
+        self.build.is_done()
+    }
+
+    /// Reads, folds and prepares the next part.
+    pub fn step(&mut self) -> Result<()> {
+        self.build.step()
+    }
+
+    /// The network (every part left built first). The preparation's scratch buffers are freed.
+    pub fn finish(self) -> Result<ResNet> {
+        let net = self.build.finish();
+        release_scratch();
+        let mut net = net?;
+        net.folded = true;
+        net.lean = self.prepare == Prepare::Lean;
+        Ok(net)
+    }
+}
+
 impl ResNet {
+    /// `config` built from `weights` straight into its inference form, part by part
+    /// ([`InferenceBuild`]): what [`ResNet::new`] then [`ResNet::for_inference`] (for
+    /// [`Prepare::Lean`]) give, without every raw weight built first.
+    pub fn inference_from(
+        config: ResNetConfig,
+        weights: &Weights,
+        prepare: Prepare,
+    ) -> Result<Self> {
+        InferenceBuild::new(config, weights, prepare)?.finish()
+    }
+
     /// The network the CPU runs after a weights load: batch norm folded as in
     /// [`ResNet::fold_batch_norm`], and every convolution that has a fast form keeps only its
     /// shape, so each weight is resident once, in its prepared form. Layer by layer, so that

@@ -25,3 +25,14 @@ pub fn with_scratch<R>(lens: [usize; 2], f: impl FnOnce(&mut [f32], &mut [f32]) 
         Err(_) => f(&mut vec![0.0; lens[0]], &mut vec![0.0; lens[1]]),
     })
 }
+
+/// Frees this thread's scratch buffers: after preparing a network, whose staging is larger
+/// than what a forward pass needs, so that memory goes back to the allocator for the next
+/// allocations (wasm memory itself never shrinks).
+pub fn release_scratch() {
+    SCRATCH.with(|cell| {
+        if let Ok(mut bufs) = cell.try_borrow_mut() {
+            *bufs = [Vec::new(), Vec::new()];
+        }
+    });
+}

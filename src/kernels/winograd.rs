@@ -23,12 +23,13 @@ pub struct Winograd3x3 {
 impl Winograd3x3 {
     /// Transforms `filters` (`[C_out, C_in, 3, 3]`, row-major) with an optional `[C_out]` bias.
     pub fn new(filters: &[f32], cout: usize, cin: usize, bias: Option<Vec<f32>>) -> Result<Self> {
-        Self::new_in(filters, cout, cin, bias, &mut vec![0f32; 16 * cout * cin])
+        Self::new_in(filters, cout, cin, bias, &mut vec![0f32; cout * cin])
     }
 
-    /// [`Winograd3x3::new`] with the transformed filters staged in `u` (at least
-    /// `16·C_out·C_in` values, contents unspecified): a caller preparing many layers passes one
-    /// reused buffer, so that only the packed matrices stay behind in memory.
+    /// [`Winograd3x3::new`] with the transformed filters staged in `u`, one of the 16
+    /// transform points at a time (at least `C_out·C_in` values, contents unspecified): a
+    /// caller preparing many layers passes one reused buffer, so that only the packed matrices
+    /// stay behind in memory.
     pub fn new_in(
         filters: &[f32],
         cout: usize,
@@ -36,9 +37,10 @@ impl Winograd3x3 {
         bias: Option<Vec<f32>>,
         u: &mut [f32],
     ) -> Result<Self> {
-        if filters.len() != cout * cin * 9
+        let plane = cout * cin;
+        if filters.len() != plane * 9
             || bias.as_ref().is_some_and(|b| b.len() != cout)
-            || u.len() < 16 * cout * cin
+            || u.len() < plane
         {
             return Err(Error::InvalidArgument(format!(
                 "winograd conv: {} filter values and {:?} biases for {cout}×{cin}×3×3",
@@ -46,33 +48,31 @@ impl Winograd3x3 {
                 bias.as_ref().map(Vec::len)
             )));
         }
-        let g = filters;
-        for o in 0..cout {
-            for i in 0..cin {
-                let f = &g[(o * cin + i) * 9..(o * cin + i) * 9 + 9];
-                // G g: 4×3; then (G g) Gᵀ: 4×4. G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-                let mut gg = [[0f32; 3]; 4];
-                for c in 0..3 {
-                    let (a, b, d) = (f[c], f[3 + c], f[6 + c]);
-                    gg[0][c] = a;
-                    gg[1][c] = 0.5 * (a + b + d);
-                    gg[2][c] = 0.5 * (a - b + d);
-                    gg[3][c] = d;
+        // U = G g Gᵀ with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: point (r, c) of the 4×4 result is
+        // row r of G applied down the filter's columns, then row c of G across.
+        let g_row = |r: usize, [a, b, d]: [f32; 3]| match r {
+            0 => a,
+            1 => 0.5 * (a + b + d),
+            2 => 0.5 * (a - b + d),
+            _ => d,
+        };
+        let u = &mut u[..plane];
+        let matrices = (0..16)
+            .map(|e| {
+                let (r, c) = (e / 4, e % 4);
+                for (dst, f) in u.iter_mut().zip(filters.chunks_exact(9)) {
+                    let col = |j: usize| g_row(r, [f[j], f[3 + j], f[6 + j]]);
+                    *dst = g_row(c, [col(0), col(1), col(2)]);
                 }
-                for (r, row) in gg.iter().enumerate() {
-                    let (a, b, d) = (row[0], row[1], row[2]);
-                    let t = [a, 0.5 * (a + b + d), 0.5 * (a - b + d), d];
-                    for (c, v) in t.iter().enumerate() {
-                        u[((r * 4 + c) * cout + o) * cin + i] = *v;
-                    }
-                }
-            }
-        }
-        let plane = cout * cin;
-        let u = (0..16)
-            .map(|e| WeightMatrix::new(cout, cin, &u[e * plane..(e + 1) * plane]))
+                WeightMatrix::new(cout, cin, u)
+            })
             .collect();
-        Ok(Self { u, bias, cout, cin })
+        Ok(Self {
+            u: matrices,
+            bias,
+            cout,
+            cin,
+        })
     }
 
     /// Output channels.

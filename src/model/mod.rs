@@ -4,6 +4,7 @@
 
 pub mod batch_norm;
 pub mod bottleneck;
+pub mod build;
 pub mod conv;
 pub mod forward_pass;
 pub mod max_pool;
@@ -12,6 +13,7 @@ pub mod resnet;
 pub mod stem;
 
 pub use bottleneck::{BlockId, BlockOutput, Bottleneck, Downsample};
+pub use build::{NetworkBuild, Part, PreparePart};
 pub use forward_pass::{ForwardPass, FORWARD_STEPS};
 pub use resnet::{LayerId, ResNet, Tap};
 pub use stem::Stem;

@@ -5,9 +5,10 @@ use candle_nn::{Linear, Module};
 use serde::{Deserialize, Serialize};
 
 use super::bottleneck::{BlockId, BlockOutput, Bottleneck};
+use super::build::NetworkBuild;
 use super::forward_pass::FORWARD_STEPS;
 use super::stem::Stem;
-use crate::config::{Head, NormMode, ResNetConfig, BLOCKS_PER_STAGE};
+use crate::config::{Head, NormMode, ResNetConfig};
 use crate::weights::Weights;
 use crate::Result;
 
@@ -78,33 +79,7 @@ pub struct ResNet {
 impl ResNet {
     /// Builds the network from weights in canonical (torchvision) naming.
     pub fn new(config: ResNetConfig, weights: &Weights) -> Result<Self> {
-        config.validate()?;
-        weights.check_against(&config)?;
-        let stem = Stem::load(weights)?;
-        let stages = BLOCKS_PER_STAGE
-            .iter()
-            .enumerate()
-            .map(|(s, &count)| {
-                (0..count)
-                    .map(|index| {
-                        let id = BlockId {
-                            stage: s + 2,
-                            index,
-                        };
-                        Bottleneck::load(weights, id, config.variant)
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let fc = Linear::new(weights.get("fc.weight")?, Some(weights.get("fc.bias")?));
-        Ok(Self {
-            config,
-            stem,
-            stages,
-            fc,
-            folded: false,
-            lean: false,
-        })
+        NetworkBuild::new(config, weights, Ok)?.finish()
     }
 
     /// The same weights under another configuration (skips, batch-norm mode, input size).

@@ -2,6 +2,7 @@
 
 use yew::prelude::*;
 use yew_agent::reactor::ReactorProvider;
+use yew_agent::Reach;
 
 use super::components::shell::Shell;
 use super::i18n::Lang;
@@ -22,7 +23,10 @@ pub struct AppProps {
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     html! {
-        <ReactorProvider<EngineWorker> path={props.worker_path.clone()}>
+        // Private: the one bridge (the shell's) gets its own worker and the one reactor in it.
+        // A public provider holds a bridge of its own, and each bridge starts a reactor: the
+        // page then had two engines in one worker, the idle one doubling wasm memory.
+        <ReactorProvider<EngineWorker> path={props.worker_path.clone()} reach={Reach::Private}>
             <Shell lang={Lang::from_browser()} worker_path={props.worker_path.clone()}
                    threaded_script={props.threaded.then(|| props.worker_path.clone())} />
         </ReactorProvider<EngineWorker>>

@@ -19,7 +19,8 @@ pub enum ExportDtype {
 /// Serializes `weights` with the given key naming and dtype, adding `num_batches_tracked`.
 pub fn to_safetensors(weights: &Weights, naming: Naming, dtype: ExportDtype) -> Result<Vec<u8>> {
     let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-    for (name, tensor) in weights.iter() {
+    for name in weights.names() {
+        let tensor = weights.get(&name)?;
         let values = tensor.flatten_all()?.to_vec1::<f32>()?;
         let (st_dtype, bytes): (Dtype, Vec<u8>) = match dtype {
             ExportDtype::F32 => (

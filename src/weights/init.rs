@@ -84,7 +84,7 @@ impl Init {
         }
     }
 
-    fn tensor(&self, spec: &ParamSpec, fc_inputs: usize) -> Result<Tensor> {
+    pub(super) fn tensor(&self, spec: &ParamSpec, fc_inputs: usize) -> Result<Tensor> {
         let n: usize = spec.shape.iter().product();
         let mut rng = SplitMix64::for_tensor(self.seed, &spec.name);
         let values: Vec<f32> = match spec.role {

@@ -1,35 +1,15 @@
 //! Reading safetensors checkpoints from bytes (the browser has no files).
 
-use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use candle_core::{Device, Tensor};
-use safetensors::{Dtype, SafeTensorError, SafeTensors};
+use safetensors::Dtype;
 
-use super::{Naming, Weights, WeightsInfo};
+use super::Weights;
 use crate::{Error, Result};
 
-fn describe(err: SafeTensorError) -> String {
-    match err {
-        SafeTensorError::HeaderTooSmall => {
-            "the file is shorter than a safetensors header (truncated?)".into()
-        }
-        SafeTensorError::InvalidHeaderLength => {
-            "the header claims to be longer than the file (truncated, or not a safetensors file)"
-                .into()
-        }
-        SafeTensorError::MetadataIncompleteBuffer => {
-            "the tensor data does not match the header's offsets (truncated or padded file)".into()
-        }
-        SafeTensorError::InvalidOffset(name) => format!("tensor `{name}` has invalid offsets"),
-        SafeTensorError::TensorInvalidInfo => {
-            "a tensor's shape and dtype do not match its byte range".into()
-        }
-        SafeTensorError::HeaderTooLarge => "the header is larger than 100 MB".into(),
-        other => other.to_string(),
-    }
-}
-
-fn to_f32(name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>> {
+/// A tensor's little-endian bytes as f32 values; an error for a dtype we do not read or for
+/// NaN or infinite values.
+pub(super) fn to_f32(name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>> {
     let values: Vec<f32> = match dtype {
         Dtype::F32 => data
             .chunks_exact(4)
@@ -50,6 +30,12 @@ fn to_f32(name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>> {
             })
         }
     };
+    check_finite(name, &values)?;
+    Ok(values)
+}
+
+/// An error naming `name` when `values` hold NaN or infinite values.
+pub(super) fn check_finite(name: &str, values: &[f32]) -> Result<()> {
     let bad = values.iter().filter(|v| !v.is_finite()).count();
     if bad > 0 {
         return Err(Error::NonFinite {
@@ -57,44 +43,14 @@ fn to_f32(name: &str, dtype: Dtype, data: &[u8]) -> Result<Vec<f32>> {
             count: bad,
         });
     }
-    Ok(values)
+    Ok(())
 }
 
-/// Parses a safetensors checkpoint in torchvision/timm or transformers naming.
+/// Parses a safetensors checkpoint in torchvision/timm or transformers naming, every tensor in
+/// memory (see [`Weights::stored`] for one read a tensor at a time).
 ///
 /// Tensors are converted to f32; `num_batches_tracked` is ignored. The shapes are checked
 /// later against the configuration the model is built with ([`Weights::check_against`]).
 pub fn load_safetensors(bytes: &[u8], source: &str) -> Result<Weights> {
-    let st = SafeTensors::deserialize(bytes).map_err(|e| Error::WeightsFormat(describe(e)))?;
-    let names = st.names();
-    let naming = Naming::detect(names.iter().map(|s| &s[..]))?;
-    let mut dtypes = Vec::new();
-    let mut tensors = BTreeMap::new();
-    for (key, view) in st.iter() {
-        let Some(name) = naming.canonical(key) else {
-            continue;
-        };
-        let values = to_f32(key, view.dtype(), view.data())?;
-        let dtype = format!("{:?}", view.dtype()).to_lowercase();
-        if !dtypes.contains(&dtype) {
-            dtypes.push(dtype);
-        }
-        let tensor = Tensor::from_vec(values, view.shape(), &Device::Cpu)?;
-        if tensors.insert(name.clone(), tensor).is_some() {
-            return Err(Error::UnexpectedTensor {
-                name: format!("{key} (a second tensor for {name})"),
-                shape: view.shape().to_vec(),
-            });
-        }
-    }
-    dtypes.sort();
-    Ok(Weights::from_map(
-        tensors,
-        WeightsInfo {
-            source: source.to_string(),
-            naming: Some(naming),
-            dtype: dtypes.join("+"),
-            pretrained: true,
-        },
-    ))
+    Weights::stored(Rc::new(bytes.to_vec()), source)?.resident()
 }

@@ -1,4 +1,5 @@
-//! Bytes → tensors: safetensors loading, naming detection, seeded initialization, export.
+//! Bytes → tensors: safetensors loading (in memory, or stored and read one tensor at a time),
+//! naming detection, seeded initialization, export.
 
 pub mod export;
 pub mod init;
@@ -7,8 +8,11 @@ pub mod naming;
 mod random;
 pub mod spec;
 pub mod statistics;
+pub mod stored;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use candle_core::{Tensor, Var};
 use serde::{Deserialize, Serialize};
@@ -17,6 +21,8 @@ use crate::config::ResNetConfig;
 use crate::{Error, Result};
 pub use init::{Init, InitJob, InitKind};
 pub use naming::Naming;
+use spec::ParamSpec;
+pub use stored::{ByteSource, StoredCheckpoint};
 
 /// Where a set of weights came from and what it is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,80 +37,192 @@ pub struct WeightsInfo {
     pub pretrained: bool,
 }
 
-/// Weights in canonical (torchvision) naming, as f32 tensors.
+/// Where the values of a set of weights are.
+#[derive(Clone, Debug)]
+enum Store {
+    /// Every tensor in memory.
+    Resident(Arc<BTreeMap<String, Tensor>>),
+    /// Read again from a checkpoint's bytes, one tensor at a time, when asked.
+    Stored(Rc<StoredCheckpoint>),
+    /// Generated again from a seed, one tensor at a time, when asked.
+    Seeded {
+        init: Init,
+        fc_inputs: usize,
+        specs: Arc<BTreeMap<String, ParamSpec>>,
+    },
+}
+
+/// Weights in canonical (torchvision) naming, as f32 tensors: in memory, or read (or generated)
+/// one tensor at a time when asked, so that a network can be built layer by layer without
+/// every raw weight in memory at once. Cloning shares the values.
 #[derive(Clone, Debug)]
 pub struct Weights {
-    tensors: BTreeMap<String, Tensor>,
+    store: Store,
     /// Provenance.
     pub info: WeightsInfo,
 }
 
 impl Weights {
     pub(crate) fn from_map(tensors: BTreeMap<String, Tensor>, info: WeightsInfo) -> Self {
-        Self { tensors, info }
+        Self {
+            store: Store::Resident(Arc::new(tensors)),
+            info,
+        }
     }
 
-    /// The tensor named `name` (torchvision naming).
+    /// The weights of the safetensors file in `bytes`, of which only the header is read now:
+    /// each tensor is read when asked for. Its values are checked then (finite, a dtype we
+    /// read); [`Weights::check_values`] checks them all at once.
+    pub fn stored(bytes: Rc<dyn ByteSource>, source: &str) -> Result<Self> {
+        let (checkpoint, info) = StoredCheckpoint::open(bytes, source)?;
+        Ok(Self {
+            store: Store::Stored(Rc::new(checkpoint)),
+            info,
+        })
+    }
+
+    /// The weights of `init` for `config`, each generated when asked for (the same bits as
+    /// [`Init::weights`]).
+    pub fn seeded(init: Init, config: &ResNetConfig) -> Self {
+        let specs = spec::parameter_specs(config)
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect();
+        Self {
+            store: Store::Seeded {
+                init,
+                fc_inputs: config.fc_inputs(),
+                specs: Arc::new(specs),
+            },
+            info: init.info(),
+        }
+    }
+
+    /// The tensor named `name` (torchvision naming): shared when in memory, otherwise read or
+    /// generated now (and not kept).
     pub fn get(&self, name: &str) -> Result<Tensor> {
-        self.tensors
-            .get(name)
-            .cloned()
+        let missing = || Error::MissingTensor {
+            name: name.to_string(),
+            expected: Vec::new(),
+        };
+        match &self.store {
+            Store::Resident(tensors) => tensors.get(name).cloned().ok_or_else(missing),
+            Store::Stored(checkpoint) => checkpoint.tensor(name),
+            Store::Seeded {
+                init,
+                fc_inputs,
+                specs,
+            } => init.tensor(specs.get(name).ok_or_else(missing)?, *fc_inputs),
+        }
+    }
+
+    /// Every tensor's name and shape (known without reading any values).
+    pub fn shapes(&self) -> Vec<(String, Vec<usize>)> {
+        match &self.store {
+            Store::Resident(tensors) => tensors
+                .iter()
+                .map(|(k, t)| (k.clone(), t.dims().to_vec()))
+                .collect(),
+            Store::Stored(checkpoint) => checkpoint
+                .shapes()
+                .map(|(k, s)| (k.clone(), s.to_vec()))
+                .collect(),
+            Store::Seeded { specs, .. } => specs
+                .iter()
+                .map(|(k, s)| (k.clone(), s.shape.clone()))
+                .collect(),
+        }
+    }
+
+    /// Every tensor with its name, in canonical order (read or generated now when not in
+    /// memory).
+    pub fn tensors(&self) -> Result<Vec<(String, Tensor)>> {
+        self.names()
+            .into_iter()
+            .map(|name| Ok((name.clone(), self.get(&name)?)))
+            .collect()
+    }
+
+    /// Every tensor's name, in canonical order.
+    pub fn names(&self) -> Vec<String> {
+        self.shapes().into_iter().map(|(name, _)| name).collect()
+    }
+
+    /// True when every value is in memory (rather than read or generated when asked).
+    pub fn is_resident(&self) -> bool {
+        matches!(self.store, Store::Resident(_))
+    }
+
+    /// The same weights with every tensor in memory.
+    pub fn resident(&self) -> Result<Weights> {
+        if self.is_resident() {
+            return Ok(self.clone());
+        }
+        let tensors = self.tensors()?.into_iter().collect();
+        Ok(Weights::from_map(tensors, self.info.clone()))
+    }
+
+    /// Reads every stored tensor once, one at a time, and checks its values (finite, a dtype
+    /// we read), keeping none: a caller checks this before it gives up the weights it has.
+    pub fn check_values(&self) -> Result<()> {
+        match &self.store {
+            Store::Stored(checkpoint) => checkpoint.check_values(),
+            Store::Resident(_) | Store::Seeded { .. } => Ok(()),
+        }
+    }
+
+    /// Number of classes the classifier predicts, read from `fc.weight`'s shape.
+    pub fn classes(&self) -> Result<usize> {
+        self.shapes()
+            .into_iter()
+            .find(|(name, _)| name == "fc.weight")
+            .and_then(|(_, shape)| shape.first().copied())
             .ok_or_else(|| Error::MissingTensor {
-                name: name.to_string(),
+                name: "fc.weight".into(),
                 expected: Vec::new(),
             })
-    }
-
-    /// All tensors by canonical name.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Tensor)> {
-        self.tensors.iter()
-    }
-
-    /// Number of classes the classifier predicts, read from `fc.weight`.
-    pub fn classes(&self) -> Result<usize> {
-        Ok(self.get("fc.weight")?.dim(0)?)
     }
 
     /// Checks that exactly the tensors `config` needs are present with the right shapes.
     pub fn check_against(&self, config: &ResNetConfig) -> Result<()> {
         let specs = spec::parameter_specs(config);
+        let shapes: BTreeMap<String, Vec<usize>> = self.shapes().into_iter().collect();
         for spec in &specs {
-            match self.tensors.get(&spec.name) {
+            match shapes.get(&spec.name) {
                 None => {
                     return Err(Error::MissingTensor {
                         name: spec.name.clone(),
                         expected: spec.shape.clone(),
                     })
                 }
-                Some(t) if t.dims() != spec.shape.as_slice() => {
+                Some(shape) if *shape != spec.shape => {
                     return Err(Error::ShapeMismatch {
                         name: spec.name.clone(),
                         expected: spec.shape.clone(),
-                        found: t.dims().to_vec(),
+                        found: shape.clone(),
                     })
                 }
                 Some(_) => {}
             }
         }
-        if let Some((name, t)) = self
-            .tensors
+        if let Some((name, shape)) = shapes
             .iter()
             .find(|(name, _)| !specs.iter().any(|s| &s.name == *name))
         {
             return Err(Error::UnexpectedTensor {
                 name: name.clone(),
-                shape: t.dims().to_vec(),
+                shape: shape.clone(),
             });
         }
         Ok(())
     }
 
-    /// The same weights converted to `dtype`.
+    /// The same weights converted to `dtype` (in memory).
     pub fn to_dtype(&self, dtype: candle_core::DType) -> Result<Weights> {
         let tensors = self
-            .tensors
-            .iter()
-            .map(|(k, t)| Ok((k.clone(), t.to_dtype(dtype)?)))
+            .names()
+            .into_iter()
+            .map(|k| Ok((k.clone(), self.get(&k)?.to_dtype(dtype)?)))
             .collect::<Result<BTreeMap<_, _>>>()?;
         Ok(Weights::from_map(tensors, self.info.clone()))
     }
@@ -112,9 +230,9 @@ impl Weights {
     /// The same weights as trainable variables (for autograd), with the variables by name.
     pub fn to_vars(&self) -> Result<(Weights, BTreeMap<String, Var>)> {
         let vars = self
-            .tensors
-            .iter()
-            .map(|(k, t)| Ok((k.clone(), Var::from_tensor(t)?)))
+            .names()
+            .into_iter()
+            .map(|k| Ok((k.clone(), Var::from_tensor(&self.get(&k)?)?)))
             .collect::<Result<BTreeMap<_, _>>>()?;
         let tensors = vars
             .iter()

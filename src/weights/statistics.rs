@@ -40,9 +40,10 @@ impl TrainedStatistics {
     /// classifier weights are kept.
     pub fn apply(&self, weights: &Weights, config: &ResNetConfig) -> Result<Weights> {
         let mut tensors: BTreeMap<String, Tensor> = weights
-            .iter()
-            .map(|(k, t)| (k.clone(), t.clone()))
-            .collect();
+            .names()
+            .into_iter()
+            .map(|k| Ok((k.clone(), weights.get(&k)?)))
+            .collect::<Result<_>>()?;
         for spec in parameter_specs(config) {
             let Some((low, high)) = Self::range(spec.role) else {
                 continue;

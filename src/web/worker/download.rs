@@ -1,9 +1,9 @@
 //! Downloads with byte progress, cached in Cache Storage (used by the worker).
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Cache, ReadableStreamDefaultReader, Response, WorkerGlobalScope};
+use web_sys::{Blob, Cache, ReadableStreamDefaultReader, Response, WorkerGlobalScope};
 
 /// Name of the Cache Storage bucket for weights.
 pub const CACHE_NAME: &str = "resnet-lab-weights-v1";
@@ -40,16 +40,19 @@ async fn open_cache(scope: &WorkerGlobalScope) -> Option<Cache> {
         .ok()
 }
 
-/// A response body being read chunk by chunk, into a buffer that grows as bytes arrive (its
-/// size is never taken from the headers).
+/// A response body being read chunk by chunk. The chunks stay in the browser (JavaScript
+/// memory, or disk for a large `Blob`), never in wasm memory, which never shrinks: the
+/// checkpoint is read from them one tensor at a time. Nothing is sized from the headers.
 pub struct Download {
     reader: ReadableStreamDefaultReader,
     /// Content length, when known.
     pub total: Option<u64>,
     /// True when `total` counts the bytes that arrive (no content encoding in between).
     exact: bool,
+    /// The chunks received so far.
+    chunks: Array,
     /// Bytes received so far.
-    pub bytes: Vec<u8>,
+    pub received: u64,
     /// True when the response came from Cache Storage.
     pub from_cache: bool,
 }
@@ -69,7 +72,8 @@ impl Download {
             reader: body.get_reader().unchecked_into(),
             total,
             exact,
-            bytes: Vec::new(),
+            chunks: Array::new(),
+            received: 0,
             from_cache,
         })
     }
@@ -110,7 +114,7 @@ impl Download {
             format!(
                 "the download broke off after {}{of} bytes ({}): the connection was cut or the \
                  server sent less than it announced",
-                self.bytes.len(),
+                self.received,
                 describe(e)
             )
         })?;
@@ -120,10 +124,10 @@ impl Download {
             .unwrap_or(true);
         if done {
             return match self.total.filter(|_| self.exact) {
-                Some(total) if (self.bytes.len() as u64) < total => Err(format!(
+                Some(total) if self.received < total => Err(format!(
                     "the download stopped after {} of {total} bytes: the connection was cut \
                      or the server sent less than it announced",
-                    self.bytes.len()
+                    self.received
                 )),
                 _ => Ok(false),
             };
@@ -131,8 +135,7 @@ impl Download {
         let value: Uint8Array = Reflect::get(&chunk, &"value".into())
             .map_err(describe)?
             .unchecked_into();
-        let start = self.bytes.len();
-        let end = start as u64 + value.length() as u64;
+        let end = self.received + value.length() as u64;
         if end > MAX_DOWNLOAD_BYTES {
             self.cancel();
             return Err(too_large(end));
@@ -144,9 +147,23 @@ impl Download {
                  what it claims to be"
             ));
         }
-        self.bytes.resize(end as usize, 0);
-        value.copy_to(&mut self.bytes[start..]);
+        self.chunks.push(&value);
+        self.received = end;
         Ok(true)
+    }
+
+    /// The whole body as one `Blob` (no copy into wasm memory).
+    pub fn into_blob(self) -> Result<Blob, String> {
+        Blob::new_with_u8_array_sequence(&self.chunks).map_err(describe)
+    }
+
+    /// The whole body copied into wasm memory (for small files: a config's text).
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(self.received as usize);
+        for chunk in self.chunks.iter() {
+            bytes.extend(Uint8Array::new(&chunk).to_vec());
+        }
+        bytes
     }
 
     /// Stops reading: the browser drops the rest of the body.
@@ -163,17 +180,16 @@ fn too_large(bytes: u64) -> String {
     )
 }
 
-/// Stores `bytes` under `url` in Cache Storage (best effort: a full or missing cache is not an
-/// error, the next visit just downloads again).
-/// The bytes go straight to the browser (no copy in wasm memory).
-pub async fn remember(url: &str, bytes: &mut [u8]) {
+/// Stores `body` under `url` in Cache Storage (best effort: a full or missing cache is not an
+/// error, the next visit just downloads again). The browser copies it, not wasm.
+pub async fn remember(url: &str, body: &Blob) {
     let Ok(scope) = worker_scope() else {
         return;
     };
     let Some(cache) = open_cache(&scope).await else {
         return;
     };
-    if let Ok(response) = Response::new_with_opt_u8_array(Some(bytes)) {
+    if let Ok(response) = Response::new_with_opt_blob(Some(body)) {
         let _ = JsFuture::from(cache.put_with_str(url, &response)).await;
     }
 }

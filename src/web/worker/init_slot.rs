@@ -1,60 +1,64 @@
-//! The engine slot: the engine, or the seeded initialization it is being generated from.
+//! The engine slot: the engine, or the network it is being built into part by part.
 
 use crate::config::ResNetConfig;
-use crate::engine::Engine;
-use crate::weights::{Init, InitJob, WeightsInfo};
+use crate::engine::{Engine, EngineBuild};
+use crate::weights::{Init, Weights, WeightsInfo};
 
-/// The engine, or the seeded initialization it starts from while that is being generated.
+/// The engine, or the build it comes from while that is still going on.
 ///
-/// The worker answers the page at once and generates the init one tensor at a time in idle
-/// time; a run that needs the engine earlier finishes it first, and loading other weights
-/// skips it altogether.
+/// The worker answers the page at once and builds the seeded network one part at a time in
+/// idle time (each part's weights generated, folded and prepared before the next's); a run
+/// that needs the engine earlier finishes the build first, and loading other weights drops
+/// it altogether.
 pub(super) enum EngineSlot {
-    /// Weights still being generated.
-    Pending(InitJob),
+    /// Still being built.
+    Pending(Box<EngineBuild>),
     /// Ready to run.
     Ready(Box<Engine>),
-    /// Generating or building the engine failed (message shown to the user).
+    /// Building the engine failed (message shown to the user).
     Broken(String),
 }
 
 impl EngineSlot {
     pub(super) fn starting(init: Init) -> Self {
-        EngineSlot::Pending(init.start(&ResNetConfig::resnet50(1000)))
+        match Engine::start(Weights::seeded(init, &ResNetConfig::resnet50(1000))) {
+            Ok(build) => EngineSlot::Pending(Box::new(build)),
+            Err(e) => EngineSlot::Broken(e.to_string()),
+        }
     }
 
-    /// What the weights are (known before they are generated).
+    /// What the weights are (known before the network is built).
     pub(super) fn info(&self) -> Option<WeightsInfo> {
         match self {
-            EngineSlot::Pending(job) => Some(job.info()),
+            EngineSlot::Pending(build) => Some(build.info().clone()),
             EngineSlot::Ready(engine) => Some(engine.weights().info.clone()),
             EngineSlot::Broken(_) => None,
         }
     }
 
-    /// Generates one more tensor; builds the engine after the last.
+    /// Builds one more part; makes the engine after the last.
     pub(super) fn step(&mut self) {
-        if let EngineSlot::Pending(job) = self {
-            if let Err(e) = job.step() {
+        if let EngineSlot::Pending(build) = self {
+            if let Err(e) = build.step() {
                 *self = EngineSlot::Broken(e.to_string());
                 return;
             }
-            if job.is_done() {
+            if build.is_done() {
                 // A failure is kept in `Broken` and reported by the next request.
                 let _ = self.engine_now();
             }
         }
     }
 
-    /// The engine, generating whatever is left of the init first.
+    /// The engine, building whatever is left of it first.
     pub(super) fn engine_now(&mut self) -> Result<&Engine, String> {
         if let EngineSlot::Pending(_) = self {
-            let EngineSlot::Pending(job) =
+            let EngineSlot::Pending(build) =
                 std::mem::replace(self, EngineSlot::Broken(String::new()))
             else {
                 return Err("engine state lost".into());
             };
-            *self = match job.finish().and_then(Engine::with_weights) {
+            *self = match build.finish() {
                 Ok(engine) => EngineSlot::Ready(Box::new(engine)),
                 Err(e) => EngineSlot::Broken(e.to_string()),
             };

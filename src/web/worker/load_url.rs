@@ -1,6 +1,9 @@
 //! Loading weights from a URL: the download with byte progress, then the new engine. A cached
 //! copy that does not load (a stale or damaged entry) is deleted and downloaded again, once.
 
+use std::rc::Rc;
+
+use super::blob_bytes::BlobBytes;
 use super::download::{forget, remember, Download};
 use super::init_slot::EngineSlot;
 use super::recipe::Recipe;
@@ -43,7 +46,7 @@ impl Worker {
             None => (url.clone(), None),
         };
         for use_cache in [!local, false] {
-            let mut download = match self.download(&url, use_cache).await {
+            let download = match self.download(&url, use_cache).await {
                 Fetched::Complete(d) => d,
                 Fetched::Failed(message) => {
                     return self.send(Event::WeightsFailed { message }).await
@@ -52,14 +55,24 @@ impl Worker {
                 Fetched::PageGone => return false,
             };
             let from_cache = download.from_cache;
+            let body = match download.into_blob() {
+                Ok(body) => body,
+                Err(e) => {
+                    let message = format!("{source}: {e}");
+                    return self.send(Event::WeightsFailed { message }).await;
+                }
+            };
             if !from_cache && !local {
-                remember(&url, &mut download.bytes).await;
+                remember(&url, &body).await;
             }
-            match Engine::checked_weights(&download.bytes, &source) {
+            // The file stays in the browser: it is checked, then built from, one tensor at a
+            // time, and the engine reads a raw tensor from it again when the lab needs one.
+            let checked = BlobBytes::new(body)
+                .and_then(|bytes| Engine::checked_stored(Rc::new(bytes), &source));
+            match checked {
                 Ok(weights) => {
-                    // Checked: now the file's bytes and the old engine go before the new one
-                    // is built, so that wasm memory (which never shrinks) holds one engine.
-                    drop(download);
+                    // Checked: now the old engine goes before the new one is built, so that
+                    // wasm memory (which never shrinks) holds one engine.
                     let recipe = match picked_config.clone() {
                         Some(config) => Recipe::from_picked(config),
                         None => Recipe::next_to(&url).await,
@@ -136,7 +149,7 @@ impl Worker {
                     if t - last_report > 100.0 || !more {
                         last_report = t;
                         let secs = ((t - start) / 1e3).max(1e-3);
-                        let loaded = download.bytes.len() as u64;
+                        let loaded = download.received;
                         let update = Event::WeightsProgress {
                             loaded,
                             total: download.total,

@@ -1,11 +1,12 @@
 //! The engine worker: a yew-agent reactor that owns the engine and answers [`Request`]s. This
 //! file receives and dispatches requests; the runs (`runs`), the GPU (`gpu_slot`), downloads
-//! and their cache (`download`, `load_url`) and the engine being built (`init_slot`) each have
-//! their own file.
+//! and their cache (`download`, `load_url`, `blob_bytes`) and the engine being built
+//! (`init_slot`) each have their own file.
 //!
 //! Explore runs advance one stage at a time; between stages the worker yields to its event loop
 //! and looks at the queued requests, so a `Cancel` or a newer `Explore` stops the run.
 
+mod blob_bytes;
 mod download;
 mod gpu_slot;
 mod init_slot;

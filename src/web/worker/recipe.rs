@@ -2,6 +2,8 @@
 //! (transformers' `preprocessor_config.json`, timm's `config.json`), fetched like the weights
 //! (same cache, same error handling), or the JSON file the user picked with a local one.
 
+use web_sys::Blob;
+
 use super::download::{remember, Download};
 use crate::image::Preprocess;
 
@@ -76,14 +78,16 @@ fn sibling(url: &str, name: &str) -> Option<String> {
 async fn fetch_text(url: &str) -> Option<String> {
     let mut download = Download::start(url, true).await.ok()?;
     while download.next_chunk().await.ok()? {
-        if download.bytes.len() > MAX_CONFIG_BYTES {
+        if download.received > MAX_CONFIG_BYTES as u64 {
             download.cancel();
             return None;
         }
     }
-    std::str::from_utf8(&download.bytes).ok()?;
-    if !download.from_cache {
-        remember(url, &mut download.bytes).await;
+    let from_cache = download.from_cache;
+    let text = String::from_utf8(download.into_bytes()).ok()?;
+    if !from_cache {
+        let body = Blob::new_with_str_sequence(&js_sys::Array::of1(&text.as_str().into())).ok()?;
+        remember(url, &body).await;
     }
-    String::from_utf8(download.bytes).ok()
+    Some(text)
 }

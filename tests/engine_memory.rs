@@ -1,0 +1,126 @@
+//! Memory is a budget: an engine holds each weight once, in its prepared form, and building it
+//! never holds every raw weight beside the prepared ones — from a checkpoint read one tensor at
+//! a time (a file here, a `Blob` in the page) or from the seeded init generated part by part.
+//! Measured with a counting allocator: the bytes live now and the most live at once.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use resnet_lab::engine::Engine;
+use resnet_lab::weights::export::{to_safetensors, ExportDtype};
+use resnet_lab::weights::{Init, InitKind, Naming, Weights};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+            PEAK.fetch_max(live, Ordering::SeqCst);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(p, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const MB: f64 = (1 << 20) as f64;
+
+/// Runs `f`; returns its value, the MB it leaves live and the most it had live at once (both
+/// above what was live before).
+fn measured<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let before = LIVE.load(Ordering::SeqCst);
+    PEAK.store(before, Ordering::SeqCst);
+    let value = f();
+    let after = LIVE.load(Ordering::SeqCst);
+    let peak = PEAK.load(Ordering::SeqCst);
+    (
+        value,
+        after.saturating_sub(before) as f64 / MB,
+        (peak - before) as f64 / MB,
+    )
+}
+
+/// The raw f32 weights of ResNet-50: 102 MB. What the engine keeps is the prepared forms
+/// (Winograd filters, packed GEMM panels: about 120 MB) and the classifier.
+const RAW_MB: f64 = 97.5;
+/// The most an engine may keep: the prepared forms, the classifier, batch norm and slack, but
+/// not a second copy of the raw weights.
+const KEPT_MB: f64 = 130.0;
+/// The most a build may have live at once: what it keeps plus one part's raw weights and their
+/// folding scratch (the largest block holds 23 MB), far below kept + raw (220 MB).
+const PEAK_MB: f64 = 140.0;
+
+fn within_budget(what: &str, kept: f64, peak: f64) {
+    eprintln!("{what}: keeps {kept:.1} MB, peak {peak:.1} MB while checking and building");
+    assert!(
+        kept < KEPT_MB,
+        "{what}: the engine keeps {kept:.1} MB (raw weights too?)"
+    );
+    assert!(
+        peak < PEAK_MB,
+        "{what}: building peaked at {peak:.1} MB (all raw weights at once?)"
+    );
+}
+
+// One test: the allocator's counts are global, so the phases run one after the other.
+#[test]
+fn an_engine_keeps_the_prepared_weights_alone_and_never_builds_from_all_raw_weights() {
+    let init = Init::new(InitKind::He, 3);
+    let file =
+        std::env::temp_dir().join(format!("engine-memory-{}.safetensors", std::process::id()));
+    {
+        let weights = init
+            .weights(&resnet_lab::config::ResNetConfig::resnet50(1000))
+            .unwrap();
+        let bytes = to_safetensors(&weights, Naming::Torchvision, ExportDtype::F32).unwrap();
+        assert!(bytes.len() as f64 / MB > RAW_MB);
+        std::fs::write(&file, bytes).unwrap();
+    }
+
+    // A checkpoint read one tensor at a time from its file.
+    let (engine, kept, peak) = measured(|| {
+        let opened = std::fs::File::open(&file).unwrap();
+        let weights = Engine::checked_stored(Rc::new(opened), "file").unwrap();
+        Engine::with_weights(weights).unwrap()
+    });
+    within_budget("checkpoint", kept, peak);
+    // What it computes is what the whole checkpoint in memory computes.
+    let whole = Engine::from_safetensors(&std::fs::read(&file).unwrap(), "bytes").unwrap();
+    let x =
+        candle_core::Tensor::randn(0f32, 1.0, (1, 3, 64, 64), &candle_core::Device::Cpu).unwrap();
+    let logits = |e: &Engine| e.inference().forward(&x).unwrap().to_vec2::<f32>().unwrap();
+    assert_eq!(logits(&engine), logits(&whole));
+    drop((engine, whole));
+    std::fs::remove_file(&file).unwrap();
+
+    // The seeded init, generated part by part.
+    let (engine, kept, peak) = measured(|| Engine::with_init(init).unwrap());
+    within_budget("seeded init", kept, peak);
+    // Its raw weights are generated again when asked for: the same bits as the whole init.
+    let whole = init
+        .weights(&resnet_lab::config::ResNetConfig::resnet50(1000))
+        .unwrap();
+    let bits = |w: &Weights| {
+        w.get("layer4.2.conv2.weight")
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap()
+    };
+    assert!(!engine.weights().is_resident());
+    assert_eq!(bits(engine.weights()), bits(&whole));
+}

@@ -8,6 +8,10 @@ use super::im2col::im2col;
 use super::scratch::with_scratch;
 use crate::{Error, Result};
 
+/// The most values a patch matrix takes at once (2 MB): a larger one is made a band of output
+/// rows at a time.
+const MAX_PATCH_VALUES: usize = 1 << 19;
+
 /// A convolution (any square kernel, stride and padding) ready for [`GemmConv::forward`].
 #[derive(Clone, Debug)]
 pub struct GemmConv {
@@ -110,11 +114,69 @@ impl GemmConv {
         )?;
         let (k, s, pad) = (self.k, self.stride, self.pad);
         let direct = k == 1 && s == 1 && pad == 0;
-        let cols_len = if direct { 0 } else { c * k * k * ho * wo };
-        with_scratch([cols_len, 0], |cols, _| {
-            self.run(input, (n, c, h, w), (ho, wo), direct, relu, cols, out)
+        // The patch matrix a band of output rows at a time where the whole would be large
+        // (the stem's at 224 is 7.4 MB, in a memory that never shrinks).
+        let band_rows = (MAX_PATCH_VALUES / (c * k * k * wo).max(1)).clamp(1, ho.max(1));
+        let (cols_len, out_len) = match direct {
+            true => (0, 0),
+            false if band_rows >= ho => (c * k * k * ho * wo, 0),
+            false => (c * k * k * band_rows * wo, self.cout * band_rows * wo),
+        };
+        with_scratch([cols_len, out_len], |cols, band_out| {
+            let geometry = (n, c, h, w);
+            if out_len == 0 {
+                self.run(input, geometry, (ho, wo), direct, relu, cols, out)
+            } else {
+                self.run_banded(
+                    input,
+                    geometry,
+                    (ho, wo),
+                    band_rows,
+                    relu,
+                    cols,
+                    band_out,
+                    out,
+                )
+            }
         });
         Ok(())
+    }
+
+    /// [`GemmConv::run`] through im2col a band of `band_rows` output rows at a time, each
+    /// band's product in `band_out` and then copied into place.
+    #[allow(clippy::too_many_arguments)]
+    fn run_banded(
+        &self,
+        input: &[f32],
+        (n, c, h, w): (usize, usize, usize, usize),
+        (ho, wo): (usize, usize),
+        band_rows: usize,
+        relu: bool,
+        cols: &mut [f32],
+        band_out: &mut [f32],
+        out: &mut [f32],
+    ) {
+        let (k, s, pad) = (self.k, self.stride, self.pad);
+        let pixels = ho * wo;
+        for img in 0..n {
+            let xs = &input[img * c * h * w..(img + 1) * c * h * w];
+            let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];
+            for start in (0..ho).step_by(band_rows) {
+                let rows = start..(start + band_rows).min(ho);
+                let band = rows.len() * wo;
+                im2col(xs, c, h, w, k, s, pad, rows, wo, cols);
+                let part = &mut band_out[..self.cout * band];
+                for (o, row) in part.chunks_exact_mut(band).enumerate() {
+                    row.fill(self.bias[o]);
+                }
+                self.weight
+                    .mul_acc(band, &cols[..c * k * k * band], part, relu);
+                for (o, row) in part.chunks_exact(band).enumerate() {
+                    let at = o * pixels + start * wo;
+                    ys[at..at + band].copy_from_slice(row);
+                }
+            }
+        }
     }
 
     /// The products for every image of `input` into `out` (ReLU'd while still in cache).
@@ -136,7 +198,7 @@ impl GemmConv {
             let xs: &[f32] = if direct {
                 xs
             } else {
-                im2col(xs, c, h, w, k, s, pad, ho, wo, cols);
+                im2col(xs, c, h, w, k, s, pad, 0..ho, wo, cols);
                 &*cols
             };
             let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];

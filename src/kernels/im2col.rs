@@ -1,6 +1,7 @@
 //! The patch matrix of a convolution (im2col), so that the convolution becomes one product.
 
-/// The patch matrix `[C·k·k, H_out·W_out]` of one image (zeros where the padding is).
+/// The patch matrix `[C·k·k, R·W_out]` of one image for the output rows `out_rows` (R of them;
+/// `0..H_out` for the whole image), zeros where the padding is.
 #[allow(clippy::too_many_arguments)]
 pub fn im2col(
     x: &[f32],
@@ -10,24 +11,26 @@ pub fn im2col(
     k: usize,
     s: usize,
     pad: usize,
-    ho: usize,
+    out_rows: std::ops::Range<usize>,
     wo: usize,
     cols: &mut [f32],
 ) {
+    let band = out_rows.len() * wo;
+    let cols = &mut cols[..c * k * k * band];
     cols.fill(0.0);
-    let mut rows = cols.chunks_exact_mut(ho * wo);
+    let mut rows = cols.chunks_exact_mut(band.max(1));
     for ch in 0..c {
         let plane = &x[ch * h * w..(ch + 1) * h * w];
         for ky in 0..k {
             for kx in 0..k {
                 let Some(row) = rows.next() else { return };
-                for oy in 0..ho {
+                for (r, oy) in out_rows.clone().enumerate() {
                     let iy = (oy * s + ky) as isize - pad as isize;
                     if iy < 0 || iy >= h as isize {
                         continue;
                     }
                     let src = &plane[iy as usize * w..(iy as usize + 1) * w];
-                    let dst = &mut row[oy * wo..(oy + 1) * wo];
+                    let dst = &mut row[r * wo..(r + 1) * wo];
                     for (ox, d) in dst.iter_mut().enumerate() {
                         let ix = (ox * s + kx) as isize - pad as isize;
                         if ix >= 0 && ix < w as isize {

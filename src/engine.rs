@@ -301,7 +301,8 @@ impl Engine {
         let fresh;
         let weights = match init {
             Some(init) => {
-                fresh = init.weights(&config)?;
+                // Generated tensor by tensor as the run makes its variables: never resident.
+                fresh = Weights::seeded(init, &config);
                 &fresh
             }
             None => &self.weights,

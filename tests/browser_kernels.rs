@@ -28,3 +28,9 @@ fn packed_gemm_matches_the_textbook_product_across_blocks() {
         cfg!(target_feature = "relaxed-simd")
     );
 }
+
+#[wasm_bindgen_test]
+fn batch_norm_in_training_mode_matches_autograd_over_random_shapes() {
+    let worst = kernel_checks::batch_norm_cases(24, 12);
+    console_log!("batch norm (train) in wasm: worst relative error in f32 {worst:e}");
+}

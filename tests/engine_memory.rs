@@ -8,7 +8,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use resnet_lab::engine::Engine;
+use resnet_lab::analysis::gradients::Precision;
+use resnet_lab::config::{NormMode, Variant};
+use resnet_lab::engine::{Engine, GradientOptions};
 use resnet_lab::weights::export::{to_safetensors, ExportDtype};
 use resnet_lab::weights::{Init, InitKind, Naming, Weights};
 
@@ -64,6 +66,9 @@ const KEPT_MB: f64 = 130.0;
 const PEAK_MB: f64 = 140.0;
 /// The most an Explore run at 224 may have live at once beside the engine.
 const EXPLORE_MB: f64 = 25.0;
+/// The most a Gradient lab run at 224 may have live at once beside the engine (the page's
+/// budget is 1 GB of wasm memory in all).
+const LAB_MB: f64 = 750.0;
 
 fn within_budget(what: &str, kept: f64, peak: f64) {
     eprintln!("{what}: keeps {kept:.1} MB, peak {peak:.1} MB while checking and building");
@@ -139,5 +144,26 @@ fn an_engine_keeps_the_prepared_weights_alone_and_never_builds_from_all_raw_weig
     assert!(
         peak < EXPLORE_MB,
         "an Explore run at 224 peaked at {peak:.1} MB"
+    );
+
+    // The Gradient lab at 224 on it: both networks, batch norm in training mode, forward and
+    // backward, on a fresh seeded init (generated as the run makes its variables). Batch norm
+    // composed of candle ops with f64 statistics kept a dozen full-size tensors each: 1121 MB.
+    let options = GradientOptions {
+        variant: Variant::V1_5,
+        norm: NormMode::Train,
+        target: None,
+        precision: Precision::F32,
+    };
+    let (_, _, peak) = measured(|| {
+        let job = engine
+            .start_gradient_flow(&x, &options, Some(Init::new(InitKind::He, 1)))
+            .unwrap();
+        job.finish(&mut |_| Ok(())).unwrap()
+    });
+    eprintln!("Gradient lab at 224: peak {peak:.1} MB");
+    assert!(
+        peak < LAB_MB,
+        "the Gradient lab at 224 peaked at {peak:.1} MB"
     );
 }

@@ -20,3 +20,9 @@ fn packed_gemm_matches_the_textbook_product_across_blocks() {
     let worst = kernel_checks::packed_gemm_cases(12, 9);
     eprintln!("packed gemm: worst relative error {worst:e}");
 }
+
+#[test]
+fn batch_norm_in_training_mode_matches_autograd_over_random_shapes() {
+    let worst = kernel_checks::batch_norm_cases(40, 11);
+    eprintln!("batch norm (train): worst relative error in f32 {worst:e}");
+}

@@ -215,7 +215,8 @@ impl Precision {
 /// A gradient-flow run in two steps (the residual network, then the plain one), so that the
 /// caller can report progress and cancel in between.
 pub struct GradientJob {
-    weights: Weights,
+    /// The weights as variables: the one copy of the values the run holds (their norms are
+    /// read from it too).
     var_weights: Weights,
     vars: BTreeMap<String, Var>,
     config: ResNetConfig,
@@ -241,10 +242,9 @@ impl GradientJob {
                 config.classes
             )));
         }
-        let weights = weights.to_dtype(precision.dtype())?;
-        let (var_weights, vars) = weights.to_vars()?;
+        // Converted and made variables tensor by tensor, so that one copy of the values is held.
+        let (var_weights, vars) = weights.to_vars(precision.dtype())?;
         Ok(Self {
-            weights,
             var_weights,
             vars,
             config: config.clone(),
@@ -298,7 +298,7 @@ impl GradientJob {
             return Err(Error::InvalidArgument("gradient run incomplete".into()));
         };
         assemble(
-            &self.weights,
+            &self.var_weights,
             &self.config,
             &self.input,
             self.target,

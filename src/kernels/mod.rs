@@ -3,6 +3,7 @@
 //! thread pool of the threaded wasm build. Property-tested against plain references in
 //! `tests/kernel_checks` (natively and in the browser).
 
+pub mod batch_norm;
 pub mod conv_io;
 pub mod gemm;
 pub mod gemm_conv;

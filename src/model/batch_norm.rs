@@ -1,9 +1,10 @@
 //! Batch normalization with its three modes (off, eval, train) and its folding into the
 //! convolution before it.
 
-use candle_core::{DType, Tensor};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Storage, Tensor, WithDType};
 
 use crate::config::NormMode;
+use crate::kernels::batch_norm::{self, Dims, Value};
 use crate::Result;
 
 /// PyTorch's default batch-norm epsilon.
@@ -35,18 +36,8 @@ impl BatchNorm {
                     .broadcast_add(&per_channel(&shift)?)?)
             }
             NormMode::Train => {
-                // Batch statistics in f64: a plain f32 sum over 12 544 values per channel loses
-                // ~1e-3 relative, which the following layers amplify (PyTorch sums pairwise).
-                let wide = x.to_dtype(DType::F64)?;
-                let mean = wide.mean_keepdim((0, 2, 3))?;
-                let centered = wide.broadcast_sub(&mean)?;
-                let var = centered.sqr()?.mean_keepdim((0, 2, 3))?;
-                let normalized = centered
-                    .broadcast_div(&(var + BN_EPS)?.sqrt()?)?
-                    .to_dtype(x.dtype())?;
-                Ok(normalized
-                    .broadcast_mul(&per_channel(&self.weight)?)?
-                    .broadcast_add(&per_channel(&self.bias)?)?)
+                Ok(x.contiguous()?
+                    .apply_op3(&self.weight, &self.bias, TrainBatchNorm)?)
             }
         }
     }
@@ -73,5 +64,119 @@ impl BatchNorm {
             bias = (bias + (b * &scale)?)?;
         }
         Ok(candle_nn::Conv2d::new(weight, Some(bias), *conv.config()))
+    }
+}
+
+/// Batch norm in training mode as one differentiable op over (x, γ, β): statistics
+/// accumulated in f64 and the analytic backward (`crate::kernels::batch_norm`), so that the
+/// graph keeps only the output. Composed of candle ops, with the statistics in f64 for
+/// accuracy, it kept a dozen full-size tensors per batch norm: the lab at 224 needed 1.4 GB.
+struct TrainBatchNorm;
+
+fn op_error(message: &str) -> candle_core::Error {
+    candle_core::Error::Msg(format!("batch norm (training mode): {message}"))
+}
+
+fn dims_of(shape: &Shape) -> candle_core::Result<Dims> {
+    match shape.dims() {
+        &[n, c, h, w] => Ok(Dims { n, c, hw: h * w }),
+        other => Err(op_error(&format!("expected [N, C, H, W], got {other:?}"))),
+    }
+}
+
+fn stored<'a, T: WithDType>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> candle_core::Result<&'a [T]> {
+    let (start, end) = layout
+        .contiguous_offsets()
+        .ok_or_else(|| op_error("the data is not contiguous"))?;
+    Ok(&storage.as_slice::<T>()?[start..end])
+}
+
+/// Calls `f` with the values of `t`, borrowed when contiguous on the CPU, copied otherwise.
+fn with_slice<T: WithDType, R>(
+    t: &Tensor,
+    f: impl FnOnce(&[T]) -> candle_core::Result<R>,
+) -> candle_core::Result<R> {
+    {
+        let (storage, layout) = t.storage_and_layout();
+        if let (Storage::Cpu(cpu), Some(_)) = (&*storage, layout.contiguous_offsets()) {
+            return f(stored(cpu, layout)?);
+        }
+    }
+    f(&t.flatten_all()?.to_vec1::<T>()?)
+}
+
+fn forward_as<T: Value + WithDType>(
+    (s1, l1): (&CpuStorage, &Layout),
+    (s2, l2): (&CpuStorage, &Layout),
+    (s3, l3): (&CpuStorage, &Layout),
+) -> candle_core::Result<Vec<T>> {
+    let x = stored::<T>(s1, l1)?;
+    let mut out = vec![<T as Value>::from_f64(0.0); x.len()];
+    let dims = dims_of(l1.shape())?;
+    batch_norm::forward(x, dims, stored(s2, l2)?, stored(s3, l3)?, BN_EPS, &mut out);
+    Ok(out)
+}
+
+fn backward_as<T: Value + WithDType>(
+    x: &Tensor,
+    gamma: &Tensor,
+    grad: &Tensor,
+) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
+    let dims = dims_of(x.shape())?;
+    let g = with_slice::<T, _>(x, |xs| {
+        with_slice::<T, _>(gamma, |gs| {
+            with_slice::<T, _>(grad, |ds| {
+                Ok(batch_norm::backward(xs, dims, gs, ds, BN_EPS))
+            })
+        })
+    })?;
+    let device = x.device();
+    Ok((
+        Tensor::from_vec(g.x, x.shape(), device)?,
+        Tensor::from_vec(g.gamma, dims.c, device)?,
+        Tensor::from_vec(g.beta, dims.c, device)?,
+    ))
+}
+
+impl CustomOp3 for TrainBatchNorm {
+    fn name(&self) -> &'static str {
+        "batch-norm-train"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
+        let args = ((s1, l1), (s2, l2), (s3, l3));
+        let out = match s1 {
+            CpuStorage::F32(_) => CpuStorage::F32(forward_as::<f32>(args.0, args.1, args.2)?),
+            CpuStorage::F64(_) => CpuStorage::F64(forward_as::<f64>(args.0, args.1, args.2)?),
+            _ => return Err(op_error("the data must be f32 or f64")),
+        };
+        Ok((out, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        _beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (dx, dgamma, dbeta) = match x.dtype() {
+            DType::F32 => backward_as::<f32>(x, gamma, grad)?,
+            DType::F64 => backward_as::<f64>(x, gamma, grad)?,
+            _ => return Err(op_error("the data must be f32 or f64")),
+        };
+        Ok((Some(dx), Some(dgamma), Some(dbeta)))
     }
 }

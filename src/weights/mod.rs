@@ -227,12 +227,18 @@ impl Weights {
         Ok(Weights::from_map(tensors, self.info.clone()))
     }
 
-    /// The same weights as trainable variables (for autograd), with the variables by name.
-    pub fn to_vars(&self) -> Result<(Weights, BTreeMap<String, Var>)> {
+    /// The same weights converted to `dtype` as trainable variables (for autograd), tensor by
+    /// tensor (no second copy of every value at once), with the variables by name.
+    pub fn to_vars(&self, dtype: candle_core::DType) -> Result<(Weights, BTreeMap<String, Var>)> {
         let vars = self
             .names()
             .into_iter()
-            .map(|k| Ok((k.clone(), Var::from_tensor(&self.get(&k)?)?)))
+            .map(|k| {
+                Ok((
+                    k.clone(),
+                    Var::from_tensor(&self.get(&k)?.to_dtype(dtype)?)?,
+                ))
+            })
             .collect::<Result<BTreeMap<_, _>>>()?;
         let tensors = vars
             .iter()

@@ -193,3 +193,93 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
     }
     worst
 }
+
+/// Batch norm in training mode (one op with its analytic backward) against candle's autograd
+/// of the textbook formula in f64, over random shapes, for data in f64 and in f32: the output
+/// and the gradients for x, γ and β of a random projection of the output; the worst relative
+/// error over the f32 cases (f64 ones must agree to 1e-9).
+pub fn batch_norm_cases(cases: usize, seed: u64) -> f32 {
+    use candle_core::{DType, Var};
+    use resnet_lab::config::NormMode;
+    use resnet_lab::model::batch_norm::{BatchNorm, BN_EPS};
+
+    let mut rng = Rng::new(seed);
+    let mut worst = 0f32;
+    for case in 0..cases {
+        let dtype = if case % 2 == 0 {
+            DType::F64
+        } else {
+            DType::F32
+        };
+        let (n, c, h, w) = (
+            rng.range(1, 4),
+            rng.range(1, 9),
+            rng.range(1, 12),
+            rng.range(1, 12),
+        );
+        let x = rng.tensor(&[n, c, h, w]);
+        let gamma = rng.tensor(&[c]);
+        let beta = rng.tensor(&[c]);
+        let projection = rng.tensor(&[n, c, h, w]);
+        // Ours, in `dtype`.
+        let vars =
+            [&x, &gamma, &beta].map(|t| Var::from_tensor(&t.to_dtype(dtype).unwrap()).unwrap());
+        let bn = BatchNorm {
+            weight: vars[1].as_tensor().clone(),
+            bias: vars[2].as_tensor().clone(),
+            running_mean: gamma.zeros_like().unwrap(),
+            running_var: gamma.ones_like().unwrap(),
+        };
+        let y = bn.forward(vars[0].as_tensor(), NormMode::Train).unwrap();
+        let loss = (&y * projection.to_dtype(dtype).unwrap())
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        let grads = loss.backward().unwrap();
+        // The reference: candle's own ops and autograd, in f64.
+        let refs = [&x, &gamma, &beta]
+            .map(|t| Var::from_tensor(&t.to_dtype(DType::F64).unwrap()).unwrap());
+        let (rx, rg, rb) = (
+            refs[0].as_tensor(),
+            refs[1].as_tensor(),
+            refs[2].as_tensor(),
+        );
+        let per_channel = |t: &Tensor| t.reshape((1, c, 1, 1)).unwrap();
+        let mean = rx.mean_keepdim((0, 2, 3)).unwrap();
+        let centered = rx.broadcast_sub(&mean).unwrap();
+        let var = centered.sqr().unwrap().mean_keepdim((0, 2, 3)).unwrap();
+        let ry = centered
+            .broadcast_div(&(var + BN_EPS).unwrap().sqrt().unwrap())
+            .unwrap()
+            .broadcast_mul(&per_channel(rg))
+            .unwrap()
+            .broadcast_add(&per_channel(rb))
+            .unwrap();
+        let rloss = (&ry * projection.to_dtype(DType::F64).unwrap())
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        let rgrads = rloss.backward().unwrap();
+        let as_f32 = |t: &Tensor| flat(&t.to_dtype(DType::F32).unwrap());
+        let mut pairs = vec![(as_f32(&y), as_f32(&ry))];
+        for (v, r) in vars.iter().zip(&refs) {
+            let got = grads
+                .get(v.as_tensor())
+                .expect("a gradient for every input");
+            let want = rgrads.get(r.as_tensor()).expect("a reference gradient");
+            pairs.push((as_f32(got), as_f32(want)));
+        }
+        for (what, (got, want)) in ["y", "∂x", "∂γ", "∂β"].iter().zip(&pairs) {
+            let err = rel_err(got, want);
+            let tol = if dtype == DType::F64 { 1e-9 } else { 1e-5 };
+            assert!(
+                err < tol,
+                "batch norm case {case} ({dtype:?}, {n}×{c}×{h}×{w}): {what} off by {err:e}"
+            );
+            if dtype == DType::F32 {
+                worst = worst.max(err);
+            }
+        }
+    }
+    worst
+}

@@ -215,8 +215,10 @@ bench: tools browser-tools bench-tools nightly-tools build
 
 # cargo-fuzz (libFuzzer) on the pinned nightly, without a sanitizer (the code under test is safe
 # Rust: the fuzzers look for panics, hangs and runaway allocations). Not part of `make test`.
-# Each target starts from its seeds (tests/fuzz-seeds/<target>) and keeps what it finds in
-# fuzz/corpus/<target>; a crash lands in fuzz/artifacts/<target>/ and becomes a regression test.
+# Each target starts from its seeds (tests/fuzz-seeds/<target>; target/fuzz-corpus/<target>,
+# the hostile files `make test` generates: tests/weights_errors.rs, tests/image_inputs.rs) and
+# keeps what it finds in fuzz/corpus/<target>; a crash lands in fuzz/artifacts/<target>/ and
+# becomes a regression test.
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS := weights image
@@ -225,6 +227,7 @@ fuzz: nightly-tools
 	  cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 	cd fuzz && for t in $(FUZZ_TARGETS); do mkdir -p corpus/$$t && \
 	  cargo +$(NIGHTLY) fuzz run --sanitizer none $$t corpus/$$t ../tests/fuzz-seeds/$$t \
+	    $$( [ -d ../target/fuzz-corpus/$$t ] && echo ../target/fuzz-corpus/$$t ) \
 	    $$( [ $$t = image ] && echo ../static/samples ) -- \
 	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=30 || exit 1; done
 

@@ -9,6 +9,9 @@ use std::time::Instant;
 use resnet_lab::image::{jpeg_is_complete, preprocess, RgbImage};
 use resnet_lab::Error;
 
+mod common;
+use common::add_to_fuzz_corpus;
+
 fn png(width: u32, height: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(width, height, |x, y| {
         image::Rgb([(x % 251) as u8, (y % 241) as u8, ((x + y) % 239) as u8])
@@ -133,5 +136,41 @@ fn empty_and_non_image_files_are_errors() {
             err.to_string().starts_with("image error") || matches!(err, Error::ImageTruncated),
             "{bytes:?}: {err}"
         );
+    }
+}
+
+/// Every kind of hostile image, generated here: each is refused with its own kind of error and
+/// written to the image fuzzer's regression corpus (the 30000² header at once; the strips and
+/// the photo cut at a third as they are).
+#[test]
+fn every_kind_of_hostile_image_is_refused_and_joins_the_fuzz_corpus() {
+    let whole = cat();
+    type Case = (&'static str, Vec<u8>, fn(&Error) -> bool);
+    let cases: Vec<Case> = vec![
+        ("thin-8192x1.png", png(8192, 1), |e| {
+            matches!(e, Error::ImageAspect { .. })
+        }),
+        ("tall-1x8192.png", png(1, 8192), |e| {
+            matches!(e, Error::ImageAspect { .. })
+        }),
+        (
+            "header-30000x30000.png",
+            header_only_png(30_000, 30_000),
+            |e| matches!(e, Error::ImageTooLarge { .. }),
+        ),
+        ("truncated.jpg", whole[..whole.len() / 3].to_vec(), |e| {
+            matches!(e, Error::ImageTruncated)
+        }),
+        ("empty", Vec::new(), |e| matches!(e, Error::Image(_))),
+        ("not-an-image.txt", b"hello, this is text".to_vec(), |e| {
+            matches!(e, Error::Image(_))
+        }),
+    ];
+    for (name, bytes, expected) in &cases {
+        let err = RgbImage::decode(bytes)
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"));
+        assert!(expected(&err), "{name}: {err}");
+        add_to_fuzz_corpus("image", name, bytes);
     }
 }

@@ -261,3 +261,124 @@ fn bf16_and_missing_num_batches_tracked_load() {
         .zip(&want)
         .all(|(a, b)| (a - b).abs() <= b.abs() / 128.0));
 }
+
+/// Every kind of broken file, small enough for the fuzzers to start from: each is refused with
+/// the message that names its problem by the reader the page and the CLI use (the header first,
+/// each tensor read on its own), refused by the whole-file reader too, and written to the
+/// weights fuzzer's regression corpus.
+#[test]
+fn every_kind_of_broken_file_is_refused_by_both_readers_and_joins_the_fuzz_corpus() {
+    let one = |dtype: Dtype, shape: Vec<usize>, bytes: Vec<u8>| {
+        file(&[("conv1.weight", dtype, shape, bytes)])
+    };
+    let small = one(Dtype::F32, vec![2], vec![0; 8]);
+    let with_prefix = |n: u64, rest: &[u8]| [&n.to_le_bytes()[..], rest].concat();
+    // The header's text edited in place (same length, so the length prefix stays true).
+    let replaced = |bytes: &[u8], from: &str, to: &str| {
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from.as_bytes())
+            .unwrap();
+        [&bytes[..at], to.as_bytes(), &bytes[at + from.len()..]].concat()
+    };
+    let two = file(&[
+        ("conv1.weight", Dtype::F32, vec![2], vec![0; 8]),
+        ("bn1.weight", Dtype::F32, vec![2], vec![0; 8]),
+    ]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", Vec::new(), "shorter than a safetensors header"),
+        ("truncated", small[..small.len() - 3].to_vec(), "truncated"),
+        (
+            "header-longer-than-file",
+            with_prefix(small.len() as u64, &small[8..]),
+            "header claims to be longer than the file",
+        ),
+        (
+            "header-over-100mb",
+            with_prefix(200_000_000, b"{}"),
+            "larger than 100 MB",
+        ),
+        ("header-not-json", with_prefix(4, b"null"), "does not parse"),
+        (
+            "offsets-out-of-range",
+            replaced(&small, "[0,8]", "[0,9]"),
+            "does not parse",
+        ),
+        (
+            "offsets-overlapping",
+            replaced(&two, "[8,16]", "[4,12]"),
+            "does not parse",
+        ),
+        (
+            "padded",
+            [small.clone(), vec![0; 4]].concat(),
+            "does not match the header's offsets",
+        ),
+        (
+            "missing-tensor",
+            small.clone(),
+            "missing tensor `fc.weight`",
+        ),
+        (
+            "wrong-dtype",
+            one(Dtype::I32, vec![1], vec![0; 4]),
+            "missing tensor",
+        ),
+        (
+            "unknown-naming",
+            file(&[("encoder.weight", Dtype::F32, vec![1], vec![0; 4])]),
+            "unrecognised checkpoint naming",
+        ),
+        (
+            "nan",
+            one(Dtype::F32, vec![1], f32::NAN.to_le_bytes().to_vec()),
+            "missing tensor",
+        ),
+    ];
+    for (name, bytes, expected) in &cases {
+        let stored = Engine::checked_stored(std::rc::Rc::new(bytes.clone()), name)
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted"))
+            .to_string();
+        assert!(stored.contains(expected), "{name}: {stored}");
+        assert!(
+            Engine::checked_weights(bytes, name).is_err(),
+            "{name}: the whole-file reader accepted it"
+        );
+        common::add_to_fuzz_corpus("weights", &format!("{name}.safetensors"), bytes);
+    }
+}
+
+/// A whole checkpoint with one bad value, read one tensor at a time: refused by the tensor's
+/// name before anything is built.
+#[test]
+fn a_non_finite_value_in_a_whole_checkpoint_is_found_by_the_stored_reader() {
+    let shapes = resnet_lab::weights::Weights::seeded(
+        Init::new(InitKind::He, 0),
+        &ResNetConfig::resnet50(1000),
+    )
+    .shapes();
+    let tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = shapes
+        .into_iter()
+        .map(|(name, shape)| {
+            let n: usize = shape.iter().product();
+            let mut bytes = vec![0u8; n * 4];
+            if name == "layer2.1.bn2.running_var" {
+                bytes[4..8].copy_from_slice(&f32::INFINITY.to_le_bytes());
+            }
+            (name, Dtype::F32, shape, bytes)
+        })
+        .collect();
+    let views: Vec<_> = tensors
+        .iter()
+        .map(|(n, d, s, b)| (n.clone(), TensorView::new(*d, s.clone(), b).unwrap()))
+        .collect();
+    let bytes = safetensors::serialize(views, None).unwrap();
+    let err = Engine::checked_stored(std::rc::Rc::new(bytes), "t")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`layer2.1.bn2.running_var` contains 1 NaN or infinite"),
+        "{err}"
+    );
+}

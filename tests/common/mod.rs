@@ -81,3 +81,13 @@ pub fn assert_logits_close(got: &[f32], expected: &[f64], tol: f64, what: &str) 
     );
     err
 }
+
+/// Writes `bytes` as `name` into the fuzzers' regression corpus for `target`
+/// (`target/fuzz-corpus/<target>/`, which `make fuzz` starts from beside `tests/fuzz-seeds/`).
+pub fn add_to_fuzz_corpus(target: &str, name: &str, bytes: &[u8]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/fuzz-corpus")
+        .join(target);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}

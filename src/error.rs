@@ -41,6 +41,10 @@ pub enum Error {
     #[error("tensor `{name}` contains {count} NaN or infinite value(s)")]
     NonFinite { name: String, count: usize },
 
+    /// A checkpoint the page knows by its address is not what that address should give.
+    #[error("{url} is not the checkpoint expected there: {problem}")]
+    UnexpectedCheckpoint { url: String, problem: String },
+
     /// The image could not be decoded or has an unusable size.
     #[error("image error: {0}")]
     Image(String),

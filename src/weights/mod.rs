@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod init;
+pub mod known;
 pub mod load;
 pub mod naming;
 mod random;
@@ -168,6 +169,21 @@ impl Weights {
         match &self.store {
             Store::Stored(checkpoint) => checkpoint.check_values(),
             Store::Resident(_) | Store::Seeded { .. } => Ok(()),
+        }
+    }
+
+    /// Bytes of the stored parameters (as the checkpoint stores them; 4 per value in memory).
+    pub fn parameter_bytes(&self) -> u64 {
+        match &self.store {
+            Store::Stored(checkpoint) => checkpoint.parameter_bytes(),
+            _ => {
+                let values: usize = self
+                    .shapes()
+                    .iter()
+                    .map(|(_, s)| s.iter().product::<usize>())
+                    .sum();
+                values as u64 * 4
+            }
         }
     }
 

@@ -169,6 +169,12 @@ impl StoredCheckpoint {
         Ok((Self { bytes, entries }, info))
     }
 
+    /// Bytes of the tensors it maps to torchvision names (counters such as
+    /// `num_batches_tracked` are not among them).
+    pub fn parameter_bytes(&self) -> u64 {
+        self.entries.values().map(|e| e.len as u64).sum()
+    }
+
     /// Canonical names and shapes, as the header states them.
     pub fn shapes(&self) -> impl Iterator<Item = (&String, &[usize])> {
         self.entries.iter().map(|(k, e)| (k, e.shape.as_slice()))

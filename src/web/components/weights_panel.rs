@@ -10,9 +10,9 @@ use crate::web::protocol::{default_init, Request};
 use crate::web::query::{absolute_url, query_param};
 use crate::web::state::{Action, EngineLink, Store};
 
-/// timm's `resnet50.a1_in1k` checkpoint on the Hugging Face hub (torchvision naming, v1.5).
-pub const DEFAULT_WEIGHTS_URL: &str =
-    "https://huggingface.co/timm/resnet50.a1_in1k/resolve/main/model.safetensors";
+/// timm's `resnet50.a1_in1k` checkpoint on the Hugging Face hub (torchvision naming, v1.5),
+/// checked by the worker once downloaded ([`crate::weights::known`]).
+pub const DEFAULT_WEIGHTS_URL: &str = crate::weights::known::TIMM_RESNET50_A1.url;
 
 /// One line saying which weights are in use.
 #[function_component(WeightsStatus)]

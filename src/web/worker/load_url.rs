@@ -10,6 +10,7 @@ use super::recipe::Recipe;
 use super::{now_ms, Worker};
 use crate::engine::Engine;
 use crate::web::protocol::{default_init, Event};
+use crate::weights::known::KnownCheckpoint;
 use crate::weights::Weights;
 
 /// What a download ended with.
@@ -67,8 +68,15 @@ impl Worker {
             }
             // The file stays in the browser: it is checked, then built from, one tensor at a
             // time, and the engine reads a raw tensor from it again when the lab needs one.
+            // A checkpoint known by its address must also be what that address should give.
             let checked = BlobBytes::new(body)
-                .and_then(|bytes| Engine::checked_stored(Rc::new(bytes), &source));
+                .and_then(|bytes| Engine::checked_stored(Rc::new(bytes), &source))
+                .and_then(
+                    |weights| match KnownCheckpoint::at(&url).filter(|_| !local) {
+                        Some(known) => known.check(&weights).map(|()| weights),
+                        None => Ok(weights),
+                    },
+                );
             match checked {
                 Ok(weights) => {
                     // Checked: now the old engine goes before the new one is built, so that

@@ -278,7 +278,8 @@ impl Engine {
         ))
     }
 
-    /// Gradient flow with and without skips (target default: the residual network's top-1).
+    /// Gradient flow with and without skips (target default: the residual network's top-1,
+    /// from the logits of its own pass).
     pub fn gradient_flow(
         &self,
         input: &Tensor,
@@ -307,18 +308,6 @@ impl Engine {
             }
             None => &self.weights,
         };
-        let target = match options.target {
-            Some(t) => t,
-            None => {
-                let logits = ResNet::new(config.clone(), weights)?
-                    .forward(input)?
-                    .to_vec2::<f32>()?;
-                logits
-                    .first()
-                    .and_then(|l| top_k(l, 1).first().map(|r| r.class))
-                    .unwrap_or(0)
-            }
-        };
-        GradientJob::new(weights, &config, input, target, options.precision)
+        GradientJob::new(weights, &config, input, options.target, options.precision)
     }
 }

@@ -7,6 +7,7 @@ use candle_core::{DType, Tensor, Var};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{NormMode, ResNetConfig, Skips};
+use crate::imagenet::top_k;
 use crate::job::{Network, Progress, Step};
 use crate::model::{LayerId, ResNet};
 use crate::weights::{spec::weight_layer_names, Weights};
@@ -91,6 +92,8 @@ pub struct GradientFlow {
 
 /// What one backward pass produced.
 struct NetworkGradients {
+    /// The class whose loss was differentiated.
+    target: usize,
     loss: f64,
     layers: BTreeMap<String, f64>,
     activations: Vec<(String, f64)>,
@@ -104,12 +107,13 @@ fn l2(t: &Tensor) -> Result<f64> {
         .sqrt())
 }
 
-/// The inputs shared by both passes: same weights (as variables), same image, same target.
+/// The inputs shared by both passes: same weights (as variables), same image, same target
+/// (`None`: the network's own top-1, from the logits of the same forward pass).
 struct SharedInputs<'a> {
     weights: &'a Weights,
     vars: &'a BTreeMap<String, Var>,
     input: &'a Tensor,
-    target: usize,
+    target: Option<usize>,
 }
 
 fn one_pass(
@@ -141,6 +145,16 @@ fn one_pass(
         probes.push((name, probe));
         Ok(out)
     })?;
+    let target = match target {
+        Some(t) => t,
+        None => {
+            let logits = logits.to_dtype(DType::F32)?.to_vec2::<f32>()?;
+            logits
+                .first()
+                .and_then(|l| top_k(l, 1).first().map(|r| r.class))
+                .unwrap_or(0)
+        }
+    };
     let batch = input.dim(0)?;
     let targets = Tensor::new(vec![target as u32; batch], input.device())?;
     let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
@@ -164,6 +178,7 @@ fn one_pass(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(NetworkGradients {
+        target,
         loss: loss.to_dtype(DType::F64)?.to_scalar::<f64>()?,
         layers,
         activations,
@@ -221,22 +236,25 @@ pub struct GradientJob {
     vars: BTreeMap<String, Var>,
     config: ResNetConfig,
     input: Tensor,
-    target: usize,
+    /// The class differentiated: given, or the residual network's top-1 once its pass ran.
+    target: Option<usize>,
     precision: Precision,
     skip: Option<NetworkGradients>,
     plain: Option<NetworkGradients>,
 }
 
 impl GradientJob {
-    /// Prepares a run; `config` gives variant, head and batch-norm mode (its `skips` is ignored).
+    /// Prepares a run; `config` gives variant, head and batch-norm mode (its `skips` is
+    /// ignored). Without a `target`, the residual network's own top-1 is taken from the logits
+    /// of its forward pass (no forward of its own), and the plain network's loss uses it too.
     pub fn new(
         weights: &Weights,
         config: &ResNetConfig,
         input: &Tensor,
-        target: usize,
+        target: Option<usize>,
         precision: Precision,
     ) -> Result<Self> {
-        if target >= config.classes {
+        if let Some(target) = target.filter(|t| *t >= config.classes) {
             return Err(Error::InvalidArgument(format!(
                 "target class {target} is outside 0..{}",
                 config.classes
@@ -279,6 +297,7 @@ impl GradientJob {
             ..self.config.clone()
         };
         let pass = one_pass(&setup, config, network, progress)?;
+        self.target = Some(pass.target);
         match network {
             Network::Skip => self.skip = Some(pass),
             Network::Plain => self.plain = Some(pass),
@@ -301,7 +320,7 @@ impl GradientJob {
             &self.var_weights,
             &self.config,
             &self.input,
-            self.target,
+            skip.target,
             self.precision,
             skip,
             plain,
@@ -320,7 +339,7 @@ pub fn gradient_flow(
     precision: Precision,
     progress: &mut dyn FnMut(Progress) -> Result<()>,
 ) -> Result<GradientFlow> {
-    GradientJob::new(weights, config, input, target, precision)?.finish(progress)
+    GradientJob::new(weights, config, input, Some(target), precision)?.finish(progress)
 }
 
 fn assemble(

@@ -233,16 +233,6 @@ impl Weights {
         Ok(())
     }
 
-    /// The same weights converted to `dtype` (in memory).
-    pub fn to_dtype(&self, dtype: candle_core::DType) -> Result<Weights> {
-        let tensors = self
-            .names()
-            .into_iter()
-            .map(|k| Ok((k.clone(), self.get(&k)?.to_dtype(dtype)?)))
-            .collect::<Result<BTreeMap<_, _>>>()?;
-        Ok(Weights::from_map(tensors, self.info.clone()))
-    }
-
     /// The same weights converted to `dtype` as trainable variables (for autograd), tensor by
     /// tensor (no second copy of every value at once), with the variables by name.
     pub fn to_vars(&self, dtype: candle_core::DType) -> Result<(Weights, BTreeMap<String, Var>)> {

@@ -157,7 +157,7 @@ impl Engine {
     /// The standard network folded for the GPU to upload, from the same weights: built when
     /// asked and dropped after the upload, so that the CPU's network stays lean.
     pub fn gpu_network(&self) -> Result<ResNet> {
-        let config = ResNetConfig::resnet50(self.weights.classes()?);
+        let config = ResNetConfig::resnet50(self.inference.config.classes);
         ResNet::inference_from(config, &self.weights, Prepare::Folded)
     }
 
@@ -203,7 +203,7 @@ impl Engine {
             input_size: h,
             skips,
             norm,
-            ..ResNetConfig::resnet50(self.weights.classes()?)
+            ..ResNetConfig::resnet50(self.inference.config.classes)
         })
     }
 

@@ -3,14 +3,14 @@
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
-use crate::infer::values::with_values;
+use crate::model::values::with_values;
 use crate::Result;
 
 /// Population statistics of a tensor: mean, standard deviation, min and max, accumulated in
 /// f64 over its values in place (no copy: a stage-2 output is 3.2 MB, and converting it to f64
 /// with its temporaries took 19 MB of a memory that never shrinks).
 fn summary_stats(x: &Tensor) -> Result<[f32; 4]> {
-    with_values(x, |v| {
+    with_values(x, |v: &[f32]| {
         let n = v.len().max(1) as f64;
         let (mut sum, mut min, mut max) = (0f64, f32::INFINITY, f32::NEG_INFINITY);
         for &x in v {
@@ -27,7 +27,7 @@ fn summary_stats(x: &Tensor) -> Result<[f32; 4]> {
 /// ‖x‖₂ of the first image of `x`, accumulated in f64 over its values in place.
 fn first_image_norm(x: &Tensor) -> Result<f32> {
     let per_image = x.dims().iter().skip(1).product::<usize>();
-    with_values(x, |v| {
+    with_values(x, |v: &[f32]| {
         let first = &v[..per_image.min(v.len())];
         Ok(first
             .iter()
@@ -97,7 +97,7 @@ impl StageMaps {
     /// Quantizes the first image of a `[N, C, H, W]` tensor.
     pub fn of(name: &str, value: &Tensor) -> Result<Self> {
         let (_, c, h, w) = value.dims4()?;
-        with_values(value, |all| {
+        with_values(value, |all: &[f32]| {
             Ok(Self::quantized(name, &all[..c * h * w], [c, h, w]))
         })
     }

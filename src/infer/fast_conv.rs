@@ -5,12 +5,12 @@
 use candle_core::{DType, Device, Tensor};
 use candle_nn::Conv2d;
 
-use super::values::with_values;
 use crate::kernels::gemm_conv::{ConvShape, GemmConv};
 use crate::kernels::scratch::with_scratch;
 use crate::kernels::winograd::Winograd3x3;
 use crate::model::batch_norm::BatchNorm;
 use crate::model::conv::PreparedConv;
+use crate::model::values::with_values;
 use crate::Result;
 
 /// A convolution of the folded network in its fastest available form.
@@ -123,7 +123,7 @@ impl FastConv {
         let (scale, shift) = bn.scale_and_shift()?;
         let (scale, bias) = (values(scale)?, values(shift)?);
         let per_filter = shape.cin * shape.k * shape.k;
-        with_values(conv.weight(), |raw| {
+        with_values(conv.weight(), |raw: &[f32]| {
             with_scratch(
                 [shape.cout * per_filter, staged_len(shape)],
                 |filters, u| {
@@ -154,7 +154,7 @@ impl FastConv {
             }
         };
         let mut out = vec![0f32; n * cout * ho * wo];
-        with_values(x, |input| match self {
+        with_values(x, |input: &[f32]| match self {
             FastConv::Winograd(k) => k.forward(input, [n, c, h, w], relu, &mut out),
             FastConv::Gemm(k) => k.forward(input, [n, c, h, w], relu, &mut out),
         })?;

@@ -13,7 +13,7 @@ use crate::config::ResNetConfig;
 use crate::kernels::scratch::release_scratch;
 use crate::model::batch_norm::BatchNorm;
 use crate::model::conv::PreparedConv;
-use crate::model::{Bottleneck, Downsample, NetworkBuild, Part, PreparePart, ResNet, Stem};
+use crate::model::{Bottleneck, Downsample, NetworkBuild, Part, ResNet, Stem};
 use crate::weights::Weights;
 use crate::{Error, Result};
 
@@ -68,16 +68,6 @@ fn prepare_part(part: Part, prepare: Prepare) -> Result<Part> {
     })
 }
 
-impl Prepare {
-    fn step(self) -> PreparePart {
-        match self {
-            Prepare::Both => |part| prepare_part(part, Prepare::Both),
-            Prepare::Lean => |part| prepare_part(part, Prepare::Lean),
-            Prepare::Folded => |part| prepare_part(part, Prepare::Folded),
-        }
-    }
-}
-
 /// An inference network being built part by part: each part is read, folded and prepared
 /// before the next is read, so that with weights read or generated when asked for, at most one
 /// part's raw weights exist beside what is already prepared.
@@ -95,14 +85,13 @@ impl InferenceBuild {
             ));
         }
         Ok(Self {
-            build: NetworkBuild::new(config, weights, prepare.step())?,
+            build: NetworkBuild::new(
+                config,
+                weights,
+                Box::new(move |part| prepare_part(part, prepare)),
+            )?,
             prepare,
         })
-    }
-
-    /// Parts built so far, and how many there are.
-    pub fn progress(&self) -> (usize, usize) {
-        self.build.progress()
     }
 
     /// True once every part is built.
@@ -138,19 +127,13 @@ impl ResNet {
         InferenceBuild::new(config, weights, prepare)?.finish()
     }
 
-    /// The network the CPU runs after a weights load: batch norm folded as in
+    /// This network in the form the CPU engine keeps: batch norm folded as in
     /// [`ResNet::fold_batch_norm`], and every convolution that has a fast form keeps only its
-    /// shape, so each weight is resident once, in its prepared form. Layer by layer, so that
-    /// the folded copy of one layer at most exists beside the prepared ones. What the GPU
-    /// uploads is folded apart from the same weights; a lean network cannot be uploaded.
+    /// shape, so each weight is resident once, in its prepared form (the engine builds that
+    /// form part by part from its weights: [`ResNet::inference_from`]). A lean network cannot
+    /// be uploaded to the GPU.
     pub fn for_inference(&self) -> Result<Self> {
         self.fold(Prepare::Lean)
-    }
-
-    /// Batch norm folded into the convolutions, without fast forms: what the GPU uploads (it
-    /// reads the folded filters and never runs the CPU's kernels).
-    pub fn fold_for_upload(&self) -> Result<Self> {
-        self.fold(Prepare::Folded)
     }
 
     /// The inference network: batch norm (eval mode) folded into the convolutions once, so a

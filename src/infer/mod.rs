@@ -5,6 +5,5 @@
 pub mod fast_conv;
 pub mod fold;
 pub mod profile;
-pub mod values;
 
 pub use fast_conv::FastConv;

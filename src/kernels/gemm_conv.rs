@@ -116,40 +116,43 @@ impl GemmConv {
         let direct = k == 1 && s == 1 && pad == 0;
         // The patch matrix a band of output rows at a time where the whole would be large
         // (the stem's at 224 is 7.4 MB, in a memory that never shrinks).
-        let band_rows = (MAX_PATCH_VALUES / (c * k * k * wo).max(1)).clamp(1, ho.max(1));
-        let (cols_len, out_len) = match direct {
+        let band_rows = match direct {
+            true => ho,
+            false => (MAX_PATCH_VALUES / (c * k * k * wo).max(1)).clamp(1, ho.max(1)),
+        };
+        let (cols_len, band_len) = match direct {
             true => (0, 0),
             false if band_rows >= ho => (c * k * k * ho * wo, 0),
             false => (c * k * k * band_rows * wo, self.cout * band_rows * wo),
         };
-        with_scratch([cols_len, out_len], |cols, band_out| {
+        with_scratch([cols_len, band_len], |cols, band_out| {
             let geometry = (n, c, h, w);
-            if out_len == 0 {
-                self.run(input, geometry, (ho, wo), direct, relu, cols, out)
-            } else {
-                self.run_banded(
-                    input,
-                    geometry,
-                    (ho, wo),
-                    band_rows,
-                    relu,
-                    cols,
-                    band_out,
-                    out,
-                )
-            }
+            self.run(
+                input,
+                geometry,
+                (ho, wo),
+                direct,
+                band_rows,
+                relu,
+                cols,
+                band_out,
+                out,
+            )
         });
         Ok(())
     }
 
-    /// [`GemmConv::run`] through im2col a band of `band_rows` output rows at a time, each
-    /// band's product in `band_out` and then copied into place.
+    /// The products for every image of `input` into `out` (ReLU'd while still in cache),
+    /// `band_rows` output rows at a time: a 1×1 stride-1 convolution straight from the input
+    /// (one band), any other through im2col; a band short of the whole image is computed in
+    /// `band_out`, then copied into place.
     #[allow(clippy::too_many_arguments)]
-    fn run_banded(
+    fn run(
         &self,
         input: &[f32],
         (n, c, h, w): (usize, usize, usize, usize),
         (ho, wo): (usize, usize),
+        direct: bool,
         band_rows: usize,
         relu: bool,
         cols: &mut [f32],
@@ -161,51 +164,32 @@ impl GemmConv {
         for img in 0..n {
             let xs = &input[img * c * h * w..(img + 1) * c * h * w];
             let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];
-            for start in (0..ho).step_by(band_rows) {
+            for start in (0..ho).step_by(band_rows.max(1)) {
                 let rows = start..(start + band_rows).min(ho);
-                let band = rows.len() * wo;
-                im2col(xs, c, h, w, k, s, pad, rows, wo, cols);
-                let part = &mut band_out[..self.cout * band];
-                for (o, row) in part.chunks_exact_mut(band).enumerate() {
+                let len = rows.len() * wo;
+                let patches: &[f32] = if direct {
+                    xs
+                } else {
+                    im2col(xs, c, h, w, k, s, pad, rows.clone(), wo, cols);
+                    &cols[..c * k * k * len]
+                };
+                let whole = len == pixels;
+                let part = if whole {
+                    &mut *ys
+                } else {
+                    &mut band_out[..self.cout * len]
+                };
+                for (o, row) in part.chunks_exact_mut(len).enumerate() {
                     row.fill(self.bias[o]);
                 }
-                self.weight
-                    .mul_acc(band, &cols[..c * k * k * band], part, relu);
-                for (o, row) in part.chunks_exact(band).enumerate() {
-                    let at = o * pixels + start * wo;
-                    ys[at..at + band].copy_from_slice(row);
+                self.weight.mul_acc(len, patches, part, relu);
+                if !whole {
+                    for (o, row) in band_out[..self.cout * len].chunks_exact(len).enumerate() {
+                        let at = o * pixels + rows.start * wo;
+                        ys[at..at + len].copy_from_slice(row);
+                    }
                 }
             }
-        }
-    }
-
-    /// The products for every image of `input` into `out` (ReLU'd while still in cache).
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        &self,
-        input: &[f32],
-        (n, c, h, w): (usize, usize, usize, usize),
-        (ho, wo): (usize, usize),
-        direct: bool,
-        relu: bool,
-        cols: &mut [f32],
-        out: &mut [f32],
-    ) {
-        let (k, s, pad) = (self.k, self.stride, self.pad);
-        let pixels = ho * wo;
-        for img in 0..n {
-            let xs = &input[img * c * h * w..(img + 1) * c * h * w];
-            let xs: &[f32] = if direct {
-                xs
-            } else {
-                im2col(xs, c, h, w, k, s, pad, 0..ho, wo, cols);
-                &*cols
-            };
-            let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];
-            for (o, row) in ys.chunks_exact_mut(pixels).enumerate() {
-                row.fill(self.bias[o]);
-            }
-            self.weight.mul_acc(pixels, xs, ys, relu);
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Batch normalization with its three modes (off, eval, train) and its folding into the
 //! convolution before it.
 
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Storage, Tensor, WithDType};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, WithDType};
 
+use super::values::with_values;
 use crate::config::NormMode;
 use crate::kernels::batch_norm::{self, Dims, Value};
 use crate::Result;
@@ -94,20 +95,6 @@ fn stored<'a, T: WithDType>(
     Ok(&storage.as_slice::<T>()?[start..end])
 }
 
-/// Calls `f` with the values of `t`, borrowed when contiguous on the CPU, copied otherwise.
-fn with_slice<T: WithDType, R>(
-    t: &Tensor,
-    f: impl FnOnce(&[T]) -> candle_core::Result<R>,
-) -> candle_core::Result<R> {
-    {
-        let (storage, layout) = t.storage_and_layout();
-        if let (Storage::Cpu(cpu), Some(_)) = (&*storage, layout.contiguous_offsets()) {
-            return f(stored(cpu, layout)?);
-        }
-    }
-    f(&t.flatten_all()?.to_vec1::<T>()?)
-}
-
 fn forward_as<T: Value + WithDType>(
     (s1, l1): (&CpuStorage, &Layout),
     (s2, l2): (&CpuStorage, &Layout),
@@ -126,9 +113,9 @@ fn backward_as<T: Value + WithDType>(
     grad: &Tensor,
 ) -> candle_core::Result<(Tensor, Tensor, Tensor)> {
     let dims = dims_of(x.shape())?;
-    let g = with_slice::<T, _>(x, |xs| {
-        with_slice::<T, _>(gamma, |gs| {
-            with_slice::<T, _>(grad, |ds| {
+    let g = with_values::<T, _, candle_core::Error>(x, |xs| {
+        with_values(gamma, |gs| {
+            with_values(grad, |ds| {
                 Ok(batch_norm::backward(xs, dims, gs, ds, BN_EPS))
             })
         })

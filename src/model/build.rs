@@ -27,7 +27,7 @@ pub enum Part {
 
 /// What becomes of each part once its weights are read (the identity, or folding batch norm
 /// into it and preparing its fast forms: `crate::infer`).
-pub type PreparePart = fn(Part) -> Result<Part>;
+pub type PreparePart = Box<dyn Fn(Part) -> Result<Part>>;
 
 /// A network being built part by part (see the module doc).
 pub struct NetworkBuild {

@@ -11,6 +11,7 @@ pub mod max_pool;
 mod parameters;
 pub mod resnet;
 pub mod stem;
+pub mod values;
 
 pub use bottleneck::{BlockId, BlockOutput, Bottleneck, Downsample};
 pub use build::{NetworkBuild, Part, PreparePart};

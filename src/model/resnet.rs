@@ -79,7 +79,7 @@ pub struct ResNet {
 impl ResNet {
     /// Builds the network from weights in canonical (torchvision) naming.
     pub fn new(config: ResNetConfig, weights: &Weights) -> Result<Self> {
-        NetworkBuild::new(config, weights, Ok)?.finish()
+        NetworkBuild::new(config, weights, Box::new(Ok))?.finish()
     }
 
     /// The same weights under another configuration (skips, batch-norm mode, input size).

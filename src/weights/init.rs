@@ -4,13 +4,11 @@
 //! normal samples come from Box–Muller with `libm`'s portable `log`/`cos`, so the same seed gives
 //! the same bits on every platform.
 
-use std::collections::BTreeMap;
-
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::random::SplitMix64;
-use super::spec::{parameter_specs, ParamSpec, Role};
+use super::spec::{ParamSpec, Role};
 use super::{Weights, WeightsInfo};
 use crate::config::ResNetConfig;
 use crate::{Error, Result};
@@ -58,20 +56,10 @@ impl Init {
         }
     }
 
-    /// Generates every tensor `config` needs.
+    /// Generates every tensor `config` needs, all in memory (see [`Weights::seeded`] for
+    /// tensors generated when asked for).
     pub fn weights(&self, config: &ResNetConfig) -> Result<Weights> {
-        self.start(config).finish()
-    }
-
-    /// Starts generating the tensors one at a time (see [`InitJob`]), so that a caller can do
-    /// other work between tensors.
-    pub fn start(&self, config: &ResNetConfig) -> InitJob {
-        InitJob {
-            init: *self,
-            fc_inputs: config.fc_inputs(),
-            specs: parameter_specs(config).into_iter().rev().collect(),
-            tensors: BTreeMap::new(),
-        }
+        Weights::seeded(*self, config).resident()
     }
 
     /// What the weights of this initialization will be called, before they are generated.
@@ -120,45 +108,6 @@ impl Init {
             InitKind::He => "he",
             InitKind::Xavier => "xavier",
         }
-    }
-}
-
-/// An initialization in progress: one tensor per [`step`](InitJob::step). The web worker runs
-/// it in idle time, so the page is ready at once and loading other weights skips it entirely.
-pub struct InitJob {
-    init: Init,
-    fc_inputs: usize,
-    /// Tensors still to generate, last first.
-    specs: Vec<ParamSpec>,
-    tensors: BTreeMap<String, Tensor>,
-}
-
-impl InitJob {
-    /// What the weights will be called.
-    pub fn info(&self) -> WeightsInfo {
-        self.init.info()
-    }
-
-    /// True once every tensor exists.
-    pub fn is_done(&self) -> bool {
-        self.specs.is_empty()
-    }
-
-    /// Generates the next tensor.
-    pub fn step(&mut self) -> Result<()> {
-        if let Some(spec) = self.specs.pop() {
-            let tensor = self.init.tensor(&spec, self.fc_inputs)?;
-            self.tensors.insert(spec.name, tensor);
-        }
-        Ok(())
-    }
-
-    /// The weights (every remaining tensor generated first).
-    pub fn finish(mut self) -> Result<Weights> {
-        while !self.is_done() {
-            self.step()?;
-        }
-        Ok(Weights::from_map(self.tensors, self.init.info()))
     }
 }
 

@@ -80,11 +80,10 @@ impl KnownCheckpoint {
                 self.classes
             )));
         }
-        let found = weights.parameter_bytes();
-        if found != self.parameter_bytes() {
+        let (found, expected) = (weights.parameter_bytes(), self.parameter_bytes());
+        if found != expected {
             return Err(problem(format!(
-                "{found} bytes of parameters where {} were expected",
-                self.parameter_bytes()
+                "{found} bytes of parameters where {expected} were expected"
             )));
         }
         Ok(())

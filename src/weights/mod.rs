@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ResNetConfig;
 use crate::{Error, Result};
-pub use init::{Init, InitJob, InitKind};
+pub use init::{Init, InitKind};
 pub use naming::Naming;
 use spec::ParamSpec;
 pub use stored::{ByteSource, StoredCheckpoint};
@@ -187,12 +187,19 @@ impl Weights {
         }
     }
 
+    /// The shape of the tensor named `name`, if there is one (no values read).
+    fn shape(&self, name: &str) -> Option<Vec<usize>> {
+        match &self.store {
+            Store::Resident(tensors) => tensors.get(name).map(|t| t.dims().to_vec()),
+            Store::Stored(checkpoint) => checkpoint.shape(name).map(<[usize]>::to_vec),
+            Store::Seeded { specs, .. } => specs.get(name).map(|s| s.shape.clone()),
+        }
+    }
+
     /// Number of classes the classifier predicts, read from `fc.weight`'s shape.
     pub fn classes(&self) -> Result<usize> {
-        self.shapes()
-            .into_iter()
-            .find(|(name, _)| name == "fc.weight")
-            .and_then(|(_, shape)| shape.first().copied())
+        self.shape("fc.weight")
+            .and_then(|shape| shape.first().copied())
             .ok_or_else(|| Error::MissingTensor {
                 name: "fc.weight".into(),
                 expected: Vec::new(),

@@ -175,6 +175,11 @@ impl StoredCheckpoint {
         self.entries.values().map(|e| e.len as u64).sum()
     }
 
+    /// The shape of tensor `name` (canonical), as the header states it.
+    pub fn shape(&self, name: &str) -> Option<&[usize]> {
+        self.entries.get(name).map(|e| e.shape.as_slice())
+    }
+
     /// Canonical names and shapes, as the header states them.
     pub fn shapes(&self) -> impl Iterator<Item = (&String, &[usize])> {
         self.entries.iter().map(|(k, e)| (k, e.shape.as_slice()))

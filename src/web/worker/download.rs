@@ -157,15 +157,6 @@ impl Download {
         Blob::new_with_u8_array_sequence(&self.chunks).map_err(describe)
     }
 
-    /// The whole body copied into wasm memory (for small files: a config's text).
-    pub fn into_bytes(self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(self.received as usize);
-        for chunk in self.chunks.iter() {
-            bytes.extend(Uint8Array::new(&chunk).to_vec());
-        }
-        bytes
-    }
-
     /// Stops reading: the browser drops the rest of the body.
     pub fn cancel(&self) {
         let _ = self.reader.cancel();

@@ -2,7 +2,7 @@
 //! (transformers' `preprocessor_config.json`, timm's `config.json`), fetched like the weights
 //! (same cache, same error handling), or the JSON file the user picked with a local one.
 
-use web_sys::Blob;
+use web_sys::FileReaderSync;
 
 use super::download::{remember, Download};
 use crate::image::Preprocess;
@@ -84,9 +84,13 @@ async fn fetch_text(url: &str) -> Option<String> {
         }
     }
     let from_cache = download.from_cache;
-    let text = String::from_utf8(download.into_bytes()).ok()?;
+    let body = download.into_blob().ok()?;
+    let bytes = FileReaderSync::new()
+        .ok()?
+        .read_as_array_buffer(&body)
+        .ok()?;
+    let text = String::from_utf8(js_sys::Uint8Array::new(&bytes).to_vec()).ok()?;
     if !from_cache {
-        let body = Blob::new_with_str_sequence(&js_sys::Array::of1(&text.as_str().into())).ok()?;
         remember(url, &body).await;
     }
     Some(text)

@@ -1,0 +1,25 @@
+//! The values of a tensor as a plain slice, for the kernels, without a copy where possible.
+
+use candle_core::{Storage, Tensor, WithDType};
+
+/// Calls `f` with the values of `x` as one contiguous slice of `T`: borrowed from the tensor's
+/// storage when it is a contiguous CPU tensor of that dtype (every activation of the inference
+/// network), copied otherwise. Generic over the error type, so that a candle custom op (which
+/// answers `candle_core::Result`) and the crate's own code (`crate::Result`) both call it.
+pub fn with_values<T: WithDType, R, E: From<candle_core::Error>>(
+    x: &Tensor,
+    f: impl FnOnce(&[T]) -> std::result::Result<R, E>,
+) -> std::result::Result<R, E> {
+    {
+        let (storage, layout) = x.storage_and_layout();
+        if let (Storage::Cpu(cpu), Some((start, end))) = (&*storage, layout.contiguous_offsets()) {
+            if let Ok(all) = cpu.as_slice::<T>() {
+                if let Some(values) = all.get(start..end) {
+                    return f(values);
+                }
+            }
+        }
+    }
+    let copy = x.flatten_all()?.to_vec1::<T>()?;
+    f(&copy)
+}

@@ -1,5 +1,6 @@
 //! The façade the CLI and the web worker both call. Knows nothing of transport.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use candle_core::Tensor;
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::analysis::explore::{Exploration, ExploreJob, Prediction};
 use crate::analysis::features::{StageMaps, StageStats};
-use crate::analysis::gradients::{GradientFlow, GradientJob, Precision};
+use crate::analysis::gradients::{GradientFlow, GradientJob, LabVariables, Precision};
 use crate::config::{NormMode, ResNetConfig, Skips, Variant};
 use crate::imagenet::top_k;
 use crate::infer::fold::{InferenceBuild, Prepare};
@@ -56,6 +57,9 @@ pub struct Engine {
     /// The standard network (v1.5, all skips) with batch norm folded, built once per weights load
     /// in its lean form (each weight resident once, in its prepared form).
     inference: ResNet,
+    /// The last Gradient lab run's variables, for the next run on the same weights (made only
+    /// when a run asks; dropped before other ones are made).
+    lab_variables: RefCell<Option<Rc<LabVariables>>>,
 }
 
 /// The engine being built part by part from its weights (see [`Engine::start`]).
@@ -85,6 +89,7 @@ impl EngineBuild {
         Ok(Engine {
             inference: self.build.finish()?,
             weights: self.weights,
+            lab_variables: RefCell::new(None),
         })
     }
 }
@@ -299,15 +304,35 @@ impl Engine {
         init: Option<Init>,
     ) -> Result<GradientJob> {
         let config = self.config_for(input, options.variant, Skips::All, options.norm)?;
-        let fresh;
-        let weights = match init {
-            Some(init) => {
-                // Generated tensor by tensor as the run makes its variables: never resident.
-                fresh = Weights::seeded(init, &config);
-                &fresh
+        GradientJob::new(
+            self.lab_variables(init, options.precision, &config)?,
+            &config,
+            input,
+            options.target,
+        )
+    }
+
+    /// The variables of a lab run on `init` (or the weights in use): the last run's when they
+    /// are the same, else made now, after the last run's are dropped.
+    fn lab_variables(
+        &self,
+        init: Option<Init>,
+        precision: Precision,
+        config: &ResNetConfig,
+    ) -> Result<Rc<LabVariables>> {
+        let mut cached = self.lab_variables.borrow_mut();
+        if let Some(v) = cached.as_ref() {
+            if v.source == init && v.precision == precision {
+                return Ok(v.clone());
             }
-            None => &self.weights,
-        };
-        GradientJob::new(weights, &config, input, options.target, options.precision)
+        }
+        *cached = None;
+        let made = Rc::new(match init {
+            // Generated tensor by tensor as the variables are made: never resident.
+            Some(init) => LabVariables::new(&Weights::seeded(init, config), Some(init), precision)?,
+            None => LabVariables::new(&self.weights, None, precision)?,
+        });
+        *cached = Some(made.clone());
+        Ok(made)
     }
 }

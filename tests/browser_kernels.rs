@@ -34,3 +34,9 @@ fn batch_norm_in_training_mode_matches_autograd_over_random_shapes() {
     let worst = kernel_checks::batch_norm_cases(24, 12);
     console_log!("batch norm (train) in wasm: worst relative error in f32 {worst:e}");
 }
+
+#[wasm_bindgen_test]
+fn differentiable_conv_matches_candle_autograd_over_kernels_strides_and_paddings() {
+    let worst = kernel_checks::conv_grad_cases(32, 14);
+    console_log!("differentiable conv in wasm: worst relative error in f32 {worst:e}");
+}

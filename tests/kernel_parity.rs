@@ -26,3 +26,9 @@ fn batch_norm_in_training_mode_matches_autograd_over_random_shapes() {
     let worst = kernel_checks::batch_norm_cases(40, 11);
     eprintln!("batch norm (train): worst relative error in f32 {worst:e}");
 }
+
+#[test]
+fn differentiable_conv_matches_candle_autograd_over_kernels_strides_and_paddings() {
+    let worst = kernel_checks::conv_grad_cases(60, 13);
+    eprintln!("differentiable conv: worst relative error in f32 {worst:e}");
+}

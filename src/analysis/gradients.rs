@@ -3,14 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use candle_core::{DType, Tensor, Var};
+use std::rc::Rc;
+
+use candle_core::{DType, Tensor, Var, WithDType};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{NormMode, ResNetConfig, Skips};
 use crate::imagenet::top_k;
 use crate::job::{Network, Progress, Step};
+use crate::model::values::with_values;
 use crate::model::{LayerId, ResNet};
-use crate::weights::{spec::weight_layer_names, Weights};
+use crate::weights::{spec::weight_layer_names, Init, Weights};
 use crate::{Error, Result};
 
 /// One weight layer's gradient norms.
@@ -70,8 +73,12 @@ pub struct Summaries {
 /// The full result of a gradient-flow run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GradientFlow {
-    /// Target class of the cross-entropy loss.
+    /// Target class of the first image's cross-entropy loss.
     pub target: usize,
+    /// Each image's target class.
+    pub targets: Vec<usize>,
+    /// Images in the batch (the loss is their mean, batch norm's statistics are over all).
+    pub batch: usize,
     /// Batch-norm mode used.
     pub norm: NormMode,
     /// Input side in pixels.
@@ -92,28 +99,75 @@ pub struct GradientFlow {
 
 /// What one backward pass produced.
 struct NetworkGradients {
-    /// The class whose loss was differentiated.
-    target: usize,
+    /// Each image's class whose loss was differentiated.
+    targets: Vec<usize>,
     loss: f64,
     layers: BTreeMap<String, f64>,
     activations: Vec<(String, f64)>,
 }
 
+/// ‖t‖₂, summed in f64 straight from the tensor's values (no converted copy).
 fn l2(t: &Tensor) -> Result<f64> {
-    Ok(t.to_dtype(DType::F64)?
-        .sqr()?
-        .sum_all()?
-        .to_scalar::<f64>()?
-        .sqrt())
+    fn sum_sq<T: WithDType>(t: &Tensor) -> Result<f64> {
+        with_values(t, |v: &[T]| {
+            Ok::<_, Error>(v.iter().map(|x| x.to_f64() * x.to_f64()).sum::<f64>())
+        })
+    }
+    Ok(match t.dtype() {
+        DType::F64 => sum_sq::<f64>(t)?,
+        DType::F32 => sum_sq::<f32>(t)?,
+        _ => t
+            .to_dtype(DType::F64)?
+            .sqr()?
+            .sum_all()?
+            .to_scalar::<f64>()?,
+    }
+    .sqrt())
 }
 
-/// The inputs shared by both passes: same weights (as variables), same image, same target
-/// (`None`: the network's own top-1, from the logits of the same forward pass).
+/// The weights a gradient run differentiates, as variables in its precision: made once and
+/// kept by the engine for the next run on the same weights (a fresh init is generated, and any
+/// weights converted, only when they change).
+pub struct LabVariables {
+    /// What the values are: a fresh init, or `None` for the engine's own weights.
+    pub source: Option<Init>,
+    /// The precision they are in.
+    pub precision: Precision,
+    /// The variables as weights (for the network and the weight norms).
+    weights: Weights,
+    vars: BTreeMap<String, Var>,
+}
+
+impl LabVariables {
+    /// `weights` converted to `precision` and made variables, tensor by tensor, so that one
+    /// copy of the values is held.
+    pub fn new(weights: &Weights, source: Option<Init>, precision: Precision) -> Result<Self> {
+        let (weights, vars) = weights.to_vars(precision.dtype())?;
+        Ok(Self {
+            source,
+            precision,
+            weights,
+            vars,
+        })
+    }
+}
+
+/// The inputs shared by both passes: same weights (as variables), same images, same targets
+/// (`None`: each image's top-1 in the network, from the logits of the same forward pass).
 struct SharedInputs<'a> {
     weights: &'a Weights,
     vars: &'a BTreeMap<String, Var>,
     input: &'a Tensor,
-    target: Option<usize>,
+    targets: Option<&'a [usize]>,
+}
+
+/// Each image's top-1 class in `logits` (`[N, classes]`).
+fn own_top1(logits: &Tensor) -> Result<Vec<usize>> {
+    let rows = logits.to_dtype(DType::F32)?.to_vec2::<f32>()?;
+    Ok(rows
+        .iter()
+        .map(|l| top_k(l, 1).first().map(|r| r.class).unwrap_or(0))
+        .collect())
 }
 
 fn one_pass(
@@ -126,7 +180,7 @@ fn one_pass(
         weights,
         vars,
         input,
-        target,
+        targets,
     } = *setup;
     let step0 = match network {
         Network::Skip => 0,
@@ -145,19 +199,23 @@ fn one_pass(
         probes.push((name, probe));
         Ok(out)
     })?;
-    let target = match target {
-        Some(t) => t,
-        None => {
-            let logits = logits.to_dtype(DType::F32)?.to_vec2::<f32>()?;
-            logits
-                .first()
-                .and_then(|l| top_k(l, 1).first().map(|r| r.class))
-                .unwrap_or(0)
-        }
-    };
     let batch = input.dim(0)?;
-    let targets = Tensor::new(vec![target as u32; batch], input.device())?;
-    let loss = candle_nn::loss::cross_entropy(&logits, &targets)?;
+    let targets = match targets {
+        Some(t) => t.to_vec(),
+        None => own_top1(&logits)?,
+    };
+    if targets.len() != batch {
+        return Err(Error::InvalidArgument(format!(
+            "{} targets for a batch of {batch}",
+            targets.len()
+        )));
+    }
+    let target_ids = Tensor::new(
+        targets.iter().map(|t| *t as u32).collect::<Vec<_>>(),
+        input.device(),
+    )?;
+    // The batch-mean loss, as PyTorch's `reduction="mean"` gives.
+    let loss = candle_nn::loss::cross_entropy(&logits, &target_ids)?;
     progress(Progress::new(Step::Forward(network), step0 + 1, 4))?;
     let grads = loss.backward()?;
     progress(Progress::new(Step::Backward(network), step0 + 2, 4))?;
@@ -178,7 +236,7 @@ fn one_pass(
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(NetworkGradients {
-        target,
+        targets,
         loss: loss.to_dtype(DType::F64)?.to_scalar::<f64>()?,
         layers,
         activations,
@@ -219,7 +277,8 @@ pub enum Precision {
 }
 
 impl Precision {
-    fn dtype(self) -> DType {
+    /// The candle dtype of this precision.
+    pub fn dtype(self) -> DType {
         match self {
             Precision::F32 => DType::F32,
             Precision::F64 => DType::F64,
@@ -230,44 +289,41 @@ impl Precision {
 /// A gradient-flow run in two steps (the residual network, then the plain one), so that the
 /// caller can report progress and cancel in between.
 pub struct GradientJob {
-    /// The weights as variables: the one copy of the values the run holds (their norms are
-    /// read from it too).
-    var_weights: Weights,
-    vars: BTreeMap<String, Var>,
+    /// The weights as variables (their norms are read from them too).
+    variables: Rc<LabVariables>,
     config: ResNetConfig,
     input: Tensor,
-    /// The class differentiated: given, or the residual network's top-1 once its pass ran.
-    target: Option<usize>,
+    /// Each image's class differentiated: given, or its top-1 in the residual network once
+    /// that pass ran.
+    targets: Option<Vec<usize>>,
     precision: Precision,
     skip: Option<NetworkGradients>,
     plain: Option<NetworkGradients>,
 }
 
 impl GradientJob {
-    /// Prepares a run; `config` gives variant, head and batch-norm mode (its `skips` is
-    /// ignored). Without a `target`, the residual network's own top-1 is taken from the logits
-    /// of its forward pass (no forward of its own), and the plain network's loss uses it too.
+    /// Prepares a run on the batch `input` (`[N, 3, S, S]`); `config` gives variant, head and
+    /// batch-norm mode (its `skips` is ignored). With a `target`, every image's loss is for
+    /// that class; without, each image's top-1 in the residual network is taken from the
+    /// logits of its forward pass (no forward of its own), and the plain network uses it too.
     pub fn new(
-        weights: &Weights,
+        variables: Rc<LabVariables>,
         config: &ResNetConfig,
         input: &Tensor,
         target: Option<usize>,
-        precision: Precision,
     ) -> Result<Self> {
+        let precision = variables.precision;
         if let Some(target) = target.filter(|t| *t >= config.classes) {
             return Err(Error::InvalidArgument(format!(
                 "target class {target} is outside 0..{}",
                 config.classes
             )));
         }
-        // Converted and made variables tensor by tensor, so that one copy of the values is held.
-        let (var_weights, vars) = weights.to_vars(precision.dtype())?;
         Ok(Self {
-            var_weights,
-            vars,
+            variables,
             config: config.clone(),
             input: input.to_dtype(precision.dtype())?,
-            target,
+            targets: target.map(|t| vec![t; input.dim(0).unwrap_or(1)]),
             precision,
             skip: None,
             plain: None,
@@ -282,10 +338,10 @@ impl GradientJob {
     /// Runs the next network's forward and backward pass.
     pub fn step(&mut self, progress: &mut dyn FnMut(Progress) -> Result<()>) -> Result<()> {
         let setup = SharedInputs {
-            weights: &self.var_weights,
-            vars: &self.vars,
+            weights: &self.variables.weights,
+            vars: &self.variables.vars,
             input: &self.input,
-            target: self.target,
+            targets: self.targets.as_deref(),
         };
         let (skips, network) = if self.skip.is_none() {
             (Skips::All, Network::Skip)
@@ -297,7 +353,7 @@ impl GradientJob {
             ..self.config.clone()
         };
         let pass = one_pass(&setup, config, network, progress)?;
-        self.target = Some(pass.target);
+        self.targets = Some(pass.targets.clone());
         match network {
             Network::Skip => self.skip = Some(pass),
             Network::Plain => self.plain = Some(pass),
@@ -317,10 +373,9 @@ impl GradientJob {
             return Err(Error::InvalidArgument("gradient run incomplete".into()));
         };
         assemble(
-            &self.var_weights,
+            &self.variables.weights,
             &self.config,
             &self.input,
-            skip.target,
             self.precision,
             skip,
             plain,
@@ -339,14 +394,14 @@ pub fn gradient_flow(
     precision: Precision,
     progress: &mut dyn FnMut(Progress) -> Result<()>,
 ) -> Result<GradientFlow> {
-    GradientJob::new(weights, config, input, Some(target), precision)?.finish(progress)
+    let variables = Rc::new(LabVariables::new(weights, None, precision)?);
+    GradientJob::new(variables, config, input, Some(target))?.finish(progress)
 }
 
 fn assemble(
     weights: &Weights,
     config: &ResNetConfig,
     input: &Tensor,
-    target: usize,
     precision: Precision,
     skip: NetworkGradients,
     plain: NetworkGradients,
@@ -390,7 +445,9 @@ fn assemble(
         plain: summarize(&conv_and_fc(|l| l.plain), stem.plain, last.plain),
     };
     Ok(GradientFlow {
-        target,
+        target: skip.targets.first().copied().unwrap_or(0),
+        targets: skip.targets.clone(),
+        batch: input.dim(0)?,
         norm: config.norm,
         input_size: input.dim(2)?,
         precision,

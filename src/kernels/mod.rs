@@ -4,6 +4,7 @@
 //! `tests/kernel_checks` (natively and in the browser).
 
 pub mod batch_norm;
+pub mod conv_grad;
 pub mod conv_io;
 pub mod gemm;
 pub mod gemm_conv;

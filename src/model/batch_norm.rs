@@ -3,7 +3,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Shape, Tensor, WithDType};
 
-use super::values::with_values;
+use super::values::{stored, with_values};
 use crate::config::NormMode;
 use crate::kernels::batch_norm::{self, Dims, Value};
 use crate::Result;
@@ -83,16 +83,6 @@ fn dims_of(shape: &Shape) -> candle_core::Result<Dims> {
         &[n, c, h, w] => Ok(Dims { n, c, hw: h * w }),
         other => Err(op_error(&format!("expected [N, C, H, W], got {other:?}"))),
     }
-}
-
-fn stored<'a, T: WithDType>(
-    storage: &'a CpuStorage,
-    layout: &Layout,
-) -> candle_core::Result<&'a [T]> {
-    let (start, end) = layout
-        .contiguous_offsets()
-        .ok_or_else(|| op_error("the data is not contiguous"))?;
-    Ok(&storage.as_slice::<T>()?[start..end])
 }
 
 fn forward_as<T: Value + WithDType>(

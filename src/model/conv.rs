@@ -1,7 +1,9 @@
 //! How the network runs a convolution: through candle (differentiable), or through the faster
 //! prepared form the inference network attached to it (see `crate::infer`).
 
-use candle_core::Tensor;
+use candle_core::{DType, Tensor};
+
+use super::differentiable_conv::Convolution;
 
 use crate::Result;
 
@@ -26,49 +28,30 @@ pub fn run_conv(
     }
 }
 
-/// Runs a convolution. Natively a 1×1 convolution is one matrix product per image (`W · X` with
-/// X as `[C_in, H·W]`), which skips the im2col copy candle's generic path makes (1-thread forward
-/// 171 → 150 ms). In wasm the same product is *slower* than candle's im2col layout (398 → 623
-/// ms in `make bench`), so wasm keeps the generic path. Differentiable either way.
+/// Runs a convolution, differentiably: through [`Convolution`] (a matrix product per image,
+/// forward and backward, on the CPU in f32 or f64), or candle's generic convolution for
+/// anything else (groups, dilation, another dtype or device).
 pub fn conv_forward(conv: &candle_nn::Conv2d, x: &Tensor) -> Result<Tensor> {
     use candle_nn::Module;
-    if cfg!(target_arch = "wasm32") {
-        return Ok(conv.forward(x)?);
-    }
-    conv_1x1_as_matmul(conv, x)
-}
-
-/// The 1×1 fast path of [`conv_forward`] (any other kernel falls through to candle).
-pub fn conv_1x1_as_matmul(conv: &candle_nn::Conv2d, x: &Tensor) -> Result<Tensor> {
-    use candle_nn::Module;
-    let w = conv.weight();
-    let (co, ci, kh, kw) = w.dims4()?;
     let cfg = conv.config();
-    if kh != 1 || kw != 1 || cfg.padding != 0 || cfg.groups != 1 {
+    let w = conv.weight();
+    let supported = cfg.groups == 1
+        && cfg.dilation == 1
+        && x.device().is_cpu()
+        && matches!(x.dtype(), DType::F32 | DType::F64)
+        && x.dtype() == w.dtype();
+    if !supported {
         return Ok(conv.forward(x)?);
     }
-    let x = if cfg.stride > 1 {
-        let (n, c, h, wd) = x.dims4()?;
-        let (oh, ow) = ((h - 1) / cfg.stride + 1, (wd - 1) / cfg.stride + 1);
-        // Keep every stride-th row and column: pad to a multiple, split, take index 0.
-        let (ph, pw) = (oh * cfg.stride, ow * cfg.stride);
-        let x = x
-            .pad_with_zeros(2, 0, ph - h)?
-            .pad_with_zeros(3, 0, pw - wd)?;
-        x.reshape((n, c, oh, cfg.stride, ow, cfg.stride))?
-            .narrow(3, 0, 1)?
-            .narrow(5, 0, 1)?
-            .reshape((n, c, oh, ow))?
-    } else {
-        x.clone()
-    };
-    let (n, _, h, wd) = x.dims4()?;
-    let y = w
-        .reshape((co, ci))?
-        .broadcast_matmul(&x.reshape((n, ci, h * wd))?.contiguous()?)?
-        .reshape((n, co, h, wd))?;
+    let y = x.contiguous()?.apply_op2(
+        &w.contiguous()?,
+        Convolution {
+            stride: cfg.stride,
+            pad: cfg.padding,
+        },
+    )?;
     Ok(match conv.bias() {
-        Some(b) => y.broadcast_add(&b.reshape((1, co, 1, 1))?)?,
+        Some(b) => y.broadcast_add(&b.reshape((1, b.dim(0)?, 1, 1))?)?,
         None => y,
     })
 }
@@ -78,10 +61,11 @@ mod tests {
     use super::*;
     use candle_core::Device;
 
-    /// Property test: the 1×1 fast path equals candle's generic convolution over random shapes,
-    /// strides, batch sizes and biases (and other kernels fall through unchanged).
+    /// Property test: the differentiable convolution's forward equals candle's generic
+    /// convolution over random shapes, kernels 1/3/7, strides, paddings, batch sizes and biases
+    /// (its backward is checked in `tests/kernel_checks`).
     #[test]
-    fn conv_fast_path_equals_the_generic_convolution() {
+    fn conv_forward_equals_the_generic_convolution() {
         use candle_nn::{Conv2d, Conv2dConfig, Module};
         let mut state = 0x1234_5678u64;
         let mut next = |m: usize| {
@@ -93,9 +77,9 @@ mod tests {
         for case in 0..40 {
             let (n, ci, co) = (1 + next(2), 1 + next(9), 1 + next(9));
             let (h, w) = (1 + next(13), 1 + next(13));
-            let k = if case % 5 == 4 { 3 } else { 1 };
+            let k = [1, 1, 3, 7][case % 4];
             let stride = 1 + next(3);
-            let padding = if k == 3 { next(2) } else { 0 };
+            let padding = if k > 1 { next(k / 2 + 1) } else { next(2) };
             if h + 2 * padding < k || w + 2 * padding < k {
                 continue;
             }
@@ -111,7 +95,7 @@ mod tests {
                     ..Default::default()
                 },
             );
-            let fast = conv_1x1_as_matmul(&conv, &x).unwrap();
+            let fast = conv_forward(&conv, &x).unwrap();
             let generic = conv.forward(&x).unwrap();
             assert_eq!(fast.dims(), generic.dims(), "case {case}");
             let diff = (fast - generic)

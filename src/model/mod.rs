@@ -6,6 +6,7 @@ pub mod batch_norm;
 pub mod bottleneck;
 pub mod build;
 pub mod conv;
+mod differentiable_conv;
 pub mod forward_pass;
 pub mod max_pool;
 mod parameters;

@@ -1,6 +1,6 @@
 //! The values of a tensor as a plain slice, for the kernels, without a copy where possible.
 
-use candle_core::{Storage, Tensor, WithDType};
+use candle_core::{CpuStorage, Layout, Storage, Tensor, WithDType};
 
 /// Calls `f` with the values of `x` as one contiguous slice of `T`: borrowed from the tensor's
 /// storage when it is a contiguous CPU tensor of that dtype (every activation of the inference
@@ -22,4 +22,15 @@ pub fn with_values<T: WithDType, R, E: From<candle_core::Error>>(
     }
     let copy = x.flatten_all()?.to_vec1::<T>()?;
     f(&copy)
+}
+
+/// The values a custom op's contiguous input holds, as a slice of `T`.
+pub(crate) fn stored<'a, T: WithDType>(
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> candle_core::Result<&'a [T]> {
+    let (start, end) = layout
+        .contiguous_offsets()
+        .ok_or_else(|| candle_core::Error::Msg("a custom op's input is not contiguous".into()))?;
+    Ok(&storage.as_slice::<T>()?[start..end])
 }

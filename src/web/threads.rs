@@ -9,8 +9,12 @@ pub fn cross_origin_isolated() -> bool {
         .unwrap_or(false)
 }
 
-/// How many threads the engine should use: the browser's cores, at most 4.
+/// How many threads the engine should use: `?threads=N` when the address says (1–4, for
+/// comparisons and `make bench`), else the browser's cores, at most 4.
 pub fn wanted_threads() -> usize {
+    if let Some(n) = super::query::query_param("threads").and_then(|v| v.parse::<usize>().ok()) {
+        return n.clamp(1, 4);
+    }
     web_sys::window()
         .map(|w| w.navigator().hardware_concurrency() as usize)
         .unwrap_or(1)

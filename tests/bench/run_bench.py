@@ -89,6 +89,28 @@ def grads_ms(size, init, bn):
     return json.loads(out.stdout)["elapsed_ms"]
 
 
+def lab_in_page(b, dist_base, query, runs=3):
+    """The Gradient lab in the real page (dist/): from the click on Run to the chart drawn, both
+    networks forward and backward, for the settings in `query` (the lab's share-link keys plus
+    `threads`); the median of `runs` clicks after one warm-up."""
+    b.get(f"{dist_base}/?lang=en&section=gradient-lab&{query}")
+    b.wait_for("const e = document.querySelector('[data-testid=engine-status]');"
+               "return e && e.dataset.state === 'ready';", timeout=300, what="engine ready")
+    times = []
+    for _ in range(runs + 1):
+        # Done counts only after the status has left the previous run's "done".
+        b.js("window.labDone = null; let left = false; const t0 = performance.now();"
+             "const obs = new MutationObserver(() => {"
+             "  const e = document.querySelector('[data-testid=grad-status]');"
+             "  if (!e || e.dataset.state !== 'done') { left = true; return; }"
+             "  if (left && window.labDone === null) {"
+             "    requestAnimationFrame(() => { window.labDone = performance.now() - t0; }); obs.disconnect(); } });"
+             "obs.observe(document.body, {subtree: true, childList: true, attributes: true});"
+             "document.querySelector('[data-testid=grad-run]').click();")
+        times.append(b.wait_for("return window.labDone;", timeout=900, what=f"lab {query}"))
+    return statistics.median(times[1:])
+
+
 def page_ready_ms(b, dist_base):
     times = []
     for _ in range(3):

@@ -10,11 +10,17 @@ use serde_json::Value;
 /// x[i] = ((i · 2654435761) mod 65536) / 32768 − 1, exact in f32; mirrored in
 /// tests/reference/make_fixtures.py (`pattern_input`).
 pub fn pattern_input(size: usize) -> Tensor {
-    let n = 3 * size * size;
+    pattern_batch(size, 1)
+}
+
+/// `batch` images of [`pattern_input`]'s sequence, continued across the batch (as
+/// `pattern_input(size, batch)` in tests/reference/make_fixtures.py).
+pub fn pattern_batch(size: usize, batch: usize) -> Tensor {
+    let n = batch * 3 * size * size;
     let v: Vec<f32> = (0..n as u64)
         .map(|i| ((i.wrapping_mul(2_654_435_761)) % 65536) as f32 / 32768.0 - 1.0)
         .collect();
-    Tensor::from_vec(v, (1, 3, size, size), &Device::Cpu).unwrap()
+    Tensor::from_vec(v, (batch, 3, size, size), &Device::Cpu).unwrap()
 }
 
 /// The seeded weights the fixtures were computed on.

@@ -283,3 +283,93 @@ pub fn batch_norm_cases(cases: usize, seed: u64) -> f32 {
     }
     worst
 }
+
+/// The differentiable convolution (`model::conv::conv_forward`: a matrix product per image,
+/// forward and backward) against candle's generic convolution and its autograd, in f64, over
+/// random shapes, kernels 1/3/7, strides and paddings, with and without a batch norm in training
+/// mode and a ReLU after it: the output and ∂L/∂x, ∂L/∂W of a random projection of the output.
+/// f64 cases must agree to 1e-9; returns the worst relative error over the f32 cases.
+pub fn conv_grad_cases(cases: usize, seed: u64) -> f32 {
+    use candle_core::{DType, Var};
+    use resnet_lab::config::NormMode;
+    use resnet_lab::model::batch_norm::BatchNorm;
+    use resnet_lab::model::conv::conv_forward;
+
+    let mut rng = Rng::new(seed);
+    let mut worst = 0f32;
+    for case in 0..cases {
+        let dtype = if case % 2 == 0 {
+            DType::F64
+        } else {
+            DType::F32
+        };
+        let k = [1, 3, 7, 1][case % 4];
+        let stride = rng.range(1, 3);
+        let pad = rng.range(0, k / 2 + usize::from(k == 1));
+        let low = k.saturating_sub(2 * pad).max(1);
+        let (n, cin, cout) = (rng.range(1, 3), rng.range(1, 9), rng.range(1, 9));
+        // Square inputs: candle's conv2d backward takes the output padding of both sides from
+        // the height, so it is no reference for a non-square input.
+        let h = rng.range(low, low + 12);
+        let w = h;
+        let with_bn = case % 3 != 0;
+        let x = rng.tensor(&[n, cin, h, w]);
+        let filters = rng.tensor(&[cout, cin, k, k]);
+        let gamma = rng.tensor(&[cout]);
+        let (ho, wo) = (
+            (h + 2 * pad - k) / stride + 1,
+            (w + 2 * pad - k) / stride + 1,
+        );
+        let projection = rng.tensor(&[n, cout, ho, wo]);
+        let config = Conv2dConfig {
+            stride,
+            padding: pad,
+            ..Default::default()
+        };
+        let run = |dtype: DType, ours: bool| {
+            let vars =
+                [&x, &filters].map(|t| Var::from_tensor(&t.to_dtype(dtype).unwrap()).unwrap());
+            let conv = Conv2d::new(vars[1].as_tensor().clone(), None, config);
+            let y = if ours {
+                conv_forward(&conv, vars[0].as_tensor()).unwrap()
+            } else {
+                conv.forward(vars[0].as_tensor()).unwrap()
+            };
+            let y = if with_bn {
+                let gamma = gamma.to_dtype(dtype).unwrap();
+                let bn = BatchNorm {
+                    weight: gamma.clone(),
+                    bias: gamma.zeros_like().unwrap(),
+                    running_mean: gamma.zeros_like().unwrap(),
+                    running_var: gamma.ones_like().unwrap(),
+                };
+                bn.forward(&y, NormMode::Train).unwrap().relu().unwrap()
+            } else {
+                y
+            };
+            let loss = (&y * projection.to_dtype(dtype).unwrap())
+                .unwrap()
+                .sum_all()
+                .unwrap();
+            let grads = loss.backward().unwrap();
+            let as_f32 = |t: &Tensor| flat(&t.to_dtype(DType::F32).unwrap());
+            let grad = |v: &Var| as_f32(grads.get(v.as_tensor()).expect("a gradient"));
+            [as_f32(&y), grad(&vars[0]), grad(&vars[1])]
+        };
+        let got = run(dtype, true);
+        let want = run(DType::F64, false);
+        for (what, (got, want)) in ["y", "∂x", "∂W"].iter().zip(got.iter().zip(&want)) {
+            let err = rel_err(got, want);
+            let tol = if dtype == DType::F64 { 1e-9 } else { 1e-4 };
+            assert!(
+                err < tol,
+                "conv case {case} ({dtype:?}, [{n}, {cin}, {h}, {w}] * [{cout}, {cin}, {k}, {k}] \
+                 stride {stride} pad {pad}, bn {with_bn}): {what} off by {err:e}"
+            );
+            if dtype == DType::F32 {
+                worst = worst.max(err);
+            }
+        }
+    }
+    worst
+}

@@ -27,7 +27,12 @@ pub struct LabSettings {
     pub precision: Precision,
     /// `current` (the image in Explore) or a sample name.
     pub image: String,
+    /// Images per batch: the chosen image first, then the samples, then their mirror images.
+    pub batch: usize,
 }
+
+/// The batch sizes the lab offers.
+pub const BATCH_SIZES: [usize; 4] = [1, 2, 4, 8];
 
 impl LabSettings {
     /// "Classic vanishing": no batch norm, Xavier.
@@ -42,15 +47,30 @@ impl LabSettings {
             current_weights: false,
             precision: Precision::F32,
             image: "current".into(),
+            batch: 1,
         }
     }
 
-    /// "As trained": batch norm in training mode, He.
+    /// "As trained": batch norm in training mode, He; in float64, because float32 is
+    /// ill-conditioned there (see `tests/gradient_parity.rs`).
     pub fn trained() -> Self {
         Self {
             init: InitKind::He,
             norm: NormMode::Train,
+            precision: Precision::F64,
             ..Self::classic()
+        }
+    }
+
+    /// "As trained, batch of 8": what training sees, batch statistics over 8 images at 224.
+    /// In float32: float64 would need 4.6 GB there (2.5 GB in float32), past wasm32's 4 GB, and
+    /// statistics over a batch are better conditioned than over one image.
+    pub fn trained_batch() -> Self {
+        Self {
+            size: 224,
+            batch: 8,
+            precision: Precision::F32,
+            ..Self::trained()
         }
     }
 
@@ -80,6 +100,9 @@ impl LabSettings {
         if let Some(t) = self.target {
             q.push_str(&format!("&target={t}"));
         }
+        if self.batch > 1 {
+            q.push_str(&format!("&batch={}", self.batch));
+        }
         q
     }
 
@@ -108,11 +131,21 @@ impl LabSettings {
             s.seed = v;
         }
         s.current_weights = query_param("weights_src").as_deref() == Some("current");
-        if query_param("precision").as_deref() == Some("f64") {
-            s.precision = Precision::F64;
+        match query_param("precision").as_deref() {
+            Some("f64") => s.precision = Precision::F64,
+            Some("f32") => s.precision = Precision::F32,
+            // Unsaid: float64 where float32 is ill-conditioned, as the presets choose.
+            _ if s.norm == NormMode::Train => s.precision = Precision::F64,
+            _ => {}
         }
         if let Some(sample) = query_param("image").filter(|v| SAMPLES.contains(&v.as_str())) {
             s.image = sample;
+        }
+        if let Some(v) = query_param("batch")
+            .and_then(|v| v.parse().ok())
+            .filter(|v| BATCH_SIZES.contains(v))
+        {
+            s.batch = v;
         }
         s
     }

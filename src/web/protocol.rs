@@ -26,6 +26,22 @@ pub struct RgbaImage {
     pub rgba: Vec<u8>,
 }
 
+impl RgbaImage {
+    /// The image flipped left to right.
+    pub fn mirrored(&self) -> Self {
+        let row = self.width as usize * 4;
+        let rgba = self
+            .rgba
+            .chunks_exact(row.max(1))
+            .flat_map(|r| r.chunks_exact(4).rev().flatten().copied())
+            .collect();
+        Self {
+            rgba,
+            ..self.clone()
+        }
+    }
+}
+
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -84,8 +100,8 @@ pub enum Request {
     Gradients {
         /// Run id (shared numbering with Explore runs).
         job: JobId,
-        /// The image.
-        image: RgbaImage,
+        /// The batch, first image first (1 to 8).
+        images: Vec<RgbaImage>,
         /// Input side: 64, 112 or 224.
         size: u32,
         /// Fresh initialization, or `None` for the weights in use.

@@ -111,6 +111,37 @@ def lab_in_page(b, dist_base, query, runs=3):
     return statistics.median(times[1:])
 
 
+# The Gradient lab's presets as share-link keys: classic (the default: Xavier, no batch norm,
+# float32), as trained (He, batch norm in training mode, float64) and the batch of 8 (float32).
+LAB_PRESETS = {"classic": "", "trained": "init=he&bn=train", "batch": "init=he&bn=train&batch=8&precision=f32"}
+
+
+def lab_rows(b, dist_base):
+    """The lab in the page at 64 and 224 (the batch preset at 224 only), at 1 and THREADS threads."""
+    out = {}
+    for threads in (1, THREADS):
+        for size in (64, 224):
+            for name, query in LAB_PRESETS.items():
+                if name == "batch" and size != 224:
+                    continue
+                runs = 1 if name == "batch" else 3
+                key = f"{name}_{size}_{threads}t"
+                out[key] = lab_in_page(b, dist_base, f"threads={threads}&size={size}&{query}", runs)
+                print(f"  lab {key}: {out[key]:.0f} ms", flush=True)
+    return out
+
+
+def torch_lab(size, threads, norm="off"):
+    """PyTorch CPU eager for one lab click (tests/bench/torch_lab.py), in the reference venv of
+    tests/reference/ (REFERENCE_PYTHON, default /tmp/refvenv/bin/python); None without one."""
+    python = os.environ.get("REFERENCE_PYTHON", "/tmp/refvenv/bin/python")
+    if not os.path.exists(python):
+        return None
+    out = subprocess.run([python, os.path.join(ROOT, "tests", "bench", "torch_lab.py"), str(size), str(threads), norm],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["median_ms"]
+
+
 def page_ready_ms(b, dist_base):
     times = []
     for _ in range(3):
@@ -235,6 +266,7 @@ def main():
             print(f"  {name} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
         ready_ms = page_ready_ms(b, dist_base)
         memory = page_memory(b, dist_base, served_weights())
+        lab = lab_rows(b, dist_base)
     finally:
         b.quit()
     gpu_results = {}
@@ -266,6 +298,7 @@ def main():
               for name, sub in (("plain", ""), ("relaxed", "relaxed"), ("mt", "mt"), ("mt-relaxed", "mt-relaxed"))}
     raw = builds["plain"]
     grads = {f"{size}": grads_ms(size, "xavier", "off") for size in (64, 224)}
+    torch_labs = {t: torch_lab(224, t) for t in (1, 2)}
 
     def best(threads):
         return min(results[("ort", threads)]["median_ms"], results[("tfjs", threads)]["median_ms"])
@@ -293,6 +326,12 @@ def main():
         "native_ort_1t_ms": nort["median_ms"],
         "native_ratio_vs_ort_1t": n1["median_ms"] / nort["median_ms"],
         "grads_ms": grads,
+        "lab_ms": lab,
+        "lab_224_1t_ms": lab["classic_224_1t"],
+        "lab_224_mt_ms": lab[f"classic_224_{THREADS}t"],
+        "lab_64_1t_ms": lab["classic_64_1t"],
+        "torch_lab_224_1t_ms": torch_labs[1],
+        "torch_lab_224_2t_ms": torch_labs[2],
         "wasm_bytes": len(raw),
         "wasm_gzip_bytes": len(gzip.compress(raw, 9)),
         "worker_builds_bytes": {k: {"raw": len(v), "gzip": len(gzip.compress(v, 9))} for k, v in builds.items()},
@@ -328,6 +367,27 @@ def main():
         f"| gradient flow, both networks, forward + backward, 64×64 | {grads['64']:.0f} ms |",
         f"| gradient flow, both networks, forward + backward, 224×224 | {grads['224']:.0f} ms |",
     ]
+    forward = {1: ours_1t, THREADS: ours_mt}
+
+    def torch_cell(t):
+        ms = torch_labs.get(t)
+        return "skipped (no reference venv)" if ms is None else f"{ms:.0f} ms"
+
+    lab_table = [
+        "| Gradient lab in Chromium (click to chart, both networks forward + backward) | threads | ms | × our forward |",
+        "| --- | ---: | ---: | ---: |",
+        *[f"| {name}, {size}×{size} | {t} | {lab[f'{name}_{size}_{t}t']:.0f} | "
+          f"{lab[f'{name}_{size}_{t}t'] / forward[t]:.1f} |"
+          for t in (1, THREADS) for size in (64, 224) for name in LAB_PRESETS if f"{name}_{size}_{t}t" in lab],
+        f"| PyTorch CPU eager, classic, 224×224 (same machine) | 1 | {torch_cell(1)} | |",
+        f"| PyTorch CPU eager, classic, 224×224 (same machine) | 2 | {torch_cell(2)} | |",
+    ]
+    if torch_labs[1] is not None:
+        lab_table.append(f"| **ours / PyTorch, classic at 224** | 1 | **{lab['classic_224_1t'] / torch_labs[1]:.2f}** | |")
+        lab_table.append(f"| **ours / PyTorch, classic at 224** | {THREADS} | **{lab[f'classic_224_{THREADS}t'] / torch_labs[2]:.2f}** | |")
+    lab_table += ["", "Presets: classic = Xavier, no batch norm, float32; trained = He, batch norm in training mode, "
+                  "float64; batch = trained on 8 images (the chosen one, the samples, their mirror images), float32. "
+                  "Every click after the first reuses the lab's variables; the first also generates the init."]
     def gpu_cell(name):
         r = latest["webgpu"].get(name, {})
         return f"{r['median_ms']:.0f} ms" if "median_ms" in r else f"failed ({r.get('error', '?').splitlines()[0][:80]})"
@@ -377,7 +437,7 @@ def main():
         "# Benchmarks", "",
         f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; 3 warm-ups, median of {RUNS} runs.",
         "Timings on this shared machine swing ±20 % between runs; compare ratios from one run.", "",
-        *rows, "", *profile_rows, "", *native, "", *gpu_rows, "", *other, "",
+        *rows, "", *profile_rows, "", *native, "", *lab_table, "", *gpu_rows, "", *other, "",
         *first_visit.section(visit),
     ])
     with open(os.path.join(OUT, "latest.json"), "w") as f:

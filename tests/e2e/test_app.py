@@ -977,6 +977,29 @@ def test_gradient_lab_trained_preset_reads_as_growth(b, url, shots):
         b.screenshot(os.path.join(shots, "lab-trained.png"))
 
 
+def test_gradient_lab_batch_of_8_at_224_fits_and_warns_about_float32(b, url, shots):
+    """The batch preset: 8 images at 224 (the current one, the samples, their mirror images) in
+    wasm32, with the float32 warning shown; float64 (the "As trained" preset's) hides it."""
+    b.get(url + "?section=gradient-lab&lang=en")
+    b.wait_for("return document.querySelector('[data-testid=grad-run]')", what="the lab")
+    assert not b.js("return document.querySelector('[data-testid=grad-f32-warning]')")
+    ms = run_preset(b, "trained-batch", timeout=900)
+    assert b.js("return document.querySelector('[data-testid=grad-meta]').dataset.batch") == "8"
+    assert "8 images" in b.text("grad-meta"), b.text("grad-meta")
+    assert "float32" in b.text("grad-f32-warning")
+    assert b.js("return document.querySelector('[data-testid=grad-chart]').dataset.layers") == "54"
+    assert "batch=8" in b.js("return document.querySelector('[data-testid=grad-link]').value")
+    memory = b.js("const e = document.querySelector('[data-testid=engine-memory]');"
+                  "return e ? Number(e.dataset.bytes) : null;")
+    print(f"     batch of 8 at 224×224: {ms:.0f} ms, engine wasm memory "
+          + (f"{memory / 2**20:.0f} MB" if memory else "not shown"))
+    if shots:
+        b.screenshot(os.path.join(shots, "lab-batch.png"))
+    b.click("grad-preset-trained")
+    assert not b.js("return document.querySelector('[data-testid=grad-f32-warning]')")
+    assert b.js("return document.querySelector('[data-testid=grad-precision]').value") == "f64"
+
+
 def test_learn_page_depth_demo_and_caveats(b, url, shots):
     b.get(url + "?section=learn&lang=en")
     b.wait_for("return document.querySelector('[data-testid=learn-depth]')", what="learn page")

@@ -14,12 +14,52 @@ use crate::config::NormMode;
 use crate::imagenet;
 use crate::web::image_input::{decode_blob, fetch_blob};
 use crate::web::jobs::next_job;
-use crate::web::lab_settings::LabSettings;
-use crate::web::protocol::Request;
+use crate::web::lab_settings::{LabSettings, BATCH_SIZES};
+use crate::web::protocol::{Request, RgbaImage};
 use crate::web::samples::SAMPLES;
 use crate::web::save::{download, download_text};
 use crate::web::state::{Action, EngineLink, RunState, Store};
 use crate::weights::{Init, InitKind};
+
+/// The batch a run differentiates: the chosen image (the current one, or a sample), then the
+/// other samples, then the mirror images of those, until `settings.batch` images (mirroring is
+/// the augmentation training itself applies; the samples are all the page ships).
+async fn batch_images(store: &Store, settings: &LabSettings) -> Result<Vec<RgbaImage>, String> {
+    let current = store.image.clone().filter(|_| settings.image == "current");
+    let first = if settings.image == "current" {
+        "cat"
+    } else {
+        settings.image.as_str()
+    };
+    let mut images = Vec::with_capacity(settings.batch);
+    let mut pending: Vec<&str> = Vec::new();
+    match &current {
+        Some(image) => images.push((**image).clone()),
+        None => pending.push(first),
+    }
+    pending.extend(
+        SAMPLES
+            .iter()
+            .copied()
+            .filter(|n| current.is_some() || *n != first),
+    );
+    for name in pending {
+        if images.len() >= settings.batch {
+            break;
+        }
+        let blob = fetch_blob(&format!("static/samples/{name}.jpg")).await?;
+        images.push(decode_blob(&blob).await?);
+    }
+    let originals = images.len();
+    for i in 0..originals {
+        if images.len() >= settings.batch {
+            break;
+        }
+        images.push(images[i].mirrored());
+    }
+    images.truncate(settings.batch.max(1));
+    Ok(images)
+}
 
 #[function_component(GradientLab)]
 pub fn gradient_lab() -> Html {
@@ -34,21 +74,8 @@ pub fn gradient_lab() -> Html {
         Callback::from(move |_| {
             let (store, link, settings) = (store.clone(), link.clone(), (*settings).clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let current = store.image.clone().filter(|_| settings.image == "current");
-                let sample = if settings.image == "current" {
-                    "cat"
-                } else {
-                    settings.image.as_str()
-                };
-                let image = match current {
-                    Some(image) => Ok((*image).clone()),
-                    None => match fetch_blob(&format!("static/samples/{sample}.jpg")).await {
-                        Ok(blob) => decode_blob(&blob).await,
-                        Err(e) => Err(e),
-                    },
-                };
-                let image = match image {
-                    Ok(image) => image,
+                let images = match batch_images(&store, &settings).await {
+                    Ok(images) => images,
                     Err(e) => return store.dispatch(Action::Error(e)),
                 };
                 let job = next_job();
@@ -60,7 +87,7 @@ pub fn gradient_lab() -> Html {
                 });
                 link.send.emit(Request::Gradients {
                     job,
-                    image,
+                    images,
                     size: settings.size,
                     init,
                     norm: settings.norm,
@@ -139,9 +166,11 @@ pub fn gradient_lab() -> Html {
         };
         html! {
             <>
-                <p class="meta">
-                    { format!("{}: {} ({}) · {}×{} · batch norm {:?} · {:?} · {}: {:.0} ms · {}: {:.4} / {:.4}",
-                        s.target_class, flow.target, imagenet::label(flow.target), flow.input_size, flow.input_size,
+                <p class="meta" data-testid="grad-meta" data-batch={flow.batch.to_string()}>
+                    { format!("{}: {} ({}){} · {}×{} · batch norm {:?} · {:?} · {}: {:.0} ms · {}: {:.4} / {:.4}",
+                        s.target_class, flow.target, imagenet::label(flow.target),
+                        if flow.batch > 1 { format!(" · {} {}", flow.batch, s.images) } else { String::new() },
+                        flow.input_size, flow.input_size,
                         flow.norm, flow.precision, s.elapsed, r.1, s.loss, flow.loss.skip, flow.loss.plain) }
                 </p>
                 <label><input type="checkbox" checked={*relative} onchange={toggle} />{ s.relative }</label>
@@ -178,6 +207,8 @@ pub fn gradient_lab() -> Html {
                         onclick={preset(LabSettings::classic())}>{ s.preset_classic }</button>
                 <button data-testid="grad-preset-trained" class={classes!((cur == LabSettings::trained()).then_some("active"))}
                         onclick={preset(LabSettings::trained())}>{ s.preset_trained }</button>
+                <button data-testid="grad-preset-trained-batch" class={classes!((cur == LabSettings::trained_batch()).then_some("active"))}
+                        onclick={preset(LabSettings::trained_batch())}>{ s.preset_trained_batch }</button>
             </div>
             <details open=true>
                 <summary>{ s.custom_settings }</summary>
@@ -219,8 +250,13 @@ pub fn gradient_lab() -> Html {
                     <label>{ s.seed }
                         <input type="number" min="0" value={cur.seed.to_string()} onchange={edit(|s, v| s.seed = v.parse().unwrap_or(0))} />
                     </label>
+                    <label>{ s.batch_size }
+                        <select data-testid="grad-batch" onchange={edit(|s, v| s.batch = v.parse().unwrap_or(1))}>
+                            { for BATCH_SIZES.iter().map(|n| opt(&n.to_string(), &n.to_string(), cur.batch == *n)) }
+                        </select>
+                    </label>
                     <label>{ s.precision }
-                        <select onchange={edit(|s, v| s.precision = if v == "f64" { Precision::F64 } else { Precision::F32 })}>
+                        <select data-testid="grad-precision" onchange={edit(|s, v| s.precision = if v == "f64" { Precision::F64 } else { Precision::F32 })}>
                             { opt("f32", "float32", cur.precision == Precision::F32) }
                             { opt("f64", "float64", cur.precision == Precision::F64) }
                         </select>
@@ -233,6 +269,9 @@ pub fn gradient_lab() -> Html {
                     </label>
                 </div>
             </details>
+            if cur.precision == Precision::F32 && cur.norm == NormMode::Train {
+                <p class="warning" data-testid="grad-f32-warning">{ s.f32_warning }</p>
+            }
             <div class="run">
                 <button class="primary" data-testid="grad-run" onclick={run} disabled={store.grad_run == RunState::Running}>{ s.run_both }</button>
                 <span data-testid="grad-status" data-state={store.grad_run.id()}>{ status }</span>

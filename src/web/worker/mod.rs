@@ -265,7 +265,7 @@ impl Worker {
             }
             Request::Gradients {
                 job,
-                image,
+                images,
                 size,
                 init,
                 norm,
@@ -282,7 +282,7 @@ impl Worker {
                     precision,
                 };
                 let request = GradientRequest {
-                    image,
+                    images,
                     size,
                     init,
                     options,

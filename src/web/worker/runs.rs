@@ -36,7 +36,7 @@ pub(super) fn prepare(
 
 /// What a gradient run needs, unpacked from [`Request::Gradients`].
 pub(super) struct GradientRequest {
-    pub(super) image: RgbaImage,
+    pub(super) images: Vec<RgbaImage>,
     pub(super) size: u32,
     pub(super) init: Option<Init>,
     pub(super) options: GradientOptions,
@@ -129,16 +129,19 @@ impl Worker {
         request: GradientRequest,
     ) -> bool {
         let GradientRequest {
-            image,
+            images,
             size,
             init,
             options,
         } = request;
         let start = now_ms();
-        let prepared = prepare(&image, &Preprocess::torchvision(size)).and_then(|(_, input)| {
-            let run = engine.start_gradient_flow(&input, &options, init)?;
-            Ok(run)
-        });
+        let recipe = Preprocess::torchvision(size);
+        let prepared = images
+            .iter()
+            .map(|image| prepare(image, &recipe).map(|(_, input)| input))
+            .collect::<crate::Result<Vec<_>>>()
+            .and_then(|inputs| Ok(candle_core::Tensor::cat(&inputs, 0)?))
+            .and_then(|input| engine.start_gradient_flow(&input, &options, init));
         let mut run = match prepared {
             Ok(run) => run,
             Err(e) => return self.fail(job, e).await,

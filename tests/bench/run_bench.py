@@ -186,6 +186,9 @@ def page_memory(b, dist_base, weights_rel):
     b.click("grad-preset-trained")
     b.js("const s = document.querySelector('[data-testid=grad-size]'); s.value = '224';"
          "s.dispatchEvent(new Event('change', {bubbles: true}));")
+    # In float32, as the memory target is stated ("As trained" itself now computes in float64).
+    b.js("const s = document.querySelector('[data-testid=grad-precision]'); s.value = 'f32';"
+         "s.dispatchEvent(new Event('change', {bubbles: true}));")
     b.click("grad-run")
     b.wait_for("const e = document.querySelector('[data-testid=grad-status]'); return e && e.dataset.state === 'done';",
                timeout=900, what="Gradient lab at 224")

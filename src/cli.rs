@@ -6,7 +6,7 @@ use candle_core::{Device, Tensor};
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
-use crate::analysis::gradients::{GradientFlow, Precision};
+use crate::analysis::gradients::{mirrored_batch, GradientFlow, Precision};
 use crate::config::{NormMode, ResNetConfig, Skips, Variant};
 use crate::engine::{Engine, GradientOptions, PredictOptions, Prediction};
 use crate::image::{Preprocess, RgbImage};
@@ -391,25 +391,19 @@ fn grads(args: &GradsArgs) -> Result<()> {
             PrecisionArg::F64 => Precision::F64,
         },
     };
-    let mirrored = input.flip(&[3])?;
-    let images: Vec<_> = (0..args.batch.max(1))
-        .map(|i| if i % 2 == 0 { &input } else { &mirrored })
-        .collect();
-    let input = candle_core::Tensor::cat(&images, 0)?;
-    let mut times = Vec::new();
-    let mut flow = None;
-    for _ in 0..args.runs.max(1) {
+    let input = mirrored_batch(&[input], args.batch)?;
+    let timed = || -> Result<(GradientFlow, f64)> {
         let start = Instant::now();
-        flow = Some(engine.gradient_flow(&input, &options, &mut |_| Ok(()))?);
-        times.push(start.elapsed().as_secs_f64() * 1e3);
-    }
-    let Some(g) = flow else {
-        return Ok(());
+        let flow = engine.gradient_flow(&input, &options, &mut |_| Ok(()))?;
+        Ok((flow, start.elapsed().as_secs_f64() * 1e3))
     };
-    let mut repeats = times[1..].to_vec();
+    let (g, first_ms) = timed()?;
+    let mut repeats = (1..args.runs)
+        .map(|_| Ok(timed()?.1))
+        .collect::<Result<Vec<f64>>>()?;
     repeats.sort_by(f64::total_cmp);
     let repeat_ms = repeats.get(repeats.len() / 2).copied();
-    print_grads(&g, times[0], repeat_ms, args.json);
+    print_grads(&g, first_ms, repeat_ms, args.json);
     Ok(())
 }
 

@@ -114,13 +114,8 @@ fn l2(t: &Tensor) -> Result<f64> {
         })
     }
     Ok(match t.dtype() {
-        DType::F64 => sum_sq::<f64>(t)?,
         DType::F32 => sum_sq::<f32>(t)?,
-        _ => t
-            .to_dtype(DType::F64)?
-            .sqr()?
-            .sum_all()?
-            .to_scalar::<f64>()?,
+        _ => sum_sq::<f64>(&t.to_dtype(DType::F64)?)?,
     }
     .sqrt())
 }
@@ -150,6 +145,28 @@ impl LabVariables {
             vars,
         })
     }
+}
+
+/// A batch of `batch` images from `images` (each `[1, 3, S, S]`): the images, then their mirror
+/// images (flipped left to right, the augmentation training itself applies), then the images
+/// again, and so on.
+pub fn mirrored_batch(images: &[Tensor], batch: usize) -> Result<Tensor> {
+    if images.is_empty() {
+        return Err(Error::InvalidArgument(
+            "a batch needs at least one image".into(),
+        ));
+    }
+    let mirrors = if batch > images.len() {
+        images
+            .iter()
+            .map(|t| t.flip(&[3]))
+            .collect::<candle_core::Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    let cycle: Vec<&Tensor> = images.iter().chain(&mirrors).collect();
+    let picked: Vec<&Tensor> = cycle.iter().copied().cycle().take(batch.max(1)).collect();
+    Ok(Tensor::cat(&picked, 0)?)
 }
 
 /// The inputs shared by both passes: same weights (as variables), same images, same targets
@@ -296,7 +313,6 @@ pub struct GradientJob {
     /// Each image's class differentiated: given, or its top-1 in the residual network once
     /// that pass ran.
     targets: Option<Vec<usize>>,
-    precision: Precision,
     skip: Option<NetworkGradients>,
     plain: Option<NetworkGradients>,
 }
@@ -324,7 +340,6 @@ impl GradientJob {
             config: config.clone(),
             input: input.to_dtype(precision.dtype())?,
             targets: target.map(|t| vec![t; input.dim(0).unwrap_or(1)]),
-            precision,
             skip: None,
             plain: None,
         })
@@ -376,7 +391,7 @@ impl GradientJob {
             &self.variables.weights,
             &self.config,
             &self.input,
-            self.precision,
+            self.variables.precision,
             skip,
             plain,
         )
@@ -465,6 +480,20 @@ fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_takes_the_images_then_their_mirror_images_in_turn() {
+        let image =
+            |v: [f32; 2]| Tensor::from_vec(v.to_vec(), (1, 1, 1, 2), &candle_core::Device::Cpu);
+        let (a, b) = (image([1.0, 2.0]).unwrap(), image([3.0, 4.0]).unwrap());
+        let batch = mirrored_batch(&[a, b], 5).unwrap();
+        let rows = batch.flatten_from(1).unwrap().to_vec2::<f32>().unwrap();
+        assert_eq!(
+            rows,
+            [[1.0, 2.0], [3.0, 4.0], [2.0, 1.0], [4.0, 3.0], [1.0, 2.0]].map(|r| r.to_vec())
+        );
+        assert!(mirrored_batch(&[], 2).is_err());
+    }
 
     #[test]
     fn summary_reads_span_and_first_over_last_conv() {

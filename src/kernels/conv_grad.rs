@@ -14,6 +14,7 @@
 use std::ops::{AddAssign, Range};
 
 use super::gemm::SendPtr;
+use super::gemm_conv::ConvShape;
 use super::im2col::{col2im_add, im2col};
 use crate::{Error, Result};
 
@@ -65,24 +66,30 @@ impl ConvGeometry {
         stride: usize,
         pad: usize,
     ) -> Result<Self> {
-        if wcin != cin || kh != kw || stride == 0 || h + 2 * pad < kh || w + 2 * pad < kw {
+        if wcin != cin || kh != kw {
             return Err(Error::InvalidArgument(format!(
-                "conv: [{n}, {cin}, {h}, {w}] input with [{cout}, {wcin}, {kh}, {kw}] filters, \
-                 stride {stride}, padding {pad}"
+                "conv: [{n}, {cin}, {h}, {w}] input with [{cout}, {wcin}, {kh}, {kw}] filters"
             )));
         }
-        let k = kh;
+        let shape = ConvShape {
+            cout,
+            cin,
+            k: kh,
+            stride,
+            pad,
+        };
+        let (ho, wo) = shape.output_size(h, w)?;
         Ok(Self {
             n,
             cin,
             h,
             w,
             cout,
-            k,
+            k: kh,
             stride,
             pad,
-            ho: (h + 2 * pad - k) / stride + 1,
-            wo: (w + 2 * pad - k) / stride + 1,
+            ho,
+            wo,
         })
     }
 

@@ -4,18 +4,18 @@
 //! Inside `web`, as in the crate (see `src/lib.rs`): each module imports only modules on lines
 //! above its own.
 //!
-//! 1. `i18n`, `jobs`, `query`, `samples`, `save`, `threads`, `memory` — strings in two
-//!    languages; run ids; the address; the samples; saving files; the thread pool's workers;
-//!    wasm memory.
-//! 2. `protocol`, `section`, `lab_settings`, `worker_build`, `offline`, `bench` — what page and
+//! 1. `query` — the address (its query string; URLs resolved against it).
+//! 2. `i18n`, `jobs`, `samples`, `save`, `threads`, `memory` — strings in two languages; run
+//!    ids; the samples; saving files; the thread pool's workers (`?threads=N`); wasm memory.
+//! 3. `protocol`, `section`, `lab_settings`, `worker_build`, `offline`, `bench` — what page and
 //!    worker say to each other; the page's sections; the Gradient lab's settings and share link;
 //!    which worker build to load; what the service worker gives (isolation, offline); the
 //!    benchmark's entry points.
-//! 3. `canvas`, `image_input`, `state`, `worker` — painting maps; decoding images; the page's
+//! 4. `canvas`, `image_input`, `state`, `worker` — painting maps; decoding images; the page's
 //!    state; the engine worker.
-//! 4. `actions` — what views do beyond rendering (start a run, read a file).
-//! 5. `components` — the views, one per file.
-//! 6. `app` — the root component.
+//! 5. `actions` — what views do beyond rendering (start a run, read a file).
+//! 6. `components` — the views, one per file.
+//! 7. `app` — the root component.
 
 pub mod actions;
 pub mod app;

@@ -26,22 +26,6 @@ pub struct RgbaImage {
     pub rgba: Vec<u8>,
 }
 
-impl RgbaImage {
-    /// The image flipped left to right.
-    pub fn mirrored(&self) -> Self {
-        let row = self.width as usize * 4;
-        let rgba = self
-            .rgba
-            .chunks_exact(row.max(1))
-            .flat_map(|r| r.chunks_exact(4).rev().flatten().copied())
-            .collect();
-        Self {
-            rgba,
-            ..self.clone()
-        }
-    }
-}
-
 /// What the page asks of the worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -100,8 +84,10 @@ pub enum Request {
     Gradients {
         /// Run id (shared numbering with Explore runs).
         job: JobId,
-        /// The batch, first image first (1 to 8).
+        /// The batch's distinct images, first image first.
         images: Vec<RgbaImage>,
+        /// Images in the batch (1 to 8): `images`, then their mirror images.
+        batch: usize,
         /// Input side: 64, 112 or 224.
         size: u32,
         /// Fresh initialization, or `None` for the weights in use.

@@ -12,13 +12,7 @@ pub fn cross_origin_isolated() -> bool {
 /// How many threads the engine should use: `?threads=N` when the address says (1–4, for
 /// comparisons and `make bench`), else the browser's cores, at most 4.
 pub fn wanted_threads() -> usize {
-    // Read here, not through `web::query`, which sits above this layer.
-    let asked = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
-        .and_then(|p| p.get("threads"))
-        .and_then(|v| v.parse::<usize>().ok());
-    if let Some(n) = asked {
+    if let Some(n) = super::query::query_param("threads").and_then(|v| v.parse::<usize>().ok()) {
         return n.clamp(1, 4);
     }
     web_sys::window()

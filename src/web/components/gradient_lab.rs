@@ -21,9 +21,9 @@ use crate::web::save::{download, download_text};
 use crate::web::state::{Action, EngineLink, RunState, Store};
 use crate::weights::{Init, InitKind};
 
-/// The batch a run differentiates: the chosen image (the current one, or a sample), then the
-/// other samples, then the mirror images of those, until `settings.batch` images (mirroring is
-/// the augmentation training itself applies; the samples are all the page ships).
+/// The distinct images of a run's batch: the chosen image (the current one, or a sample), then
+/// the other samples, at most `settings.batch` (the worker fills the rest of the batch with
+/// their mirror images: `analysis::gradients::mirrored_batch`).
 async fn batch_images(store: &Store, settings: &LabSettings) -> Result<Vec<RgbaImage>, String> {
     let current = store.image.clone().filter(|_| settings.image == "current");
     let first = if settings.image == "current" {
@@ -31,33 +31,20 @@ async fn batch_images(store: &Store, settings: &LabSettings) -> Result<Vec<RgbaI
     } else {
         settings.image.as_str()
     };
-    let mut images = Vec::with_capacity(settings.batch);
-    let mut pending: Vec<&str> = Vec::new();
-    match &current {
-        Some(image) => images.push((**image).clone()),
-        None => pending.push(first),
-    }
-    pending.extend(
+    let mut images: Vec<RgbaImage> = current.iter().map(|image| (**image).clone()).collect();
+    let samples = std::iter::once(first).filter(|_| current.is_none()).chain(
         SAMPLES
             .iter()
             .copied()
             .filter(|n| current.is_some() || *n != first),
     );
-    for name in pending {
+    for name in samples {
         if images.len() >= settings.batch {
             break;
         }
         let blob = fetch_blob(&format!("static/samples/{name}.jpg")).await?;
         images.push(decode_blob(&blob).await?);
     }
-    let originals = images.len();
-    for i in 0..originals {
-        if images.len() >= settings.batch {
-            break;
-        }
-        images.push(images[i].mirrored());
-    }
-    images.truncate(settings.batch.max(1));
     Ok(images)
 }
 
@@ -88,6 +75,7 @@ pub fn gradient_lab() -> Html {
                 link.send.emit(Request::Gradients {
                     job,
                     images,
+                    batch: settings.batch,
                     size: settings.size,
                     init,
                     norm: settings.norm,

@@ -266,6 +266,7 @@ impl Worker {
             Request::Gradients {
                 job,
                 images,
+                batch,
                 size,
                 init,
                 norm,
@@ -283,6 +284,7 @@ impl Worker {
                 };
                 let request = GradientRequest {
                     images,
+                    batch,
                     size,
                     init,
                     options,

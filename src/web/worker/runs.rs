@@ -3,6 +3,7 @@
 
 use super::gpu_slot::Explored;
 use super::{cpu_ran_on, now_ms, yield_now, Worker};
+use crate::analysis::gradients::mirrored_batch;
 use crate::backend::BackendChoice;
 use crate::engine::{Engine, GradientOptions, PredictOptions};
 use crate::image::{Preprocess, RgbImage};
@@ -37,6 +38,7 @@ pub(super) fn prepare(
 /// What a gradient run needs, unpacked from [`Request::Gradients`].
 pub(super) struct GradientRequest {
     pub(super) images: Vec<RgbaImage>,
+    pub(super) batch: usize,
     pub(super) size: u32,
     pub(super) init: Option<Init>,
     pub(super) options: GradientOptions,
@@ -130,6 +132,7 @@ impl Worker {
     ) -> bool {
         let GradientRequest {
             images,
+            batch,
             size,
             init,
             options,
@@ -140,7 +143,7 @@ impl Worker {
             .iter()
             .map(|image| prepare(image, &recipe).map(|(_, input)| input))
             .collect::<crate::Result<Vec<_>>>()
-            .and_then(|inputs| Ok(candle_core::Tensor::cat(&inputs, 0)?))
+            .and_then(|inputs| mirrored_batch(&inputs, batch))
             .and_then(|input| engine.start_gradient_flow(&input, &options, init));
         let mut run = match prepared {
             Ok(run) => run,

@@ -110,7 +110,17 @@ struct NetworkGradients {
 fn l2(t: &Tensor) -> Result<f64> {
     fn sum_sq<T: WithDType>(t: &Tensor) -> Result<f64> {
         with_values(t, |v: &[T]| {
-            Ok::<_, Error>(v.iter().map(|x| x.to_f64() * x.to_f64()).sum::<f64>())
+            // Eight running sums, so that the loop vectorizes (a norm is over up to 2.4 M
+            // values, 25 M per network and run).
+            let mut lanes = [0f64; 8];
+            let chunks = v.chunks_exact(8);
+            let rest: f64 = chunks.remainder().iter().map(|x| x.to_f64().powi(2)).sum();
+            for chunk in chunks {
+                for (lane, x) in lanes.iter_mut().zip(chunk) {
+                    *lane += x.to_f64() * x.to_f64();
+                }
+            }
+            Ok::<_, Error>(lanes.iter().sum::<f64>() + rest)
         })
     }
     Ok(match t.dtype() {
@@ -128,9 +138,11 @@ pub struct LabVariables {
     pub source: Option<Init>,
     /// The precision they are in.
     pub precision: Precision,
-    /// The variables as weights (for the network and the weight norms).
+    /// The variables as weights (for the network).
     weights: Weights,
     vars: BTreeMap<String, Var>,
+    /// ‖W‖₂ of each variable, summed once for every run on them.
+    norms: BTreeMap<String, f64>,
 }
 
 impl LabVariables {
@@ -138,11 +150,16 @@ impl LabVariables {
     /// copy of the values is held.
     pub fn new(weights: &Weights, source: Option<Init>, precision: Precision) -> Result<Self> {
         let (weights, vars) = weights.to_vars(precision.dtype())?;
+        let norms = vars
+            .iter()
+            .map(|(name, var)| Ok((name.clone(), l2(var.as_tensor())?)))
+            .collect::<Result<_>>()?;
         Ok(Self {
             source,
             precision,
             weights,
             vars,
+            norms,
         })
     }
 }
@@ -387,14 +404,7 @@ impl GradientJob {
         let (Some(skip), Some(plain)) = (self.skip.take(), self.plain.take()) else {
             return Err(Error::InvalidArgument("gradient run incomplete".into()));
         };
-        assemble(
-            &self.variables.weights,
-            &self.config,
-            &self.input,
-            self.variables.precision,
-            skip,
-            plain,
-        )
+        assemble(&self.variables, &self.config, &self.input, skip, plain)
     }
 }
 
@@ -414,17 +424,24 @@ pub fn gradient_flow(
 }
 
 fn assemble(
-    weights: &Weights,
+    variables: &LabVariables,
     config: &ResNetConfig,
     input: &Tensor,
-    precision: Precision,
     skip: NetworkGradients,
     plain: NetworkGradients,
 ) -> Result<GradientFlow> {
     let names = weight_layer_names(config);
     let mut layers = Vec::with_capacity(names.len());
     for name in names {
-        let weight_norm = l2(&weights.get(&name)?)?;
+        let weight_norm =
+            variables
+                .norms
+                .get(&name)
+                .copied()
+                .ok_or_else(|| Error::MissingTensor {
+                    name: name.clone(),
+                    expected: Vec::new(),
+                })?;
         let skip_norm = skip.layers.get(&name).copied().unwrap_or(0.0);
         let plain_norm = if name.contains("downsample") {
             None
@@ -465,7 +482,7 @@ fn assemble(
         batch: input.dim(0)?,
         norm: config.norm,
         input_size: input.dim(2)?,
-        precision,
+        precision: variables.precision,
         loss: Losses {
             skip: skip.loss,
             plain: plain.loss,

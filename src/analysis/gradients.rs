@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::{NormMode, ResNetConfig, Skips};
 use crate::imagenet::top_k;
 use crate::job::{Network, Progress, Step};
-use crate::model::values::with_values;
+use crate::model::values::{sum_of_squares, with_values};
+use crate::model::FilterNorms;
 use crate::model::{LayerId, ResNet};
 use crate::weights::{spec::weight_layer_names, Init, Weights};
 use crate::{Error, Result};
@@ -109,19 +110,7 @@ struct NetworkGradients {
 /// ‖t‖₂, summed in f64 straight from the tensor's values (no converted copy).
 fn l2(t: &Tensor) -> Result<f64> {
     fn sum_sq<T: WithDType>(t: &Tensor) -> Result<f64> {
-        with_values(t, |v: &[T]| {
-            // Eight running sums, so that the loop vectorizes (a norm is over up to 2.4 M
-            // values, 25 M per network and run).
-            let mut lanes = [0f64; 8];
-            let chunks = v.chunks_exact(8);
-            let rest: f64 = chunks.remainder().iter().map(|x| x.to_f64().powi(2)).sum();
-            for chunk in chunks {
-                for (lane, x) in lanes.iter_mut().zip(chunk) {
-                    *lane += x.to_f64() * x.to_f64();
-                }
-            }
-            Ok::<_, Error>(lanes.iter().sum::<f64>() + rest)
-        })
+        with_values(t, |v: &[T]| Ok::<_, Error>(sum_of_squares(v)))
     }
     Ok(match t.dtype() {
         DType::F32 => sum_sq::<f32>(t)?,
@@ -251,11 +240,16 @@ fn one_pass(
     // The batch-mean loss, as PyTorch's `reduction="mean"` gives.
     let loss = candle_nn::loss::cross_entropy(&logits, &target_ids)?;
     progress(Progress::new(Step::Forward(network), step0 + 1, 4))?;
+    // The convolutions hand over ‖∂L/∂W‖ alone; candle's store keeps the other gradients.
+    let collector = FilterNorms::collect();
     let grads = loss.backward()?;
+    let filter_norms = collector.take();
     progress(Progress::new(Step::Backward(network), step0 + 2, 4))?;
     let mut layers = BTreeMap::new();
     for (name, var) in vars {
-        if let Some(g) = grads.get(var.as_tensor()) {
+        if let Some(norm) = filter_norms.get(&var.as_tensor().id()) {
+            layers.insert(name.clone(), *norm);
+        } else if let Some(g) = grads.get(var.as_tensor()) {
             layers.insert(name.clone(), l2(g)?);
         }
     }

@@ -240,17 +240,57 @@ impl Weights {
         Ok(())
     }
 
+    /// Every tensor of a seeded store, generated at once over the thread pool (largest first, a
+    /// tensor per part: each has its own random stream, so the bits are those of
+    /// [`Weights::get`]); empty for other stores or without a pool.
+    fn seeded_in_parallel(&self) -> Result<BTreeMap<String, Tensor>> {
+        use crate::kernels::thread_pool::{for_each_part, threads};
+        let Store::Seeded {
+            init,
+            fc_inputs,
+            specs,
+        } = &self.store
+        else {
+            return Ok(BTreeMap::new());
+        };
+        if threads() < 2 {
+            return Ok(BTreeMap::new());
+        }
+        let mut order: Vec<&ParamSpec> = specs.values().collect();
+        order.sort_by_key(|s| std::cmp::Reverse(s.shape.iter().product::<usize>()));
+        let slots: Vec<std::sync::Mutex<Option<Result<Tensor>>>> =
+            order.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        for_each_part(order.len(), &|i| {
+            let tensor = init.tensor(order[i], *fc_inputs);
+            if let Ok(mut slot) = slots[i].lock() {
+                *slot = Some(tensor);
+            }
+        });
+        order
+            .iter()
+            .zip(slots)
+            .map(|(spec, slot)| {
+                let tensor = slot.into_inner().ok().flatten().ok_or_else(|| {
+                    Error::InvalidArgument(format!("{} was not generated", spec.name))
+                })??;
+                Ok((spec.name.clone(), tensor))
+            })
+            .collect()
+    }
+
     /// The same weights converted to `dtype` as trainable variables (for autograd), tensor by
     /// tensor (no second copy of every value at once), with the variables by name.
     pub fn to_vars(&self, dtype: candle_core::DType) -> Result<(Weights, BTreeMap<String, Var>)> {
+        let mut generated = self.seeded_in_parallel()?;
         let vars = self
             .names()
             .into_iter()
             .map(|k| {
-                Ok((
-                    k.clone(),
-                    Var::from_tensor(&self.get(&k)?.to_dtype(dtype)?)?,
-                ))
+                let tensor = match generated.remove(&k) {
+                    Some(t) => t,
+                    None => self.get(&k)?,
+                };
+                Ok((k, Var::from_tensor(&tensor.to_dtype(dtype)?)?))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
         let tensors = vars

@@ -20,13 +20,14 @@ export TRUNK_TOOLS_WASM_OPT := version_$(BINARYEN_VERSION)
 export CHROMEDRIVER := /usr/bin/chromedriver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help tools browser-tools nightly-tools relaxed-worker mt-workers bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench fuzz
+.PHONY: help tools browser-tools nightly-tools relaxed-worker mt-workers bench-tools build serve test test-native test-browser test-e2e lint fmt clean screenshots bench bench-lab fuzz
 
 help:
 	@echo "make serve   build and serve the app on http://127.0.0.1:8080 (installs tools)"
 	@echo "make test    fmt, clippy, native tests, browser tests, end-to-end tests (installs tools)"
 	@echo "make build   static site in dist/ (release, wasm-opt)"
 	@echo "make bench   ResNet-50 forward: ours vs ONNX Runtime Web and TF.js in headless Chromium (writes BENCHMARKS.md)"
+	@echo "make bench-lab  the Gradient lab rows of make bench alone (Chromium, 1 and 2 threads)"
 	@echo "make test-native | test-browser | test-e2e | lint"
 	@echo "make fuzz    the weights loader and the image decoder under cargo-fuzz (FUZZ_SECONDS each, default 300)"
 
@@ -210,6 +211,10 @@ bench: tools browser-tools bench-tools nightly-tools build
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
 	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models
 	python3 tests/bench/run_bench.py
+
+# The Gradient lab's rows of make bench alone, on the page's own builds (dist/): a few minutes.
+bench-lab: tools browser-tools build
+	python3 tests/bench/run_bench.py --lab
 
 ## Fuzzing ------------------------------------------------------------------------------------
 

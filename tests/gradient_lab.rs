@@ -134,3 +134,48 @@ fn csv_has_every_layer_and_activation() {
     assert_eq!(conv1[1], "conv1.weight");
     assert_eq!(conv1[2].parse::<f64>().unwrap(), f.layers[0].skip);
 }
+
+/// The run goes stage by stage: every stage of each network, forward and back, is a step the
+/// caller sees, and a cancel at any of them stops the run there (the worker cancels between
+/// layers, not only between the two networks).
+#[test]
+fn a_run_reports_each_stage_and_stops_at_a_cancel_inside_a_network() {
+    use resnet_lab::analysis::gradients::GRADIENT_STEPS;
+    use resnet_lab::job::{Network, Step};
+    use resnet_lab::Error;
+    let engine = Engine::with_weights(init_weights(InitKind::He, 0)).unwrap();
+    let options = GradientOptions {
+        variant: Variant::V1_5,
+        norm: NormMode::Train,
+        target: None,
+        precision: Precision::F32,
+    };
+    let input = pattern_input(64);
+    let mut seen = Vec::new();
+    engine
+        .gradient_flow(&input, &options, &mut |p| {
+            seen.push(p);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(seen.len(), GRADIENT_STEPS);
+    assert!(
+        GRADIENT_STEPS >= 20,
+        "{GRADIENT_STEPS} steps: cancel only between networks?"
+    );
+    assert!(seen.iter().enumerate().all(|(i, p)| p.done == i + 1));
+    let forward = |n| seen.iter().filter(|p| p.step == Step::Forward(n)).count();
+    assert!(forward(Network::Skip) >= 5 && forward(Network::Plain) >= 5);
+    // A cancel at the third step: the residual network's forward is not even finished.
+    let mut calls = 0;
+    let cancelled = engine.gradient_flow(&input, &options, &mut |p| {
+        calls += 1;
+        assert_eq!(p.step, Step::Forward(Network::Skip));
+        if p.done == 3 {
+            return Err(Error::Cancelled);
+        }
+        Ok(())
+    });
+    assert!(matches!(cancelled, Err(Error::Cancelled)), "{cancelled:?}");
+    assert_eq!(calls, 3);
+}

@@ -183,3 +183,8 @@ fn as_trained_preset_at_224_matches_autograd() {
 fn as_trained_batch_of_4_at_224_matches_autograd() {
     run(InitKind::He, NormMode::Train, 224, "trained_224_batch4");
 }
+
+#[test]
+fn eval_mode_on_trained_statistics_at_224_matches_autograd() {
+    run(InitKind::He, NormMode::Eval, 224, "eval_224");
+}

@@ -1,19 +1,21 @@
 //! Gradient flow: per-layer ‖∂L/∂W‖ and per-block ‖∂L/∂x‖, with and without skip connections,
-//! on the same weights, through candle's autograd.
+//! on the same weights, each network's forward and backward run by [`super::network_pass`].
 
 use std::collections::BTreeMap;
 
 use std::rc::Rc;
 
-use candle_core::{DType, Tensor, Var, WithDType};
+use candle_core::{DType, Tensor, WithDType};
+
+/// Steps of a gradient run: each network's [`PASS_STEPS`], the residual network first.
+pub const GRADIENT_STEPS: usize = 2 * PASS_STEPS;
 use serde::{Deserialize, Serialize};
 
+use super::network_pass::{self, Pass, PassResult, PASS_STEPS};
 use crate::config::{NormMode, ResNetConfig, Skips};
-use crate::imagenet::top_k;
 use crate::job::{Network, Progress, Step};
 use crate::model::values::{sum_of_squares, with_values};
-use crate::model::FilterNorms;
-use crate::model::{LayerId, ResNet};
+use crate::model::ResNet;
 use crate::weights::{spec::weight_layer_names, Init, Weights};
 use crate::{Error, Result};
 
@@ -98,15 +100,6 @@ pub struct GradientFlow {
     pub summary: Summaries,
 }
 
-/// What one backward pass produced.
-struct NetworkGradients {
-    /// Each image's class whose loss was differentiated.
-    targets: Vec<usize>,
-    loss: f64,
-    layers: BTreeMap<String, f64>,
-    activations: Vec<(String, f64)>,
-}
-
 /// ‖t‖₂, summed in f64 straight from the tensor's values (no converted copy).
 fn l2(t: &Tensor) -> Result<f64> {
     fn sum_sq<T: WithDType>(t: &Tensor) -> Result<f64> {
@@ -119,7 +112,7 @@ fn l2(t: &Tensor) -> Result<f64> {
     .sqrt())
 }
 
-/// The weights a gradient run differentiates, as variables in its precision: made once and
+/// The weights a gradient run differentiates, in its precision: made once and
 /// kept by the engine for the next run on the same weights (a fresh init is generated, and any
 /// weights converted, only when they change).
 pub struct LabVariables {
@@ -127,9 +120,8 @@ pub struct LabVariables {
     pub source: Option<Init>,
     /// The precision they are in.
     pub precision: Precision,
-    /// The variables as weights (for the network).
+    /// The values in `precision` (for the network).
     weights: Weights,
-    vars: BTreeMap<String, Var>,
     /// ‖W‖₂ of each variable, summed once for every run on them.
     norms: BTreeMap<String, f64>,
 }
@@ -138,16 +130,19 @@ impl LabVariables {
     /// `weights` converted to `precision` and made variables, tensor by tensor, so that one
     /// copy of the values is held.
     pub fn new(weights: &Weights, source: Option<Init>, precision: Precision) -> Result<Self> {
-        let (weights, vars) = weights.to_vars(precision.dtype())?;
-        let norms = vars
-            .iter()
-            .map(|(name, var)| Ok((name.clone(), l2(var.as_tensor())?)))
+        let weights = weights.in_dtype(precision.dtype())?;
+        let norms = weights
+            .names()
+            .into_iter()
+            .map(|name| {
+                let norm = l2(&weights.get(&name)?)?;
+                Ok((name, norm))
+            })
             .collect::<Result<_>>()?;
         Ok(Self {
             source,
             precision,
             weights,
-            vars,
             norms,
         })
     }
@@ -173,102 +168,6 @@ pub fn mirrored_batch(images: &[Tensor], batch: usize) -> Result<Tensor> {
     let cycle: Vec<&Tensor> = images.iter().chain(&mirrors).collect();
     let picked: Vec<&Tensor> = cycle.iter().copied().cycle().take(batch.max(1)).collect();
     Ok(Tensor::cat(&picked, 0)?)
-}
-
-/// The inputs shared by both passes: same weights (as variables), same images, same targets
-/// (`None`: each image's top-1 in the network, from the logits of the same forward pass).
-struct SharedInputs<'a> {
-    weights: &'a Weights,
-    vars: &'a BTreeMap<String, Var>,
-    input: &'a Tensor,
-    targets: Option<&'a [usize]>,
-}
-
-/// Each image's top-1 class in `logits` (`[N, classes]`).
-fn own_top1(logits: &Tensor) -> Result<Vec<usize>> {
-    let rows = logits.to_dtype(DType::F32)?.to_vec2::<f32>()?;
-    Ok(rows
-        .iter()
-        .map(|l| top_k(l, 1).first().map(|r| r.class).unwrap_or(0))
-        .collect())
-}
-
-fn one_pass(
-    setup: &SharedInputs<'_>,
-    config: ResNetConfig,
-    network: Network,
-    progress: &mut dyn FnMut(Progress) -> Result<()>,
-) -> Result<NetworkGradients> {
-    let SharedInputs {
-        weights,
-        vars,
-        input,
-        targets,
-    } = *setup;
-    let step0 = match network {
-        Network::Skip => 0,
-        Network::Plain => 2,
-    };
-    let model = ResNet::new(config, weights)?;
-    let mut probes: Vec<(String, Var)> = Vec::new();
-    let logits = model.forward_with_hooks(input, &mut |_| Ok(()), &mut |id, t| {
-        // Adding a zero variable makes ∂L/∂(activation) show up in the gradient store.
-        let probe = Var::zeros(t.shape(), t.dtype(), t.device())?;
-        let out = (&t + probe.as_tensor())?;
-        let name = match id {
-            LayerId::Stage(_) => "stem".to_string(),
-            other => other.name(),
-        };
-        probes.push((name, probe));
-        Ok(out)
-    })?;
-    let batch = input.dim(0)?;
-    let targets = match targets {
-        Some(t) => t.to_vec(),
-        None => own_top1(&logits)?,
-    };
-    if targets.len() != batch {
-        return Err(Error::InvalidArgument(format!(
-            "{} targets for a batch of {batch}",
-            targets.len()
-        )));
-    }
-    let target_ids = Tensor::new(
-        targets.iter().map(|t| *t as u32).collect::<Vec<_>>(),
-        input.device(),
-    )?;
-    // The batch-mean loss, as PyTorch's `reduction="mean"` gives.
-    let loss = candle_nn::loss::cross_entropy(&logits, &target_ids)?;
-    progress(Progress::new(Step::Forward(network), step0 + 1, 4))?;
-    // The convolutions hand over ‖∂L/∂W‖ alone; candle's store keeps the other gradients.
-    let collector = FilterNorms::collect();
-    let grads = loss.backward()?;
-    let filter_norms = collector.take();
-    progress(Progress::new(Step::Backward(network), step0 + 2, 4))?;
-    let mut layers = BTreeMap::new();
-    for (name, var) in vars {
-        if let Some(norm) = filter_norms.get(&var.as_tensor().id()) {
-            layers.insert(name.clone(), *norm);
-        } else if let Some(g) = grads.get(var.as_tensor()) {
-            layers.insert(name.clone(), l2(g)?);
-        }
-    }
-    let activations = probes
-        .iter()
-        .map(|(name, var)| {
-            let norm = match grads.get(var.as_tensor()) {
-                Some(g) => l2(g)?,
-                None => 0.0,
-            };
-            Ok((name.clone(), norm))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(NetworkGradients {
-        targets,
-        loss: loss.to_dtype(DType::F64)?.to_scalar::<f64>()?,
-        layers,
-        activations,
-    })
 }
 
 fn summarize(norms: &[f64], stem: f64, last_block: f64) -> NetworkSummary {
@@ -314,18 +213,21 @@ impl Precision {
     }
 }
 
-/// A gradient-flow run in two steps (the residual network, then the plain one), so that the
-/// caller can report progress and cancel in between.
+/// A gradient-flow run in [`GRADIENT_STEPS`] steps (the residual network's forward stage by
+/// stage and its backward, then the plain network's), so that the caller reports progress and
+/// cancels between layers.
 pub struct GradientJob {
-    /// The weights as variables (their norms are read from them too).
+    /// The weights in the run's precision, with their norms.
     variables: Rc<LabVariables>,
     config: ResNetConfig,
     input: Tensor,
     /// Each image's class differentiated: given, or its top-1 in the residual network once
     /// that pass ran.
     targets: Option<Vec<usize>>,
-    skip: Option<NetworkGradients>,
-    plain: Option<NetworkGradients>,
+    /// The pass under way.
+    current: Option<(Network, Box<dyn Pass>)>,
+    skip: Option<PassResult>,
+    plain: Option<PassResult>,
 }
 
 impl GradientJob {
@@ -349,8 +251,9 @@ impl GradientJob {
         Ok(Self {
             variables,
             config: config.clone(),
-            input: input.to_dtype(precision.dtype())?,
+            input: input.to_dtype(precision.dtype())?.contiguous()?,
             targets: target.map(|t| vec![t; input.dim(0).unwrap_or(1)]),
+            current: None,
             skip: None,
             plain: None,
         })
@@ -361,30 +264,52 @@ impl GradientJob {
         self.plain.is_some()
     }
 
-    /// Runs the next network's forward and backward pass.
+    /// Runs the next step (a stage forward or backward in one of the networks).
     pub fn step(&mut self, progress: &mut dyn FnMut(Progress) -> Result<()>) -> Result<()> {
-        let setup = SharedInputs {
-            weights: &self.variables.weights,
-            vars: &self.variables.vars,
-            input: &self.input,
-            targets: self.targets.as_deref(),
-        };
-        let (skips, network) = if self.skip.is_none() {
-            (Skips::All, Network::Skip)
-        } else {
-            (Skips::None, Network::Plain)
-        };
-        let config = ResNetConfig {
-            skips,
-            ..self.config.clone()
-        };
-        let pass = one_pass(&setup, config, network, progress)?;
-        self.targets = Some(pass.targets.clone());
-        match network {
-            Network::Skip => self.skip = Some(pass),
-            Network::Plain => self.plain = Some(pass),
+        if self.is_done() {
+            return Ok(());
         }
-        Ok(())
+        let (network, mut pass) = match self.current.take() {
+            Some(current) => current,
+            None => {
+                let (skips, network) = if self.skip.is_none() {
+                    (Skips::All, Network::Skip)
+                } else {
+                    (Skips::None, Network::Plain)
+                };
+                let config = ResNetConfig {
+                    skips,
+                    ..self.config.clone()
+                };
+                let model = ResNet::new(config, &self.variables.weights)?;
+                (
+                    network,
+                    network_pass::start(model, &self.input, self.targets.clone())?,
+                )
+            }
+        };
+        pass.step()?;
+        let done = pass.done();
+        let before = match network {
+            Network::Skip => 0,
+            Network::Plain => PASS_STEPS,
+        };
+        let step = if done <= network_pass::FORWARD_STEPS {
+            Step::Forward(network)
+        } else {
+            Step::Backward(network)
+        };
+        if done < PASS_STEPS {
+            self.current = Some((network, pass));
+        } else {
+            let result = pass.result()?;
+            self.targets = Some(result.targets.clone());
+            match network {
+                Network::Skip => self.skip = Some(result),
+                Network::Plain => self.plain = Some(result),
+            }
+        }
+        progress(Progress::new(step, before + done, GRADIENT_STEPS))
     }
 
     /// Runs what is left and assembles the result.
@@ -421,8 +346,8 @@ fn assemble(
     variables: &LabVariables,
     config: &ResNetConfig,
     input: &Tensor,
-    skip: NetworkGradients,
-    plain: NetworkGradients,
+    skip: PassResult,
+    plain: PassResult,
 ) -> Result<GradientFlow> {
     let names = weight_layer_names(config);
     let mut layers = Vec::with_capacity(names.len());

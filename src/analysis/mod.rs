@@ -6,5 +6,6 @@ pub mod colormap;
 pub mod explore;
 pub mod features;
 pub mod gradients;
+pub mod network_pass;
 pub mod reading;
 pub mod toy;

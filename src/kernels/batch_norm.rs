@@ -8,6 +8,10 @@
 //! normalizes), x̂ = (x − μ)/√(σ² + ε), y = γ·x̂ + β; and for g = ∂L/∂y:
 //! ∂L/∂β = Σg, ∂L/∂γ = Σg·x̂, ∂L/∂x = γ/(M·√(σ² + ε)) · (M·g − ∂L/∂β − x̂·∂L/∂γ).
 
+use std::ops::Range;
+
+use super::gemm::SendPtr;
+
 /// A float the kernels read and write: f32 or f64, computed on in f64.
 pub trait Value: Copy + Into<f64> + Send + Sync {
     /// `v` rounded to this type.
@@ -64,18 +68,47 @@ fn statistics<T: Value>(x: &[T], dims: Dims, ch: usize, eps: f64) -> (f64, f64) 
     (mean, 1.0 / (var + eps).sqrt())
 }
 
+/// Calls `f` on ranges of channels that together cover `0..channels`, spread over the thread
+/// pool in the threaded wasm build (each channel's sums stay in one thread, in order, so the
+/// result does not depend on the thread count).
+fn for_channels(channels: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
+    let threads = super::thread_pool::threads();
+    if threads == 1 || channels < 2 * threads {
+        return f(0..channels);
+    }
+    let step = channels.div_ceil(4 * threads);
+    super::thread_pool::for_each_part(channels.div_ceil(step), &|part| {
+        f(part * step..((part + 1) * step).min(channels))
+    });
+}
+
+/// The `hw` values of channel `ch` of image `img` in `data` (`[N, C, H·W]` behind `ptr`).
+///
+/// # Safety
+/// `ptr` must point at `n·c·hw` values that outlive the slice, and no other live slice may
+/// cover the same channel of the same image.
+unsafe fn plane_mut<'a, T>(ptr: SendPtr<T>, dims: Dims, img: usize, ch: usize) -> &'a mut [T] {
+    std::slice::from_raw_parts_mut(ptr.get().add((img * dims.c + ch) * dims.hw), dims.hw)
+}
+
 /// y = γ·x̂ + β for every channel (`x` and `out` are `[N, C, H·W]`, `gamma`/`beta` `[C]`).
 pub fn forward<T: Value>(x: &[T], dims: Dims, gamma: &[T], beta: &[T], eps: f64, out: &mut [T]) {
-    for ch in 0..dims.c {
-        let (mean, inv_std) = statistics(x, dims, ch, eps);
-        let (g, b) = (gamma[ch].into(), beta[ch].into());
-        for img in 0..dims.n {
-            let at = (img * dims.c + ch) * dims.hw;
-            for (y, &v) in out[at..at + dims.hw].iter_mut().zip(&x[at..at + dims.hw]) {
-                *y = T::from_f64((v.into() - mean) * inv_std * g + b);
+    assert!(x.len() >= dims.n * dims.c * dims.hw && out.len() >= x.len() && gamma.len() >= dims.c);
+    let out = SendPtr(out.as_mut_ptr());
+    for_channels(dims.c, &|channels| {
+        for ch in channels {
+            let (mean, inv_std) = statistics(x, dims, ch, eps);
+            let (g, b) = (gamma[ch].into(), beta[ch].into());
+            for img in 0..dims.n {
+                let at = (img * dims.c + ch) * dims.hw;
+                // SAFETY: out holds n·c·hw values (asserted) and each channel is one part's.
+                let y = unsafe { plane_mut(out, dims, img, ch) };
+                for (y, &v) in y.iter_mut().zip(&x[at..at + dims.hw]) {
+                    *y = T::from_f64((v.into() - mean) * inv_std * g + b);
+                }
             }
         }
-    }
+    });
 }
 
 /// What the backward pass gives: ∂L/∂x (`[N, C, H·W]`), ∂L/∂γ and ∂L/∂β (`[C]`).
@@ -90,36 +123,38 @@ pub struct Gradients<T> {
 
 /// The gradients for `grad` = ∂L/∂y (statistics recomputed from `x`: no state is kept).
 pub fn backward<T: Value>(x: &[T], dims: Dims, gamma: &[T], grad: &[T], eps: f64) -> Gradients<T> {
-    let mut dx = vec![T::from_f64(0.0); x.len()];
-    let (mut dgamma, mut dbeta) = (Vec::with_capacity(dims.c), Vec::with_capacity(dims.c));
+    let len = dims.n * dims.c * dims.hw;
+    assert!(x.len() >= len && grad.len() >= len && gamma.len() >= dims.c);
+    let mut dx = vec![T::from_f64(0.0); len];
+    let mut sums = vec![(0f64, 0f64); dims.c];
     let m = dims.count();
-    for (ch, &gamma) in gamma.iter().enumerate().take(dims.c) {
-        let (mean, inv_std) = statistics(x, dims, ch, eps);
-        let (mut sum_g, mut sum_gx) = (0f64, 0f64);
-        for (g, v) in dims.values_of(grad, ch).zip(dims.values_of(x, ch)) {
-            let g: f64 = g.into();
-            sum_g += g;
-            sum_gx += g * (v.into() - mean) * inv_std;
-        }
-        let scale = gamma.into() * inv_std / m;
-        for img in 0..dims.n {
-            let at = (img * dims.c + ch) * dims.hw;
-            let span = at..at + dims.hw;
-            for ((d, &v), &g) in dx[span.clone()]
-                .iter_mut()
-                .zip(&x[span.clone()])
-                .zip(&grad[span])
-            {
-                let x_hat = (v.into() - mean) * inv_std;
-                *d = T::from_f64(scale * (m * g.into() - sum_g - x_hat * sum_gx));
+    let (dx_ptr, sums_ptr) = (SendPtr(dx.as_mut_ptr()), SendPtr(sums.as_mut_ptr()));
+    for_channels(dims.c, &|channels| {
+        for ch in channels {
+            let (mean, inv_std) = statistics(x, dims, ch, eps);
+            let (mut sum_g, mut sum_gx) = (0f64, 0f64);
+            for (g, v) in dims.values_of(grad, ch).zip(dims.values_of(x, ch)) {
+                let g: f64 = g.into();
+                sum_g += g;
+                sum_gx += g * (v.into() - mean) * inv_std;
             }
+            let scale = gamma[ch].into() * inv_std / m;
+            for img in 0..dims.n {
+                let at = (img * dims.c + ch) * dims.hw;
+                // SAFETY: dx holds n·c·hw values and each channel is one part's.
+                let d = unsafe { plane_mut(dx_ptr, dims, img, ch) };
+                for ((d, &v), &g) in d.iter_mut().zip(&x[at..at + dims.hw]).zip(&grad[at..]) {
+                    let x_hat = (v.into() - mean) * inv_std;
+                    *d = T::from_f64(scale * (m * g.into() - sum_g - x_hat * sum_gx));
+                }
+            }
+            // SAFETY: sums holds c pairs and channel ch is this part's alone.
+            unsafe { *sums_ptr.get().add(ch) = (sum_gx, sum_g) };
         }
-        dgamma.push(T::from_f64(sum_gx));
-        dbeta.push(T::from_f64(sum_g));
-    }
+    });
     Gradients {
         x: dx,
-        gamma: dgamma,
-        beta: dbeta,
+        gamma: sums.iter().map(|s| T::from_f64(s.0)).collect(),
+        beta: sums.iter().map(|s| T::from_f64(s.1)).collect(),
     }
 }

@@ -10,6 +10,7 @@ pub mod gemm;
 pub mod gemm_conv;
 pub mod im2col;
 pub mod packed_gemm;
+pub mod pool_grad;
 pub mod scratch;
 pub mod thread_pool;
 pub mod winograd;

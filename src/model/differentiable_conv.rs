@@ -1,47 +1,13 @@
 //! Convolution as one differentiable candle op over (x, W), computed by
-//! `crate::kernels::conv_grad` (a matrix product per image, forward and backward), so that the
-//! Gradient lab runs at the speed of matrix products where candle's generic CPU convolution
-//! ran a direct loop for ∂L/∂x and C_in matrix–vector products for ∂L/∂W.
+//! `crate::kernels::conv_grad` (a matrix product per image, forward and backward): the model's
+//! convolutions on the CPU, where candle's generic convolution runs a direct loop for ∂L/∂x
+//! and C_in matrix–vector products for ∂L/∂W. (The Gradient lab runs the same kernels without
+//! a graph, in `crate::analysis::network_pass`.)
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Shape, Tensor, WithDType};
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Shape, Tensor, TensorId, WithDType};
-
-use super::values::{stored, sum_of_squares, with_values};
+use super::values::{stored, with_values};
 use crate::kernels::conv_grad::{self, ConvGeometry, Real};
-
-thread_local! {
-    /// While a [`FilterNorms`] lives on this thread: ‖∂L/∂W‖ of each convolution's filters, by
-    /// the filters' tensor id, kept in place of the gradient itself.
-    static FILTER_NORMS: RefCell<Option<HashMap<TensorId, f64>>> = const { RefCell::new(None) };
-}
-
-/// While alive, the backward passes on this thread keep each convolution's ‖∂L/∂W‖ and hand
-/// candle no gradient for the filters: the Gradient lab needs the norms alone, and candle's
-/// store would allocate, zero and add every filter gradient (25 M values per network) first.
-pub struct FilterNorms(());
-
-impl FilterNorms {
-    /// Starts collecting on this thread.
-    pub fn collect() -> Self {
-        FILTER_NORMS.with(|n| *n.borrow_mut() = Some(HashMap::new()));
-        Self(())
-    }
-
-    /// The norms collected, by the filters' tensor id; collecting stops.
-    pub fn take(self) -> HashMap<TensorId, f64> {
-        FILTER_NORMS
-            .with(|n| n.borrow_mut().take())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for FilterNorms {
-    fn drop(&mut self) {
-        FILTER_NORMS.with(|n| *n.borrow_mut() = None);
-    }
-}
 
 /// Convolution (no bias, groups or dilation) with this stride and zero padding.
 pub(crate) struct Convolution {
@@ -76,7 +42,7 @@ impl Convolution {
         Ok((y, Shape::from((g.n, g.cout, g.ho, g.wo))))
     }
 
-    /// ∂L/∂x, and ∂L/∂W unless a [`FilterNorms`] collects its norm instead.
+    /// ∂L/∂x and ∂L/∂W.
     fn backward_as<T: Real + WithDType>(
         &self,
         x: &Tensor,
@@ -91,20 +57,6 @@ impl Convolution {
             Ok((dx, dw))
         })?;
         let dx = Tensor::from_vec(dx, x.shape(), x.device())?;
-        let collected = FILTER_NORMS.with(|n| match n.borrow_mut().as_mut() {
-            // A norm per use: filters used twice would need their gradients summed first.
-            Some(norms) if norms.contains_key(&w.id()) => Err(op_error(
-                "filters used twice while their norms are collected",
-            )),
-            Some(norms) => {
-                norms.insert(w.id(), sum_of_squares(&dw).sqrt());
-                Ok(true)
-            }
-            None => Ok(false),
-        })?;
-        if collected {
-            return Ok((dx, None));
-        }
         Ok((dx, Some(Tensor::from_vec(dw, w.shape(), w.device())?)))
     }
 }

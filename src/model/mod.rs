@@ -16,7 +16,6 @@ pub mod values;
 
 pub use bottleneck::{BlockId, BlockOutput, Bottleneck, Downsample};
 pub use build::{NetworkBuild, Part, PreparePart};
-pub use differentiable_conv::FilterNorms;
 pub use forward_pass::{ForwardPass, FORWARD_STEPS};
 pub use resnet::{LayerId, ResNet, Tap};
 pub use stem::Stem;

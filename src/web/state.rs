@@ -8,7 +8,7 @@ use super::i18n::Lang;
 use super::protocol::{Event, JobId, RgbaImage};
 use super::section::Section;
 use crate::analysis::features::StageMaps;
-use crate::analysis::gradients::GradientFlow;
+use crate::analysis::gradients::{GradientFlow, GRADIENT_STEPS};
 use crate::backend::{BackendChoice, RanOn};
 use crate::engine::Exploration;
 use crate::weights::WeightsInfo;
@@ -174,7 +174,7 @@ impl AppState {
             block_maps: None,
             grad_job: 0,
             grad_run: RunState::Idle,
-            grad_progress: (0, 4),
+            grad_progress: (0, GRADIENT_STEPS),
             grad_result: None,
         }
     }
@@ -238,7 +238,7 @@ impl Reducible for AppState {
             Action::GradientsStarted { job } => {
                 s.grad_job = job;
                 s.grad_run = RunState::Running;
-                s.grad_progress = (0, 4);
+                s.grad_progress = (0, GRADIENT_STEPS);
                 s.error = None;
             }
             Action::WeightsOffer(offer) => s.weights_offer = offer,
@@ -305,7 +305,7 @@ impl Reducible for AppState {
                     elapsed_ms,
                 } if job == s.grad_job => {
                     s.grad_run = RunState::Done;
-                    s.grad_progress = (4, 4);
+                    s.grad_progress = (GRADIENT_STEPS, GRADIENT_STEPS);
                     s.grad_result = Some(Rc::new((*flow, elapsed_ms)));
                 }
                 Event::Cancelled { job } if job == s.grad_job => {

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use candle_core::{Tensor, Var};
+use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ResNetConfig;
@@ -278,11 +278,12 @@ impl Weights {
             .collect()
     }
 
-    /// The same weights converted to `dtype` as trainable variables (for autograd), tensor by
-    /// tensor (no second copy of every value at once), with the variables by name.
-    pub fn to_vars(&self, dtype: candle_core::DType) -> Result<(Weights, BTreeMap<String, Var>)> {
+    /// The same weights in `dtype`, tensor by tensor (no second copy of every value at once;
+    /// none at all for a tensor already in `dtype`, which is shared), with a fresh init's
+    /// tensors generated over the thread pool.
+    pub fn in_dtype(&self, dtype: candle_core::DType) -> Result<Weights> {
         let mut generated = self.seeded_in_parallel()?;
-        let vars = self
+        let tensors = self
             .names()
             .into_iter()
             .map(|k| {
@@ -290,13 +291,9 @@ impl Weights {
                     Some(t) => t,
                     None => self.get(&k)?,
                 };
-                Ok((k, Var::from_tensor(&tensor.to_dtype(dtype)?)?))
+                Ok((k, tensor.to_dtype(dtype)?.contiguous()?))
             })
             .collect::<Result<BTreeMap<_, _>>>()?;
-        let tensors = vars
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_tensor().clone()))
-            .collect();
-        Ok((Weights::from_map(tensors, self.info.clone()), vars))
+        Ok(Weights::from_map(tensors, self.info.clone()))
     }
 }

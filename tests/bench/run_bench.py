@@ -237,9 +237,25 @@ def memory_only():
         server.shutdown()
 
 
+def lab_only():
+    """`run_bench.py --lab`: the Gradient lab's rows alone, on the built page (dist/)."""
+    port = free_port()
+    server = serve(os.path.join(ROOT, "dist"), port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    b = Browser()
+    try:
+        return lab_rows(b, f"http://127.0.0.1:{port}")
+    finally:
+        b.quit()
+        server.shutdown()
+
+
 def main():
     if "--memory" in sys.argv:
         print(json.dumps(memory_only(), indent=1))
+        return
+    if "--lab" in sys.argv:
+        print(json.dumps(lab_only(), indent=1))
         return
     os.makedirs(OUT, exist_ok=True)
     root_port, dist_port = free_port(), free_port()

@@ -327,6 +327,8 @@ GRADS_CASES = {
     "trained_224": ("he", 0, "train", 224),
     # The "As trained, batch" preset's setting on 4 images, each with its own top-1 as target.
     "trained_224_batch4": ("he", 0, "train", 224, 4, None),
+    # Batch norm in eval mode on the trained statistics: the lab on pretrained weights.
+    "eval_224": ("he", 0, "eval", 224),
 }
 
 

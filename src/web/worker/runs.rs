@@ -149,6 +149,11 @@ impl Worker {
             Ok(run) => run,
             Err(e) => return self.fail(job, e).await,
         };
+        // A step is one stage of one network, forward or backward. Between steps the worker
+        // reads its messages (a Cancel, or a newer run) once every YIELD_MS: each look costs
+        // a timer turn, which browsers clamp to 4 ms when they come in a row.
+        const YIELD_MS: f64 = 25.0;
+        let mut looked = now_ms();
         while !run.is_done() {
             let mut updates = Vec::new();
             if let Err(e) = run.step(&mut |p| {
@@ -162,7 +167,11 @@ impl Worker {
                     return false;
                 }
             }
+            if now_ms() - looked < YIELD_MS {
+                continue;
+            }
             yield_now().await;
+            looked = now_ms();
             if self.drain_cancels(job) {
                 return self.send(Event::Cancelled { job }).await;
             }

@@ -1,0 +1,200 @@
+//! ReLU, max-pool and average pools with their backward passes, on plain slices of `planes`
+//! planes (`[N·C, H, W]`), for the Gradient lab: each backward is a mask or a scatter from
+//! what the forward kept, as PyTorch's autograd computes it.
+
+use super::conv_grad::Real;
+
+/// ReLU in place.
+pub fn relu<T: Real + PartialOrd>(x: &mut [T]) {
+    for v in x {
+        if !(*v > T::default()) {
+            *v = T::default();
+        }
+    }
+}
+
+/// ReLU's backward in place: `dy` is kept where the ReLU's output `y` is positive, zeroed
+/// elsewhere (PyTorch's rule, also at 0).
+pub fn relu_backward<T: Real + PartialOrd>(dy: &mut [T], y: &[T]) {
+    for (d, &v) in dy.iter_mut().zip(y) {
+        if !(v > T::default()) {
+            *d = T::default();
+        }
+    }
+}
+
+/// The output side of a 3×3 / stride 2 / padding 1 max-pool over `side` values.
+pub fn max_pool_side(side: usize) -> usize {
+    (side.max(1) - 1) / 2 + 1
+}
+
+/// Max-pool 3×3, stride 2, padding 1 (padding never wins, as with PyTorch's −∞): the pooled
+/// planes and, for each output, the index in its plane of the value it took (the first of
+/// equal maxima in row-major order, as PyTorch picks).
+pub fn max_pool_3x3_s2<T: Real + PartialOrd>(
+    x: &[T],
+    planes: usize,
+    (h, w): (usize, usize),
+) -> (Vec<T>, Vec<u32>) {
+    let (oh, ow) = (max_pool_side(h), max_pool_side(w));
+    let mut out = Vec::with_capacity(planes * oh * ow);
+    let mut picks = Vec::with_capacity(planes * oh * ow);
+    for plane in x.chunks_exact(h * w).take(planes) {
+        for i in 0..oh {
+            let rows = (2 * i).saturating_sub(1)..(2 * i + 2).min(h);
+            for j in 0..ow {
+                let cols = (2 * j).saturating_sub(1)..(2 * j + 2).min(w);
+                let mut best = (
+                    plane[rows.start * w + cols.start],
+                    rows.start * w + cols.start,
+                );
+                for r in rows.clone() {
+                    for c in cols.clone() {
+                        let at = r * w + c;
+                        if plane[at] > best.0 {
+                            best = (plane[at], at);
+                        }
+                    }
+                }
+                out.push(best.0);
+                picks.push(best.1 as u32);
+            }
+        }
+    }
+    (out, picks)
+}
+
+/// The max-pool's backward: each output's gradient added to the input it took.
+pub fn max_pool_backward<T: Real>(dy: &[T], picks: &[u32], planes: usize, plane: usize) -> Vec<T> {
+    let mut dx = vec![T::default(); planes * plane];
+    let per_plane = dy.len() / planes.max(1);
+    for (p, (dy, picks)) in dy
+        .chunks_exact(per_plane.max(1))
+        .zip(picks.chunks_exact(per_plane.max(1)))
+        .enumerate()
+    {
+        let dx = &mut dx[p * plane..(p + 1) * plane];
+        for (&d, &at) in dy.iter().zip(picks) {
+            dx[at as usize] += d;
+        }
+    }
+    dx
+}
+
+/// 2×2 / stride 2 average pool (odd last rows and columns dropped, as PyTorch does), summed
+/// in f64: `[planes, H/2, W/2]`.
+pub fn avg_pool_2x2<T: Real + Into<f64>>(
+    x: &[T],
+    planes: usize,
+    (h, w): (usize, usize),
+    from_f64: fn(f64) -> T,
+) -> Vec<T> {
+    let (oh, ow) = (h / 2, w / 2);
+    let mut out = Vec::with_capacity(planes * oh * ow);
+    for plane in x.chunks_exact(h * w).take(planes) {
+        for i in 0..oh {
+            for j in 0..ow {
+                let at = 2 * i * w + 2 * j;
+                let sum: f64 = [at, at + 1, at + w, at + w + 1]
+                    .iter()
+                    .map(|&k| plane[k].into())
+                    .sum();
+                out.push(from_f64(sum / 4.0));
+            }
+        }
+    }
+    out
+}
+
+/// The 2×2 average pool's backward: a quarter of each output's gradient to each of its inputs.
+pub fn avg_pool_2x2_backward<T: Real + Into<f64>>(
+    dy: &[T],
+    planes: usize,
+    (h, w): (usize, usize),
+    from_f64: fn(f64) -> T,
+) -> Vec<T> {
+    let (oh, ow) = (h / 2, w / 2);
+    let mut dx = vec![T::default(); planes * h * w];
+    for (p, dy) in dy.chunks_exact((oh * ow).max(1)).take(planes).enumerate() {
+        let plane = &mut dx[p * h * w..(p + 1) * h * w];
+        for i in 0..oh {
+            for j in 0..ow {
+                let share = from_f64(dy[i * ow + j].into() / 4.0);
+                let at = 2 * i * w + 2 * j;
+                for k in [at, at + 1, at + w, at + w + 1] {
+                    plane[k] = share;
+                }
+            }
+        }
+    }
+    dx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Max-pool by the definition: every real position of each 3×3 window, first maximum kept.
+    fn reference(x: &[f64], h: usize, w: usize) -> (Vec<f64>, Vec<u32>) {
+        let (oh, ow) = (max_pool_side(h), max_pool_side(w));
+        let (mut out, mut picks) = (Vec::new(), Vec::new());
+        for i in 0..oh {
+            for j in 0..ow {
+                let mut best: Option<(f64, usize)> = None;
+                for di in 0..3 {
+                    for dj in 0..3 {
+                        let (r, c) = ((2 * i + di) as isize - 1, (2 * j + dj) as isize - 1);
+                        if r < 0 || c < 0 || r as usize >= h || c as usize >= w {
+                            continue;
+                        }
+                        let at = r as usize * w + c as usize;
+                        if best.map_or(true, |(v, _)| x[at] > v) {
+                            best = Some((x[at], at));
+                        }
+                    }
+                }
+                let (v, at) = best.unwrap();
+                out.push(v);
+                picks.push(at as u32);
+            }
+        }
+        (out, picks)
+    }
+
+    #[test]
+    fn max_pool_and_its_backward_follow_the_definition() {
+        for (h, w) in [(1, 1), (2, 3), (5, 4), (7, 9), (8, 8)] {
+            // Values with ties, negatives included (the padding must never win).
+            let x: Vec<f64> = (0..h * w).map(|i| ((i * 7 % 5) as f64) - 4.0).collect();
+            let (out, picks) = max_pool_3x3_s2(&x, 1, (h, w));
+            assert_eq!((out.clone(), picks.clone()), reference(&x, h, w), "{h}×{w}");
+            let dy: Vec<f64> = (0..out.len()).map(|i| i as f64 + 1.0).collect();
+            let dx = max_pool_backward(&dy, &picks, 1, h * w);
+            let mut want = vec![0.0; h * w];
+            for (d, &at) in dy.iter().zip(&picks) {
+                want[at as usize] += d;
+            }
+            assert_eq!(dx, want);
+        }
+    }
+
+    #[test]
+    fn relu_backward_keeps_only_positive_outputs() {
+        let mut x = vec![-1.0f32, 0.0, 2.0, f32::NAN];
+        relu(&mut x);
+        assert_eq!(&x[..3], &[0.0, 0.0, 2.0]);
+        let mut dy = vec![5.0f32; 4];
+        relu_backward(&mut dy, &x);
+        assert_eq!(dy, [0.0, 0.0, 5.0, 0.0]);
+    }
+
+    #[test]
+    fn average_pool_spreads_a_quarter_back() {
+        let x: Vec<f64> = (0..15).map(f64::from).collect(); // one 3×5 plane
+        let out = avg_pool_2x2(&x, 1, (3, 5), |v| v);
+        assert_eq!(out, [3.0, 5.0]);
+        let dx = avg_pool_2x2_backward(&[4.0, 8.0], 1, (3, 5), |v| v);
+        assert_eq!(dx[..5], [1.0, 1.0, 2.0, 2.0, 0.0]);
+        assert_eq!(dx[10..], [0.0; 5]);
+    }
+}

@@ -40,3 +40,9 @@ fn differentiable_conv_matches_candle_autograd_over_kernels_strides_and_paddings
     let worst = kernel_checks::conv_grad_cases(32, 14);
     console_log!("differentiable conv in wasm: worst relative error in f32 {worst:e}");
 }
+
+#[wasm_bindgen_test]
+fn pooling_and_relu_backward_match_candle_autograd_over_random_shapes() {
+    let worst = kernel_checks::pool_grad_cases(24, 16);
+    console_log!("pooling and ReLU backward in wasm: worst relative error {worst:e}");
+}

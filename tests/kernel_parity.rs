@@ -32,3 +32,9 @@ fn differentiable_conv_matches_candle_autograd_over_kernels_strides_and_paddings
     let worst = kernel_checks::conv_grad_cases(60, 13);
     eprintln!("differentiable conv: worst relative error in f32 {worst:e}");
 }
+
+#[test]
+fn pooling_and_relu_backward_match_candle_autograd_over_random_shapes() {
+    let worst = kernel_checks::pool_grad_cases(40, 15);
+    eprintln!("pooling and ReLU backward: worst relative error {worst:e}");
+}

@@ -373,3 +373,68 @@ pub fn conv_grad_cases(cases: usize, seed: u64) -> f32 {
     }
     worst
 }
+
+/// The Gradient lab's pooling and ReLU backward (`kernels::pool_grad`) against candle's
+/// autograd over random shapes: the stem's max-pool (`model::max_pool`, differentiable through
+/// `maximum`) on positive values (the pool follows a ReLU there), the ReLU, and the 2×2 average
+/// pool (even sides); each through ∂L/∂x of a random projection of the output. Exact up to f32 rounding.
+pub fn pool_grad_cases(cases: usize, seed: u64) -> f32 {
+    use candle_core::Var;
+    use resnet_lab::kernels::pool_grad;
+    use resnet_lab::model::max_pool::max_pool_3x3_s2;
+
+    let mut rng = Rng::new(seed);
+    let mut worst = 0f32;
+    let grad_of = |x: &Var, y: &Tensor, projection: &Tensor| {
+        let loss = (y * projection).unwrap().sum_all().unwrap();
+        flat(loss.backward().unwrap().get(x.as_tensor()).unwrap())
+    };
+    for case in 0..cases {
+        let (n, c, h, w) = (
+            rng.range(1, 3),
+            rng.range(1, 5),
+            rng.range(2, 14),
+            rng.range(2, 14),
+        );
+        let planes = n * c;
+        // Max-pool on distinct positive values (no ties, as after a ReLU on real data).
+        let values: Vec<f32> = rng
+            .values(planes * h * w)
+            .iter()
+            .map(|v| v.abs() + 1e-3)
+            .collect();
+        let x = Var::from_tensor(&check_util::tensor(values.clone(), &[n, c, h, w])).unwrap();
+        let y = max_pool_3x3_s2(x.as_tensor()).unwrap();
+        let projection = rng.tensor(y.dims());
+        let (pooled, picks) = pool_grad::max_pool_3x3_s2(&values, planes, (h, w));
+        assert_eq!(pooled, flat(&y), "max-pool case {case}: {n}×{c}×{h}×{w}");
+        let got = pool_grad::max_pool_backward(&flat(&projection), &picks, planes, h * w);
+        worst = worst.max(rel_err(&got, &grad_of(&x, &y, &projection)));
+        // ReLU on values of both signs.
+        let values = rng.values(planes * h * w);
+        let x = Var::from_tensor(&check_util::tensor(values.clone(), &[n, c, h, w])).unwrap();
+        let y = x.as_tensor().relu().unwrap();
+        let projection = rng.tensor(y.dims());
+        let mut out = values.clone();
+        pool_grad::relu(&mut out);
+        let mut got = flat(&projection);
+        pool_grad::relu_backward(&mut got, &out);
+        assert_eq!(out, flat(&y));
+        worst = worst.max(rel_err(&got, &grad_of(&x, &y, &projection)));
+        // 2×2 average pool, on even sides only: candle's backward spreads the gradient back
+        // by nearest-neighbour upsampling, which is off for odd sides (the unit tests of
+        // `pool_grad` check those against the definition, PyTorch's).
+        if h % 2 == 1 || w % 2 == 1 {
+            continue;
+        }
+        let y = x.as_tensor().avg_pool2d(2).unwrap();
+        let projection = rng.tensor(y.dims());
+        let pooled = pool_grad::avg_pool_2x2(&values, planes, (h, w), |v| v as f32);
+        worst = worst.max(rel_err(&pooled, &flat(&y)));
+        let got =
+            pool_grad::avg_pool_2x2_backward(&flat(&projection), planes, (h, w), |v| v as f32);
+        worst = worst.max(rel_err(&got, &grad_of(&x, &y, &projection)));
+        assert!(worst < 1e-6, "pool case {case}: {n}×{c}×{h}×{w}: {worst:e}");
+    }
+    worst
+}

@@ -159,10 +159,6 @@ fn a_run_reports_each_stage_and_stops_at_a_cancel_inside_a_network() {
         })
         .unwrap();
     assert_eq!(seen.len(), GRADIENT_STEPS);
-    assert!(
-        GRADIENT_STEPS >= 20,
-        "{GRADIENT_STEPS} steps: cancel only between networks?"
-    );
     assert!(seen.iter().enumerate().all(|(i, p)| p.done == i + 1));
     let forward = |n| seen.iter().filter(|p| p.step == Step::Forward(n)).count();
     assert!(forward(Network::Skip) >= 5 && forward(Network::Plain) >= 5);

@@ -508,7 +508,7 @@ impl<T: Float> NetworkPass<T> {
                 let area = (h.h * h.w) as f64;
                 dpooled
                     .iter()
-                    .flat_map(|&d| std::iter::repeat(cast::<T>(d / area)).take(h.h * h.w))
+                    .flat_map(|&d| std::iter::repeat_n(cast::<T>(d / area), h.h * h.w))
                     .collect()
             }
             Head::AvgPool2x2Flatten => {

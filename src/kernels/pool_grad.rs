@@ -4,10 +4,15 @@
 
 use super::conv_grad::Real;
 
+/// True unless `v` is a positive number (NaN included).
+fn not_positive<T: Real + PartialOrd>(v: T) -> bool {
+    v.partial_cmp(&T::default()) != Some(std::cmp::Ordering::Greater)
+}
+
 /// ReLU in place.
 pub fn relu<T: Real + PartialOrd>(x: &mut [T]) {
     for v in x {
-        if !(*v > T::default()) {
+        if not_positive(*v) {
             *v = T::default();
         }
     }
@@ -17,7 +22,7 @@ pub fn relu<T: Real + PartialOrd>(x: &mut [T]) {
 /// elsewhere (PyTorch's rule, also at 0).
 pub fn relu_backward<T: Real + PartialOrd>(dy: &mut [T], y: &[T]) {
     for (d, &v) in dy.iter_mut().zip(y) {
-        if !(v > T::default()) {
+        if not_positive(v) {
             *d = T::default();
         }
     }
@@ -148,7 +153,7 @@ mod tests {
                             continue;
                         }
                         let at = r as usize * w + c as usize;
-                        if best.map_or(true, |(v, _)| x[at] > v) {
+                        if best.is_none_or(|(v, _)| x[at] > v) {
                             best = Some((x[at], at));
                         }
                     }

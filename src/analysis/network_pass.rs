@@ -26,7 +26,7 @@ use crate::{Error, Result};
 /// 5–2 and the stem back.
 pub const PASS_STEPS: usize = 11;
 
-/// The first [`PASS_STEPS`] that are the forward pass (the head's step included).
+/// How many of the [`PASS_STEPS`] are the forward pass (the head's step included).
 pub const FORWARD_STEPS: usize = 6;
 
 /// A float the pass computes in: f32 or f64.
@@ -109,7 +109,7 @@ enum NormRecord<T> {
     Off,
     /// Eval mode: the per-channel scale.
     Eval(Vec<f64>),
-    /// Training mode: its input (the statistics are recomputed from it) and γ's dims.
+    /// Training mode: its input (the statistics are recomputed from it).
     Train(Vec<T>),
 }
 

@@ -119,11 +119,7 @@ fn norm_forward<T: Float>(
     n: usize,
     x: Activation<T>,
 ) -> Result<(Activation<T>, NormRecord<T>)> {
-    let dims = Dims {
-        n,
-        c: x.c,
-        hw: x.h * x.w,
-    };
+    let dims = dims_of(&x, n);
     match mode {
         NormMode::Off => Ok((x, NormRecord::Off)),
         NormMode::Eval => {
@@ -192,6 +188,25 @@ fn conv_norm_relu<T: Float>(
     let (mut y, record) = norm_forward(bn, mode, n, filters.forward(x)?)?;
     pool_grad::relu(&mut y.data);
     Ok((y, record))
+}
+
+/// The backward of conv → batch norm for `dy` at the batch norm's output: ‖∂L/∂W‖ of the
+/// convolution (whose input was `x`) and ∂L/∂x.
+fn conv_norm_backward<T: Float>(
+    filters: &Filters<'_>,
+    bn: &BatchNorm,
+    record: &NormRecord<T>,
+    x: &[T],
+    dy: Vec<T>,
+) -> Result<(f64, Vec<T>)> {
+    let g = &filters.geometry;
+    let dims = Dims {
+        n: g.n,
+        c: g.cout,
+        hw: g.ho * g.wo,
+    };
+    let dc = norm_backward(bn, record, dims, dy)?;
+    Ok((filters.filter_norm(x, &dc)?, filters.input_grad(&dc)?))
 }
 
 fn dims_of<T>(a: &Activation<T>, n: usize) -> Dims {
@@ -535,41 +550,24 @@ impl<T: Float> NetworkPass<T> {
         let [n1, n2, n3] = &record.norms;
         let (r1, r2) = (&record.relu1, &record.relu2);
         let conv3 = Filters::of(&block.conv3, n, r2)?;
-        let dc3 = norm_backward(&block.bn3, n3, dims_of(&out, n), dz)?;
-        self.layers.insert(
-            format!("{name}.conv3.weight"),
-            conv3.filter_norm(&r2.data, &dc3)?,
-        );
-        let mut dr2 = conv3.input_grad(&dc3)?;
-        drop(dc3);
+        let (norm3, mut dr2) = conv_norm_backward(&conv3, &block.bn3, n3, &r2.data, dz)?;
+        self.layers.insert(format!("{name}.conv3.weight"), norm3);
         pool_grad::relu_backward(&mut dr2, &r2.data);
         let conv2 = Filters::of(&block.conv2, n, r1)?;
-        let dc2 = norm_backward(&block.bn2, n2, dims_of(r2, n), dr2)?;
-        self.layers.insert(
-            format!("{name}.conv2.weight"),
-            conv2.filter_norm(&r1.data, &dc2)?,
-        );
-        let mut dr1 = conv2.input_grad(&dc2)?;
-        drop(dc2);
+        let (norm2, mut dr1) = conv_norm_backward(&conv2, &block.bn2, n2, &r1.data, dr2)?;
+        self.layers.insert(format!("{name}.conv2.weight"), norm2);
         pool_grad::relu_backward(&mut dr1, &r1.data);
         let conv1 = Filters::of(&block.conv1, n, x)?;
-        let dc1 = norm_backward(&block.bn1, n1, dims_of(r1, n), dr1)?;
-        self.layers.insert(
-            format!("{name}.conv1.weight"),
-            conv1.filter_norm(&x.data, &dc1)?,
-        );
-        let mut dx = conv1.input_grad(&dc1)?;
-        drop(dc1);
+        let (norm1, mut dx) = conv_norm_backward(&conv1, &block.bn1, n1, &x.data, dr1)?;
+        self.layers.insert(format!("{name}.conv1.weight"), norm1);
         if let Some(dz) = shortcut_grad {
             match (&block.downsample, &record.projection) {
                 (Some(d), Some(projection)) => {
                     let filters = Filters::of(&d.conv, n, x)?;
-                    let dcd = norm_backward(&d.bn, projection, dims_of(&out, n), dz)?;
-                    self.layers.insert(
-                        format!("{name}.downsample.0.weight"),
-                        filters.filter_norm(&x.data, &dcd)?,
-                    );
-                    add_into(&mut dx, &filters.input_grad(&dcd)?)?;
+                    let (norm, dxd) = conv_norm_backward(&filters, &d.bn, projection, &x.data, dz)?;
+                    self.layers
+                        .insert(format!("{name}.downsample.0.weight"), norm);
+                    add_into(&mut dx, &dxd)?;
                 }
                 _ => add_into(&mut dx, &dz)?,
             }

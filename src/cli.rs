@@ -1,4 +1,4 @@
-//! The `resnet-lab` command line: its arguments (clap) and the four commands of the contract.
+//! The `resnet-lab` command line: its arguments (clap) and the commands of the contract.
 
 use std::time::Instant;
 
@@ -6,6 +6,8 @@ use candle_core::{Device, Tensor};
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
+use crate::analysis::cam::{layer_name, stage_from_name, CamOptions};
+use crate::analysis::colormap::Colormap;
 use crate::analysis::gradients::{mirrored_batch, GradientFlow, Precision};
 use crate::config::{NormMode, ResNetConfig, Skips, Variant};
 use crate::engine::{Engine, GradientOptions, PredictOptions, Prediction};
@@ -33,6 +35,8 @@ enum Command {
     Predict(PredictArgs),
     /// Per-layer gradient norms with and without skip connections.
     Grads(GradsArgs),
+    /// Class activation maps (Grad-CAM, Grad-CAM++): where the network looks for a class.
+    Cam(CamArgs),
     /// Write seeded, untrained weights as a torchvision-named safetensors file.
     ExportInit(ExportInitArgs),
     /// Time the inference forward pass (or profile it by kind of layer).
@@ -130,6 +134,38 @@ struct PredictArgs {
     /// Print JSON (the stable contract).
     #[arg(long)]
     json: bool,
+}
+
+#[derive(ClapArgs, Debug)]
+#[group(id = "cam_output", required = true, multiple = false)]
+struct CamOutput {
+    /// Print JSON: each map at the stage's resolution, and the size it is upsampled to.
+    #[arg(long)]
+    json: bool,
+    /// Write the first map, upsampled to the crop and colored (jet), over the crop for an
+    /// --image, as a PNG.
+    #[arg(long, value_name = "FILE.png")]
+    out: Option<String>,
+}
+
+#[derive(ClapArgs, Debug)]
+struct CamArgs {
+    #[command(flatten)]
+    run: RunArgs,
+    /// Class to map (0..1000; repeat for several) [default: the top-1].
+    #[arg(long = "class", value_name = "C")]
+    classes: Vec<usize>,
+    /// Also map the K top-ranked classes first [default: 1 without --class, else 0].
+    #[arg(long, value_name = "K")]
+    top: Option<usize>,
+    /// Stage output to map: layer1–layer4 (Stages 2–5).
+    #[arg(long, value_name = "layerN", default_value = "layer4")]
+    stage: String,
+    /// Grad-CAM or Grad-CAM++.
+    #[arg(long, value_name = "gradcam|gradcam++", default_value = "gradcam")]
+    method: String,
+    #[command(flatten)]
+    output: CamOutput,
 }
 
 /// Arithmetic of a gradient run.
@@ -407,6 +443,78 @@ fn grads(args: &GradsArgs) -> Result<()> {
     Ok(())
 }
 
+fn cam(args: &CamArgs) -> Result<()> {
+    let options = CamOptions {
+        stage: stage_from_name(&args.stage)?,
+        method: args.method.parse()?,
+        top_k: args.top.unwrap_or(usize::from(args.classes.is_empty())),
+        classes: args.classes.clone(),
+    };
+    if options.top_k == 0 && options.classes.is_empty() {
+        return Err(Error::InvalidArgument(
+            "nothing to map: give --class or --top".into(),
+        ));
+    }
+    let (input, recipe) = args.run.input(224)?;
+    let engine = args.run.weights.engine()?;
+    let start = Instant::now();
+    let result = engine
+        .start_cam(&input, args.run.variant, options)?
+        .finish()?;
+    let ms = start.elapsed().as_secs_f64() * 1e3;
+    let side = result.input_size;
+    if args.output.json {
+        println!(
+            "{}",
+            json!({"stage": result.stage, "layer": layer_name(result.stage), "method": result.method.id(),
+                   "upsampled": [side, side], "top": result.top, "maps": result.maps, "elapsed_ms": ms})
+        );
+    }
+    if let Some(path) = &args.output.out {
+        let map = result
+            .maps
+            .first()
+            .ok_or_else(|| Error::InvalidArgument("no class was mapped".into()))?;
+        let crop = match (&args.run.input.image, &recipe) {
+            (Some(image), Some(recipe)) => Some(recipe.crop_of(&RgbImage::decode(&read(image)?)?)?),
+            _ => None,
+        };
+        let rgb = heatmap_over(
+            &map.upsampled(side),
+            side,
+            crop.as_ref().map(|c| c.data.as_slice()),
+        );
+        let png = ::image::RgbImage::from_raw(side as u32, side as u32, rgb)
+            .ok_or_else(|| Error::InvalidArgument("heatmap size".into()))?;
+        png.save(path)
+            .map_err(|e| Error::InvalidArgument(format!("{path}: {e}")))?;
+        eprintln!(
+            "wrote {path}: {} ({}) at {} by {}, {ms:.0} ms",
+            map.label,
+            map.class,
+            layer_name(result.stage),
+            result.method.id()
+        );
+    }
+    Ok(())
+}
+
+/// The map colored by jet, blended half and half over `crop` (RGB, `side × side`) if given.
+fn heatmap_over(map: &[f32], side: usize, crop: Option<&[u8]>) -> Vec<u8> {
+    let mut rgb = Vec::with_capacity(side * side * 3);
+    for (i, &v) in map.iter().enumerate() {
+        let color = Colormap::Jet.rgb(v);
+        for (c, &channel) in color.iter().enumerate() {
+            let under = crop.and_then(|p| p.get(i * 3 + c)).copied();
+            rgb.push(match under {
+                Some(u) => ((u16::from(u) + u16::from(channel)) / 2) as u8,
+                None => channel,
+            });
+        }
+    }
+    rgb
+}
+
 fn export_init(args: &ExportInitArgs) -> Result<()> {
     let init = Init {
         kind: args.init,
@@ -591,6 +699,7 @@ pub fn main(args: Vec<String>) -> i32 {
     let result = match &cli.command {
         Command::Predict(a) => predict(a),
         Command::Grads(a) => grads(a),
+        Command::Cam(a) => cam(a),
         Command::ExportInit(a) => export_init(a),
         Command::Bench(a) => bench(a),
     };

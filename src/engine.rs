@@ -6,6 +6,7 @@ use std::rc::Rc;
 use candle_core::Tensor;
 use serde::{Deserialize, Serialize};
 
+pub use crate::analysis::cam::{CamJob, CamOptions, CamResult};
 pub use crate::analysis::explore::{Exploration, ExploreJob, Prediction};
 use crate::analysis::features::{StageMaps, StageStats};
 use crate::analysis::gradients::{GradientFlow, GradientJob, LabVariables, Precision};
@@ -281,6 +282,23 @@ impl Engine {
             ForwardPass::new(model, input.clone()),
             options.top_k,
         ))
+    }
+
+    /// Starts the class activation maps of a normalized `[1, 3, S, S]` input (see [`CamJob`]):
+    /// the forward on the folded network, the backward on the raw weights of the blocks after
+    /// the mapped stage, read one block at a time.
+    pub fn start_cam(
+        &self,
+        input: &Tensor,
+        variant: Variant,
+        options: CamOptions,
+    ) -> Result<CamJob> {
+        let predict = PredictOptions {
+            variant,
+            ..PredictOptions::default()
+        };
+        let model = self.inference_for(input, &predict)?;
+        CamJob::new(model, self.weights.clone(), input, options)
     }
 
     /// Gradient flow with and without skips (target default: the residual network's top-1,

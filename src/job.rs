@@ -21,6 +21,8 @@ pub enum Step {
     Forward(Network),
     /// The backward pass of one network (gradient flow).
     Backward(Network),
+    /// The backward of a class score through Stage 2–5 (class activation maps).
+    Gradient(usize),
 }
 
 /// A progress report: `done` of `total` steps, the last being `step`.

@@ -1,4 +1,5 @@
-//! Colormaps for feature maps: perceptually uniform viridis and magma, and gray.
+//! Colormaps for feature maps: perceptually uniform viridis and magma, gray, and jet (the
+//! heatmap colors of class activation maps in pytorch-grad-cam and most papers).
 
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,8 @@ pub enum Colormap {
     Magma,
     /// Black to white.
     Gray,
+    /// matplotlib's jet: blue, cyan, yellow, red.
+    Jet,
 }
 
 // Nine evenly spaced control points sampled from matplotlib's tables.
@@ -25,6 +28,17 @@ const VIRIDIS: [[u8; 3]; 9] = [
     [92, 200, 99],
     [170, 220, 50],
     [253, 231, 37],
+];
+const JET: [[u8; 3]; 9] = [
+    [0, 0, 128],
+    [0, 0, 255],
+    [0, 128, 255],
+    [21, 255, 226],
+    [123, 255, 123],
+    [226, 255, 21],
+    [255, 151, 0],
+    [255, 33, 0],
+    [128, 0, 0],
 ];
 const MAGMA: [[u8; 3]; 9] = [
     [0, 0, 4],
@@ -40,7 +54,12 @@ const MAGMA: [[u8; 3]; 9] = [
 
 impl Colormap {
     /// All colormaps, for pickers.
-    pub const ALL: [Colormap; 3] = [Colormap::Viridis, Colormap::Magma, Colormap::Gray];
+    pub const ALL: [Colormap; 4] = [
+        Colormap::Viridis,
+        Colormap::Magma,
+        Colormap::Gray,
+        Colormap::Jet,
+    ];
 
     /// Lower-case name.
     pub fn name(self) -> &'static str {
@@ -48,6 +67,7 @@ impl Colormap {
             Colormap::Viridis => "viridis",
             Colormap::Magma => "magma",
             Colormap::Gray => "gray",
+            Colormap::Jet => "jet",
         }
     }
 
@@ -61,6 +81,7 @@ impl Colormap {
             }
             Colormap::Viridis => &VIRIDIS,
             Colormap::Magma => &MAGMA,
+            Colormap::Jet => &JET,
         };
         let x = t * (table.len() - 1) as f32;
         let i = (x.floor() as usize).min(table.len() - 2);

@@ -1,7 +1,8 @@
-//! What the visualizer computes on top of the model: what Explore shows, feature statistics,
+//! What the visualizer computes on top of the model: what Explore shows, class activation maps, feature statistics,
 //! gradient flow with and without skips, the architecture table and plain-words readings.
 
 pub mod architecture;
+pub mod cam;
 pub mod colormap;
 pub mod explore;
 pub mod features;

@@ -4,7 +4,7 @@
 Run by hand, never by CI:
 
     python3 -m venv /tmp/refvenv
-    /tmp/refvenv/bin/pip install torch torchvision safetensors numpy pillow transformers timm
+    /tmp/refvenv/bin/pip install torch torchvision safetensors numpy pillow transformers timm grad-cam
     cargo build --release --bin resnet-lab
     /tmp/refvenv/bin/python tests/reference/make_fixtures.py
 
@@ -345,7 +345,51 @@ def write_grads(names):
         json.dump({"generator": f"torch {torch.__version__}", "cases": cases}, f)
 
 
+CAM_LAYERS = {"layer3": 4, "layer4": 5}
+
+
+def cam_fixtures():
+    """Grad-CAM and Grad-CAM++ by pytorch-grad-cam (`pip install grad-cam`) on the fixture
+    weights with real batch-norm statistics, at layer3 and layer4, for the top-1 and top-2 of the
+    pattern input: each map at the stage's resolution through the package's own public call (its
+    target size set to the stage's, where its resize is the identity), and its 224×224 output
+    sampled every 8 pixels (to check the upsampling)."""
+    from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    from importlib.metadata import version
+
+    model = build(exported("he", 0)).eval()
+    x = pattern_input(224)
+    with torch.no_grad():
+        logits = model(x)[0]
+    classes = torch.argsort(logits, descending=True)[:2].tolist()
+    cases = []
+    with torch.enable_grad():
+        for layer, stage in CAM_LAYERS.items():
+            side = 224 >> stage
+            for name, method in (("gradcam", GradCAM), ("gradcam++", GradCAMPlusPlus)):
+                for c in classes:
+                    targets = [ClassifierOutputTarget(c)]
+                    with method(model=model, target_layers=[getattr(model, layer)]) as cam:
+                        full = cam(input_tensor=x, targets=targets)[0]
+                        cam.get_target_width_height = lambda _: (side, side)
+                        small = cam(input_tensor=x, targets=targets)[0]
+                    assert small.shape == (side, side), small.shape
+                    # A map that is flat (a class nowhere positive) would check nothing.
+                    assert small.max() > 0.9 and np.unique(np.round(small, 3)).size > side, (layer, name, c)
+                    cases.append({"case": f"{layer}_{name}_{c}", "weights": weights_of("he", 0), "size": 224,
+                                  "layer": layer, "stage": stage, "method": name, "class": c,
+                                  "map": small.astype(np.float64).round(7).ravel().tolist(),
+                                  "upsampled_every8": full[::8, ::8].astype(np.float64).round(7).ravel().tolist()})
+    with open(os.path.join(OUT, "cam.json"), "w") as f:
+        json.dump({"generator": f"torch {torch.__version__}, grad-cam {version('grad-cam')}",
+                   "classes": classes, "cases": cases}, f)
+
+
 def main():
+    if sys.argv[1:2] == ["--cam"]:
+        # `make_fixtures.py --cam`: only the class activation maps.
+        return cam_fixtures()
     if sys.argv[1:2] == ["--grads"]:
         # `make_fixtures.py --grads NAME…`: only those gradient cases.
         return write_grads(sys.argv[2:] or list(GRADS_CASES))
@@ -368,6 +412,7 @@ def main():
     manifests = os.environ.get("WEIGHT_MANIFESTS", os.path.join(ROOT, "..", "shared", "reference", "weight-manifests"))
     versions = real_checkpoint_layouts(manifests)
     decoding_fixtures()
+    cam_fixtures()
     print("checked the layouts with", versions)
     print("wrote", os.listdir(OUT))
 

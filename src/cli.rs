@@ -6,7 +6,7 @@ use candle_core::{Device, Tensor};
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
-use crate::analysis::cam::{layer_name, stage_from_name, CamOptions};
+use crate::analysis::cam::{heatmap_rgba, layer_name, stage_from_name, CamOptions};
 use crate::analysis::colormap::Colormap;
 use crate::analysis::gradients::{mirrored_batch, GradientFlow, Precision};
 use crate::config::{NormMode, ResNetConfig, Skips, Variant};
@@ -497,22 +497,6 @@ fn cam(args: &CamArgs) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// The map colored by jet, blended half and half over `crop` (RGB, `side × side`) if given.
-fn heatmap_over(map: &[f32], side: usize, crop: Option<&[u8]>) -> Vec<u8> {
-    let mut rgb = Vec::with_capacity(side * side * 3);
-    for (i, &v) in map.iter().enumerate() {
-        let color = Colormap::Jet.rgb(v);
-        for (c, &channel) in color.iter().enumerate() {
-            let under = crop.and_then(|p| p.get(i * 3 + c)).copied();
-            rgb.push(match under {
-                Some(u) => ((u16::from(u) + u16::from(channel)) / 2) as u8,
-                None => channel,
-            });
-        }
-    }
-    rgb
 }
 
 fn export_init(args: &ExportInitArgs) -> Result<()> {

@@ -13,6 +13,7 @@ use std::str::FromStr;
 use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
+use super::colormap::Colormap;
 use crate::config::{Head, NormMode, Variant};
 use crate::imagenet::{label, softmax, top_k, Ranked};
 use crate::job::{Progress, Step};
@@ -130,6 +131,32 @@ impl ClassMap {
         let up: Vec<f64> = up.into_iter().map(f64::from).collect();
         normalized(&up)
     }
+}
+
+/// `map` (values in [0, 1], one per pixel) colored by `colormap` over `under` (RGB or RGBA
+/// pixels, `channels` bytes each; `None`: the heatmap alone): each pixel
+/// `(1 − opacity)·under + opacity·color`, as RGBA.
+pub fn heatmap_rgba(
+    map: &[f32],
+    under: Option<(&[u8], usize)>,
+    colormap: Colormap,
+    opacity: f32,
+) -> Vec<u8> {
+    let lut = colormap.lut();
+    let alpha = opacity.clamp(0.0, 1.0);
+    let mut rgba = Vec::with_capacity(map.len() * 4);
+    for (i, &v) in map.iter().enumerate() {
+        let color = lut[(v.clamp(0.0, 1.0) * 255.0).round() as usize];
+        for (c, &channel) in color.iter().enumerate() {
+            let below = under.and_then(|(pixels, n)| pixels.get(i * n + c)).copied();
+            rgba.push(match below {
+                Some(u) => (f32::from(u) * (1.0 - alpha) + f32::from(channel) * alpha).round() as u8,
+                None => channel,
+            });
+        }
+        rgba.push(255);
+    }
+    rgba
 }
 
 /// The maps of one image.
@@ -561,6 +588,16 @@ mod tests {
         // Positive gradients only: 0.5·0.25/(0.5 + 10·0.125 + ε) + 1·1/(2 + 10 + ε).
         let expected = 0.5 * 0.25 / (0.5 + 1.25 + 1e-6) + 1.0 / (12.0 + 1e-6);
         assert!((pp - expected).abs() < 1e-12, "{pp} vs {expected}");
+    }
+
+    #[test]
+    fn heatmaps_blend_over_the_image_by_opacity() {
+        let under = [100u8, 100, 100, 255];
+        let jet_top = Colormap::Jet.rgb(1.0);
+        assert_eq!(heatmap_rgba(&[1.0], None, Colormap::Jet, 0.3)[..3], jet_top);
+        assert_eq!(heatmap_rgba(&[1.0], Some((&under, 4)), Colormap::Jet, 0.0), under);
+        let half = heatmap_rgba(&[1.0], Some((&under[..3], 3)), Colormap::Jet, 0.5);
+        assert_eq!(half[0], ((100.0 + f32::from(jet_top[0])) / 2.0).round() as u8);
     }
 
     #[test]

@@ -101,6 +101,32 @@ pub struct Strings {
     pub cancel: &'static str,
     /// UI string.
     pub predictions: &'static str,
+    /// UI string (class activation maps).
+    pub cam_title: &'static str,
+    /// UI string (class activation maps).
+    pub cam_intro: &'static str,
+    /// UI string (class activation maps).
+    pub cam_show: &'static str,
+    /// UI string (class activation maps).
+    pub cam_stage: &'static str,
+    /// UI string (class activation maps).
+    pub cam_method: &'static str,
+    /// UI string (class activation maps).
+    pub cam_opacity: &'static str,
+    /// UI string (class activation maps).
+    pub cam_search: &'static str,
+    /// UI string (class activation maps).
+    pub cam_untrained: &'static str,
+    /// UI string (class activation maps).
+    pub cam_top5: &'static str,
+    /// UI string (class activation maps).
+    pub cam_for: &'static str,
+    /// UI string (class activation maps).
+    pub cam_running: &'static str,
+    /// UI string (class activation maps).
+    pub cam_link: &'static str,
+    /// UI string (class activation maps).
+    pub cam_pick_hint: &'static str,
     /// UI string.
     pub untrained_warning: &'static str,
     /// UI string.
@@ -341,6 +367,19 @@ pub static VI: Strings = Strings {
     status_error: "Lỗi",
     cancel: "Huỷ",
     predictions: "Dự đoán (top-5)",
+    cam_title: "Mạng nhìn vào đâu? (Grad-CAM)",
+    cam_intro: "Bản đồ kích hoạt lớp: gradient của điểm số một lớp theo đầu ra của một tầng, gộp theo từng kênh, cho thấy vùng ảnh nào quyết định lớp đó.",
+    cam_show: "Hiện bản đồ Grad-CAM",
+    cam_stage: "Tầng",
+    cam_method: "Phương pháp",
+    cam_opacity: "Độ đậm",
+    cam_search: "Tìm lớp theo tên hoặc số (0–999)",
+    cam_untrained: "Trọng số chưa huấn luyện: bản đồ này chưa có ý nghĩa gì. Tải trọng số ImageNet trong Cài đặt để xem mạng thật sự nhìn vào đâu.",
+    cam_top5: "Top-5, mỗi lớp một bản đồ (bấm để chọn)",
+    cam_for: "Lớp",
+    cam_running: "Đang tính bản đồ",
+    cam_link: "Liên kết tới lớp và tầng này",
+    cam_pick_hint: "Bấm một dự đoán hoặc tìm một lớp bất kỳ.",
     untrained_warning: "Trọng số chưa huấn luyện (khởi tạo ngẫu nhiên): dự đoán không có ý nghĩa. Tải trọng số ImageNet trong Cài đặt.",
     forward_time: "Lượt truyền xuôi",
     architecture: "Kiến trúc ResNet-50",
@@ -478,6 +517,19 @@ pub static EN: Strings = Strings {
     status_error: "Error",
     cancel: "Cancel",
     predictions: "Predictions (top 5)",
+    cam_title: "Where does it look? (Grad-CAM)",
+    cam_intro: "Class activation maps: the gradient of one class's score with respect to a stage's output, pooled per channel, shows which part of the image drove that class.",
+    cam_show: "Show Grad-CAM maps",
+    cam_stage: "Stage",
+    cam_method: "Method",
+    cam_opacity: "Opacity",
+    cam_search: "Find a class by name or number (0–999)",
+    cam_untrained: "Untrained weights: this map means nothing yet. Load ImageNet weights in Settings to see where a trained network looks.",
+    cam_top5: "Top-5, one map per class (click to pick)",
+    cam_for: "Class",
+    cam_running: "Computing the maps",
+    cam_link: "Link to this class and stage",
+    cam_pick_hint: "Click a prediction, or find any class.",
     untrained_warning: "Untrained weights (random init): these predictions mean nothing. Load ImageNet weights in Settings.",
     forward_time: "Forward pass",
     architecture: "ResNet-50 architecture",

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::cam::{CamOptions, CamResult};
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, Precision};
 use crate::backend::{BackendChoice, RanOn};
@@ -47,6 +48,16 @@ pub enum Request {
         job: JobId,
         /// Block index in network order.
         block: usize,
+    },
+    /// Class activation maps for the image of Explore run `job` (a newer `Cam` or `Explore`
+    /// cancels the one running).
+    Cam {
+        /// The Explore run whose image to map.
+        job: JobId,
+        /// This run's id (shared numbering).
+        run: JobId,
+        /// Stage, method and classes.
+        options: CamOptions,
     },
     /// Stop run `job` if it is still going.
     Cancel {
@@ -149,6 +160,15 @@ pub enum Event {
         job: JobId,
         /// The numbers.
         flow: Box<GradientFlow>,
+        /// Wall time in the worker.
+        elapsed_ms: f64,
+    },
+    /// Class activation maps of run `run` (answer to [`Request::Cam`]).
+    Cam {
+        /// The CAM run.
+        run: JobId,
+        /// The maps at stage resolution.
+        result: Box<CamResult>,
         /// Wall time in the worker.
         elapsed_ms: f64,
     },

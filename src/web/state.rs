@@ -7,6 +7,7 @@ use yew::prelude::*;
 use super::i18n::Lang;
 use super::protocol::{Event, JobId, RgbaImage};
 use super::section::Section;
+use crate::analysis::cam::{layer_name, stage_from_name, CamMethod, CamResult};
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, GRADIENT_STEPS};
 use crate::backend::{BackendChoice, RanOn};
@@ -55,6 +56,58 @@ pub struct ExploreResult {
     pub fallback: Option<String>,
     /// The weights it ran with.
     pub weights: Option<WeightsInfo>,
+}
+
+/// What the class activation maps show (also what the share link encodes: `cam`,
+/// `cam_stage`, `cam_method`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CamSettings {
+    /// The maps are wanted: computed after every Explore run.
+    pub active: bool,
+    /// The class shown large; `None`: the top-1.
+    pub class: Option<usize>,
+    /// Stage 2–5.
+    pub stage: usize,
+    /// Grad-CAM or Grad-CAM++.
+    pub method: CamMethod,
+}
+
+impl CamSettings {
+    /// The settings a link asks for (`?cam=281&cam_stage=layer3&cam_method=gradcam++`;
+    /// `cam=top` for the top-1), else inactive at Stage 5 by Grad-CAM.
+    pub fn from_query() -> Self {
+        use crate::web::query::query_param;
+        let class = query_param("cam");
+        Self {
+            active: class.is_some(),
+            class: class.and_then(|c| c.parse().ok()).filter(|&c| c < 1000),
+            stage: query_param("cam_stage")
+                .and_then(|s| stage_from_name(&s).ok())
+                .unwrap_or(5),
+            method: query_param("cam_method")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The query string that restores these settings.
+    pub fn to_query(&self) -> String {
+        let class = self.class.map_or("top".to_string(), |c| c.to_string());
+        let method = self.method.id().replace('+', "%2B");
+        format!(
+            "cam={class}&cam_stage={}&cam_method={method}",
+            layer_name(self.stage)
+        )
+    }
+}
+
+/// Finished class activation maps and what they were made for.
+#[derive(Debug, PartialEq)]
+pub struct CamShown {
+    /// The maps.
+    pub result: CamResult,
+    /// Wall time in the worker.
+    pub elapsed_ms: f64,
 }
 
 /// Progress of a weights download.
@@ -133,6 +186,16 @@ pub struct AppState {
     pub grad_progress: (usize, usize),
     /// Last finished gradient run and its wall time.
     pub grad_result: Option<Rc<(GradientFlow, f64)>>,
+    /// What the class activation maps show.
+    pub cam: CamSettings,
+    /// Latest CAM run id.
+    pub cam_job: JobId,
+    /// CAM run state (`data-state` of `cam-status`).
+    pub cam_run: RunState,
+    /// Steps done / total of the CAM run.
+    pub cam_progress: (usize, usize),
+    /// The maps of the current image, once computed.
+    pub cam_result: Option<Rc<CamShown>>,
 }
 
 impl AppState {
@@ -176,6 +239,11 @@ impl AppState {
             grad_run: RunState::Idle,
             grad_progress: (0, GRADIENT_STEPS),
             grad_result: None,
+            cam: CamSettings::from_query(),
+            cam_job: 0,
+            cam_run: RunState::Idle,
+            cam_progress: (0, 6),
+            cam_result: None,
         }
     }
 }
@@ -195,6 +263,13 @@ pub enum Action {
     },
     /// A gradient run was sent to the worker.
     GradientsStarted {
+        /// Its id.
+        job: JobId,
+    },
+    /// New class-activation-map settings (a click on a prediction, a stage button…).
+    Cam(CamSettings),
+    /// A CAM run was sent to the worker.
+    CamStarted {
         /// Its id.
         job: JobId,
     },
@@ -233,7 +308,15 @@ impl Reducible for AppState {
                 s.progress = (0, 6);
                 s.image = Some(image);
                 s.block_maps = None;
+                // The maps were of the previous image: made again once this run is done.
+                s.cam_result = None;
                 s.error = None;
+            }
+            Action::Cam(settings) => s.cam = settings,
+            Action::CamStarted { job } => {
+                s.cam_job = job;
+                s.cam_run = RunState::Running;
+                s.cam_progress = (0, 6);
             }
             Action::GradientsStarted { job } => {
                 s.grad_job = job;
@@ -295,6 +378,32 @@ impl Reducible for AppState {
                         fallback,
                         weights: s.weights.clone(),
                     }));
+                }
+                Event::Progress { job, progress } if job == s.cam_job => {
+                    s.cam_progress = (progress.done, progress.total);
+                }
+                Event::Cam {
+                    run,
+                    result,
+                    elapsed_ms,
+                } if run == s.cam_job => {
+                    s.cam_run = RunState::Done;
+                    s.cam_progress = (s.cam_progress.1, s.cam_progress.1);
+                    s.cam_result = Some(Rc::new(CamShown {
+                        result: *result,
+                        elapsed_ms,
+                    }));
+                }
+                Event::Cancelled { job } if job == s.cam_job => {
+                    s.cam_run = if s.cam_result.is_some() {
+                        RunState::Done
+                    } else {
+                        RunState::Idle
+                    };
+                }
+                Event::Failed { job, message } if job == s.cam_job => {
+                    s.cam_run = RunState::Error;
+                    s.error = Some(message);
                 }
                 Event::Progress { job, progress } if job == s.grad_job => {
                     s.grad_progress = (progress.done, progress.total);

@@ -1,10 +1,11 @@
-//! Explore: pick an image, see the crop, predictions, the architecture, every stage's feature
-//! maps and a block's residual view.
+//! Explore: pick an image, see the crop, predictions, where the network looks (class
+//! activation maps), the architecture, every stage's feature maps and a block's residual view.
 
 use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 use super::architecture::Architecture;
+use super::cam_panel::CamPanel;
 use super::image_picker::ImagePicker;
 use super::predictions::Predictions;
 use super::residual_view::ResidualView;
@@ -102,6 +103,7 @@ pub fn explore() -> Html {
                 </div>
                 <Predictions />
             </div>
+            <CamPanel />
             <Architecture />
             <ResidualView options={*options} />
             if store.result.is_some() {

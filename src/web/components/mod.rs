@@ -4,6 +4,7 @@
 
 pub mod architecture;
 pub mod backend_panel;
+pub mod cam_panel;
 pub mod engine_status;
 pub mod error_banner;
 pub mod explore;

@@ -5,7 +5,7 @@ use web_sys::HtmlCanvasElement;
 use yew::prelude::*;
 
 use crate::charts::top_k::draw_top_k;
-use crate::web::state::Store;
+use crate::web::state::{Action, Store};
 
 /// The predictions panel.
 #[function_component(Predictions)]
@@ -30,9 +30,18 @@ pub fn predictions() -> Html {
     };
     let s = store.lang.strings();
     let untrained = !result.weights.as_ref().is_some_and(|w| w.pretrained);
+    // A click maps the class (see the class-activation-map panel).
     let rows = result.exploration.prediction.top.iter().map(|r| {
+        let (store, class) = (store.clone(), r.class);
+        let pick = Callback::from(move |_| {
+            let mut cam = store.cam;
+            cam.active = true;
+            cam.class = Some(class);
+            store.dispatch(Action::Cam(cam));
+        });
         html! {
-            <li data-testid="prediction" data-class={r.class.to_string()} data-prob={format!("{:.6}", r.prob)}>
+            <li data-testid="prediction" data-class={r.class.to_string()} data-prob={format!("{:.6}", r.prob)}
+                class="pickable" onclick={pick}>
                 <span class="label">{ &r.label }</span>
                 <span class="prob">{ format!("{:.2} %", r.prob * 100.0) }</span>
             </li>

@@ -112,14 +112,23 @@ impl Worker {
         })
     }
 
-    /// Moves requests that arrived meanwhile into the queue; true if they cancel `job`.
+    /// Moves requests that arrived meanwhile into the queue; true if they cancel `job` (an
+    /// Explore or gradient run): a `Cancel` of it, or a newer Explore or gradient run.
     fn drain_cancels(&mut self, job: JobId) -> bool {
+        self.superseded(job, |r| {
+            matches!(r, Request::Explore { .. } | Request::Gradients { .. })
+        })
+    }
+
+    /// Moves requests that arrived meanwhile into the queue; true if one is a `Cancel` of
+    /// `job` or a request that `newer` says supersedes it.
+    fn superseded(&mut self, job: JobId, newer: impl Fn(&Request) -> bool) -> bool {
         let mut cancel = false;
         while let Some(Some(request)) = self.scope.next().now_or_never() {
             match &request {
                 Request::Cancel { job: j } if *j == job => cancel = true,
                 Request::Cancel { .. } => {}
-                Request::Explore { .. } | Request::Gradients { .. } => {
+                r if newer(r) => {
                     cancel = true;
                     self.queue.push_back(request);
                 }
@@ -186,6 +195,7 @@ impl Worker {
             Request::Explore { job, .. }
             | Request::BlockMaps { job, .. }
             | Request::Gradients { job, .. } => Some(*job),
+            Request::Cam { run, .. } => Some(*run),
             _ => None,
         };
         if let Some(job) = job_of(&request) {
@@ -259,6 +269,18 @@ impl Worker {
                     }
                     _ => {
                         self.fail(job, "that image is no longer loaded in the engine")
+                            .await
+                    }
+                }
+            }
+            Request::Cam { job, run, options } => {
+                let EngineSlot::Ready(engine) = slot else {
+                    return self.fail(run, "engine not ready").await;
+                };
+                match self.last_input.clone() {
+                    Some((j, input)) if j == job => self.cam(engine, run, &input, options).await,
+                    _ => {
+                        self.fail(run, "that image is no longer loaded in the engine")
                             .await
                     }
                 }

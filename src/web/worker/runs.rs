@@ -1,13 +1,14 @@
-//! The worker's two long runs, Explore and the Gradient lab: progress after every step, and a
-//! cancel or a newer run honoured between steps.
+//! The worker's long runs, Explore, class activation maps and the Gradient lab: progress after
+//! every step, and a cancel or a newer run honoured between steps.
 
 use super::gpu_slot::Explored;
 use super::{cpu_ran_on, now_ms, yield_now, Worker};
 use crate::analysis::gradients::mirrored_batch;
 use crate::backend::BackendChoice;
-use crate::engine::{Engine, GradientOptions, PredictOptions};
+use crate::config::Variant;
+use crate::engine::{CamOptions, Engine, GradientOptions, PredictOptions};
 use crate::image::{Preprocess, RgbImage};
-use crate::web::protocol::{Event, JobId, RgbaImage};
+use crate::web::protocol::{Event, JobId, Request, RgbaImage};
 use crate::weights::Init;
 
 /// The network crop under `recipe` as RGBA for display, and the normalized tensor.
@@ -110,6 +111,50 @@ impl Worker {
                 self.explored(job, done).await
             }
             Err(e) => self.fail(job, e).await,
+        }
+    }
+
+    /// The class activation maps of `input` (an Explore run's), always on the CPU: a newer CAM
+    /// or Explore request cancels them.
+    pub(super) async fn cam(
+        &mut self,
+        engine: &Engine,
+        run: JobId,
+        input: &candle_core::Tensor,
+        options: CamOptions,
+    ) -> bool {
+        let start = now_ms();
+        let mut job = match engine.start_cam(input, Variant::V1_5, options) {
+            Ok(job) => job,
+            Err(e) => return self.fail(run, e).await,
+        };
+        while !job.is_done() {
+            let progress = match job.step() {
+                Ok(p) => p,
+                Err(e) => return self.fail(run, e).await,
+            };
+            if !self.send(Event::Progress { job: run, progress }).await {
+                return false;
+            }
+            yield_now().await;
+            if self.superseded(run, |r| {
+                matches!(r, Request::Cam { .. } | Request::Explore { .. })
+            }) {
+                return self.send(Event::Cancelled { job: run }).await;
+            }
+        }
+        match job.finish() {
+            Ok(result) => {
+                let elapsed_ms = now_ms() - start;
+                let result = Box::new(result);
+                self.send(Event::Cam {
+                    run,
+                    result,
+                    elapsed_ms,
+                })
+                .await
+            }
+            Err(e) => self.fail(run, e).await,
         }
     }
 

@@ -479,12 +479,9 @@ fn cam(args: &CamArgs) -> Result<()> {
             (Some(image), Some(recipe)) => Some(recipe.crop_of(&RgbImage::decode(&read(image)?)?)?),
             _ => None,
         };
-        let rgb = heatmap_over(
-            &map.upsampled(side),
-            side,
-            crop.as_ref().map(|c| c.data.as_slice()),
-        );
-        let png = ::image::RgbImage::from_raw(side as u32, side as u32, rgb)
+        let under = crop.as_ref().map(|c| (c.data.as_slice(), 3));
+        let rgba = heatmap_rgba(&map.upsampled(side), under, Colormap::Jet, 0.5);
+        let png = ::image::RgbaImage::from_raw(side as u32, side as u32, rgba)
             .ok_or_else(|| Error::InvalidArgument("heatmap size".into()))?;
         png.save(path)
             .map_err(|e| Error::InvalidArgument(format!("{path}: {e}")))?;

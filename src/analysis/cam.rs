@@ -150,7 +150,9 @@ pub fn heatmap_rgba(
         for (c, &channel) in color.iter().enumerate() {
             let below = under.and_then(|(pixels, n)| pixels.get(i * n + c)).copied();
             rgba.push(match below {
-                Some(u) => (f32::from(u) * (1.0 - alpha) + f32::from(channel) * alpha).round() as u8,
+                Some(u) => {
+                    (f32::from(u) * (1.0 - alpha) + f32::from(channel) * alpha).round() as u8
+                }
                 None => channel,
             });
         }
@@ -468,7 +470,7 @@ fn dims(t: &Tensor) -> Result<[usize; 4]> {
 /// Zeroes `d` (`n` gradients) where the one-image ReLU output `y` is not positive.
 fn mask(d: &mut [f32], y: &Tensor) -> Result<()> {
     let y = y.flatten_all()?.to_vec1::<f32>()?;
-    if y.is_empty() || d.len() % y.len() != 0 {
+    if y.is_empty() || !d.len().is_multiple_of(y.len()) {
         return Err(out_of_order());
     }
     for chunk in d.chunks_exact_mut(y.len()) {
@@ -595,9 +597,15 @@ mod tests {
         let under = [100u8, 100, 100, 255];
         let jet_top = Colormap::Jet.rgb(1.0);
         assert_eq!(heatmap_rgba(&[1.0], None, Colormap::Jet, 0.3)[..3], jet_top);
-        assert_eq!(heatmap_rgba(&[1.0], Some((&under, 4)), Colormap::Jet, 0.0), under);
+        assert_eq!(
+            heatmap_rgba(&[1.0], Some((&under, 4)), Colormap::Jet, 0.0),
+            under
+        );
         let half = heatmap_rgba(&[1.0], Some((&under[..3], 3)), Colormap::Jet, 0.5);
-        assert_eq!(half[0], ((100.0 + f32::from(jet_top[0])) / 2.0).round() as u8);
+        assert_eq!(
+            half[0],
+            ((100.0 + f32::from(jet_top[0])) / 2.0).round() as u8
+        );
     }
 
     #[test]

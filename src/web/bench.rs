@@ -4,15 +4,18 @@
 use candle_core::{Device, Tensor};
 use wasm_bindgen::prelude::*;
 
+use crate::analysis::cam::{CamJob, CamOptions};
 use crate::config::ResNetConfig;
 use crate::model::ResNet;
-use crate::weights::{Init, InitKind};
+use crate::weights::{Init, InitKind, Weights};
 
 /// A ResNet-50 (He init, seed 0, batch norm folded) and a fixed input.
 #[wasm_bindgen]
 pub struct BenchModel {
     model: ResNet,
     input: Tensor,
+    /// The raw weights (seeded, generated when asked for), for a CAM's backward.
+    weights: Weights,
 }
 
 #[wasm_bindgen]
@@ -33,7 +36,11 @@ impl BenchModel {
             .map_err(|e| JsError::new(&e.to_string()))?;
         let input = Tensor::ones((1, 3, size, size), candle_core::DType::F32, &Device::Cpu)
             .map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(BenchModel { model, input })
+        Ok(BenchModel {
+            model,
+            input,
+            weights,
+        })
     }
 
     /// One forward pass; returns the first logit (so nothing is optimized away).
@@ -52,6 +59,29 @@ impl BenchModel {
 
 #[wasm_bindgen]
 impl BenchModel {
+    /// Grad-CAM of the `top_k` top classes at `stage` (as the page's Explore computes it: one
+    /// forward, the classes' backward as one batch); returns the first map's first value.
+    pub fn cam(&self, top_k: usize, stage: usize) -> Result<f32, JsError> {
+        let options = CamOptions {
+            stage,
+            top_k,
+            ..CamOptions::default()
+        };
+        let result = CamJob::new(
+            self.model.clone(),
+            self.weights.clone(),
+            &self.input,
+            options,
+        )
+        .and_then(CamJob::finish)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(result
+            .maps
+            .first()
+            .and_then(|m| m.values.first().copied())
+            .unwrap_or_default())
+    }
+
     /// Time per kind of layer for one forward pass, as JSON (`[{kind, count, ms, gflop}]`).
     pub fn profile(&self) -> Result<String, JsError> {
         let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into())

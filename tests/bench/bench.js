@@ -21,14 +21,27 @@ async function time(forward) {
   return { median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], first_logit: first, runs };
 }
 
+// Grad-CAM as Explore computes it, timed like the forward: the top-1 and the top-5 at Stage 5
+// (layer4), and the top-5 at Stage 4 (a backward through layer4).
+const CAMS = { top1_stage5: [1, 5], top5_stage5: [5, 5], top5_stage4: [5, 4] };
+
+async function camTimes(model, call) {
+  const out = {};
+  for (const [name, [k, stage]] of Object.entries(CAMS)) {
+    out[name] = (await time(async () => call(() => model.cam(k, stage)))).median_ms;
+  }
+  return out;
+}
+
 async function ours(dir = "pkg") {
   const pkg = await import(`/target/bench/${dir}/resnet_lab.js`);
   await pkg.default();
   const model = new pkg.BenchModel(SIZE);
   const r = await time(async () => model.forward());
+  const cams = await camTimes(model, async (f) => f());
   let profile = null;
   for (let i = 0; i < 3; i++) profile = JSON.parse(model.profile()); // the last (warm) one
-  return { ...r, profile, memory_bytes: pkg.wasm_memory_bytes() };
+  return { ...r, cams, profile, memory_bytes: pkg.wasm_memory_bytes() };
 }
 
 const ours_plain = () => ours("pkg-plain");

@@ -36,9 +36,14 @@ self.onmessage = async (e) => {
     while (pkg.parallel_threads() < threads) await new Promise((r) => setTimeout(r, 20));
     const model = new pkg.BenchModel(size);
     const r = await time(() => model.forward(), runs);
+    // Grad-CAM as Explore computes it (the same cases as bench.js's CAMS).
+    const cams = {};
+    for (const [name, [k, stage]] of Object.entries({ top1_stage5: [1, 5], top5_stage5: [5, 5], top5_stage4: [5, 4] })) {
+      cams[name] = (await time(() => model.cam(k, stage), runs)).median_ms;
+    }
     let profile = null;
     for (let i = 0; i < 3; i++) profile = JSON.parse(model.profile()); // the last (warm) one
-    self.postMessage({ ...r, profile, threads_used: pkg.parallel_threads(), memory_bytes: pkg.wasm_memory_bytes() });
+    self.postMessage({ ...r, cams, profile, threads_used: pkg.parallel_threads(), memory_bytes: pkg.wasm_memory_bytes() });
   } catch (err) {
     self.postMessage({ error: String((err && err.stack) || err) });
   }

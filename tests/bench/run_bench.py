@@ -351,6 +351,10 @@ def main():
         "lab_64_1t_ms": lab["classic_64_1t"],
         "torch_lab_224_1t_ms": torch_labs[1],
         "torch_lab_224_2t_ms": torch_labs[2],
+        # Grad-CAM in the same pages as our forward (bench.js CAMS), and as multiples of it.
+        "cam_ms": {f"{name}_{t}t": ms for t in (1, THREADS) for name, ms in results[("ours", t)]["cams"].items()},
+        "cam_ratio": {f"{name}_{t}t": ms / results[("ours", t)]["median_ms"]
+                      for t in (1, THREADS) for name, ms in results[("ours", t)]["cams"].items()},
         "wasm_bytes": len(raw),
         "wasm_gzip_bytes": len(gzip.compress(raw, 9)),
         "worker_builds_bytes": {k: {"raw": len(v), "gzip": len(gzip.compress(v, 9))} for k, v in builds.items()},
@@ -407,6 +411,16 @@ def main():
     lab_table += ["", "Presets: classic = Xavier, no batch norm, float32; trained = He, batch norm in training mode, "
                   "float64; batch = trained on 8 images (the chosen one, the samples, their mirror images), float32. "
                   "Every click after the first reuses the lab's variables; the first also generates the init."]
+    cam_names = {"top1_stage5": "top-1 at Stage 5 (layer4)", "top5_stage5": "top-5 at Stage 5 (layer4)",
+                 "top5_stage4": "top-5 at Stage 4 (layer3)"}
+    cam_table = [
+        "| Grad-CAM in Chromium (one forward + the classes' backward) | threads | ms | × our forward |",
+        "| --- | ---: | ---: | ---: |",
+        *[f"| {label} | {t} | {latest['cam_ms'][f'{name}_{t}t']:.0f} | {latest['cam_ratio'][f'{name}_{t}t']:.2f} |"
+          for t in (1, THREADS) for name, label in cam_names.items()],
+        "", "Targets: the top-1 at Stage 5 ≤ 2× our forward, the top-5 ≤ 3×, at the same thread count.",
+    ]
+
     def gpu_cell(name):
         r = latest["webgpu"].get(name, {})
         return f"{r['median_ms']:.0f} ms" if "median_ms" in r else f"failed ({r.get('error', '?').splitlines()[0][:80]})"
@@ -456,7 +470,7 @@ def main():
         "# Benchmarks", "",
         f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; 3 warm-ups, median of {RUNS} runs.",
         "Timings on this shared machine swing ±20 % between runs; compare ratios from one run.", "",
-        *rows, "", *profile_rows, "", *native, "", *lab_table, "", *gpu_rows, "", *other, "",
+        *rows, "", *profile_rows, "", *native, "", *lab_table, "", *cam_table, "", *gpu_rows, "", *other, "",
         *first_visit.section(visit),
     ])
     with open(os.path.join(OUT, "latest.json"), "w") as f:

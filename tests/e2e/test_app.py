@@ -270,6 +270,133 @@ def assert_matches_pytorch(rows, tolerance=5e-5):
     assert worst <= tolerance, (rows, expected)
 
 
+CAM = "const e = document.querySelector('[data-testid=cam]'); return e ? Object.assign({}, e.dataset) : null;"
+
+
+def cam_shown(b, stage, cls, timeout=240):
+    """Waits for the big map of class `cls` at `stage` (its run done) and returns its values."""
+    b.wait_for("const s = document.querySelector('[data-testid=cam-status]');"
+               " const d = document.querySelector('[data-testid=cam]');"
+               f" return !!(s && s.dataset.state === 'done' && d && d.dataset.stage === '{stage}'"
+               f" && d.dataset.class === '{cls}');",
+               timeout=timeout, what=f"CAM of class {cls} at stage {stage}")
+    return [float(v) for v in b.js(CAM)["values"].split(",")]
+
+
+def cli_cam(weights, cls, layer, method="gradcam"):
+    out = subprocess.run([CLI, "cam", "--weights", weights, "--image", os.path.join(ROOT, "tests", "fixtures", "cat_decoded.png"),
+                          "--class", str(cls), "--top", "0", "--stage", layer, "--method", method, "--json"],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["maps"][0]["values"]
+
+
+def assert_same_map(page, cli, what):
+    # The page decodes the JPEG in the browser, the CLI reads PIL's decoding of it (lossless):
+    # the inputs agree as the top-5 do (5e-5 in probability); the page shows 5 decimals.
+    assert len(page) == len(cli), (what, len(page), len(cli))
+    worst = max(abs(p - q) for p, q in zip(page, cli))
+    print(f"     {what}: page vs CLI, largest difference {worst:.1e}", flush=True)
+    assert worst <= 2e-3, (what, worst)
+
+
+def test_cam_maps_the_top5_follows_clicks_stages_search_and_the_share_link(b, url, shots):
+    """On the fixture checkpoint and the cat sample: the Grad-CAM panel maps the top-5 at Stage 5
+    (each class its own map, the big one the CLI's), follows a click on a prediction, the stage
+    buttons, the method and the class search, blends by the opacity slider, exports a PNG and
+    makes a link that restores class and stage."""
+    page = f"{url}?lang=en&weights={fixture_weights()}"
+    b.get(page)
+    b.wait_for(WEIGHTS_LOADED, timeout=120, what="the fixture checkpoint")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    rows = predictions(b)
+    assert not b.js("return document.querySelector('[data-testid=cam]')"), "maps before anyone asked"
+    assert not b.js("return document.querySelector('[data-testid=cam-untrained]')"), "trained weights warned"
+    b.click("cam-show")
+    top1 = rows[0][0]
+    values = cam_shown(b, 5, top1)
+    weights = os.path.join(ARGS.dist, fixture_weights())
+    assert_same_map(values, cli_cam(weights, top1, "layer4"), "Grad-CAM top-1 at layer4")
+    strip = b.js("return [...document.querySelectorAll('[data-testid=cam-strip-item]')].map(e => e.dataset.class)")
+    assert strip == [c for c, _ in rows], (strip, rows)
+    maps = b.js("return [...document.querySelectorAll('[data-testid=cam-strip-item]')].map(e => e.dataset.values)")
+    assert len(set(maps)) == 5, "two classes have the same map"
+    caption = b.text("cam-caption")
+    print(f"     {caption}", flush=True)
+    # A click on the second prediction: its map (already computed with the top-5) is shown big.
+    b.js("document.querySelectorAll('[data-testid=prediction]')[1].click()")
+    second = rows[1][0]
+    values = cam_shown(b, 5, second)
+    assert_same_map(values, cli_cam(weights, second, "layer4"), "Grad-CAM 2nd class at layer4")
+    # Stage 4 (layer3): 14×14, computed anew; Grad-CAM++ there too.
+    b.click("cam-stage-4")
+    values = cam_shown(b, 4, second)
+    assert len(values) == 14 * 14 and b.js("return document.querySelector('[data-testid=cam-stage]').dataset.stage") == "4"
+    assert_same_map(values, cli_cam(weights, second, "layer3"), "Grad-CAM 2nd class at layer3")
+    b.js("const s = document.querySelector('[data-testid=cam-method]'); s.value = 'gradcam++';"
+         "s.dispatchEvent(new Event('change', {bubbles: true}));")
+    b.wait_for("return document.querySelector('[data-testid=cam-caption]').innerText.includes('Grad-CAM++')",
+               timeout=240, what="Grad-CAM++")
+    values = cam_shown(b, 4, second)
+    assert_same_map(values, cli_cam(weights, second, "layer3", "gradcam++"), "Grad-CAM++ 2nd class at layer3")
+    # A newer request cancels the running one: Stage 2 (slow), then at once Stage 5.
+    b.click("cam-stage-2")
+    b.click("cam-stage-5")
+    cam_shown(b, 5, second)
+    # Opacity 0 shows the crop itself, 100 the heatmap alone.
+    pixels = ("const c = document.querySelector('[data-testid=cam]');"
+              "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice(0, 4000));")
+    crop = ("const c = document.querySelector('[data-testid=crop]');"
+            "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice(0, 4000));")
+    def set_opacity(v):
+        b.js("const i = document.querySelector('[data-testid=cam-opacity]'); i.value = arguments[0];"
+             "i.dispatchEvent(new Event('input', {bubbles: true}));", v)
+    set_opacity(0)
+    b.wait_for(f"{pixels.replace('return ', 'const p = ')} const q = (() => {{ {crop} }})();"
+               " return p.every((v, i) => v === q[i]);", what="opacity 0 shows the crop")
+    set_opacity(100)
+    b.wait_for(f"{pixels.replace('return ', 'const p = ')} const q = (() => {{ {crop} }})();"
+               " return p.some((v, i) => Math.abs(v - q[i]) > 40);", what="opacity 100 shows the heatmap")
+    set_opacity(50)
+    # Any class by name: tabby (281) is mapped although it is not in the top-5.
+    b.js("const i = document.querySelector('[data-testid=cam-class-search]'); i.value = 'tabby';"
+         "i.dispatchEvent(new Event('change', {bubbles: true}));")
+    values = cam_shown(b, 5, "281")
+    assert_same_map(values, cli_cam(weights, 281, "layer4", "gradcam++"), "Grad-CAM++ of tabby at layer4")
+    # PNG export: the canvas as a PNG data URL, handed to a download link.
+    b.js("window.__saved = null; const click = HTMLAnchorElement.prototype.click;"
+         "HTMLAnchorElement.prototype.click = function () { window.__saved = [this.href, this.download]; };")
+    b.click("cam-png")
+    href, name = b.wait_for("return window.__saved;", what="PNG export")
+    assert href.startswith("data:image/png;base64,") and name.endswith("-281-layer4.png"), (href[:40], name)
+    if shots:
+        b.js("document.querySelector('[data-testid=cam-panel]').scrollIntoView()")
+        b.screenshot(os.path.join(shots, "cam-top5.png"))
+    # The share link restores class and stage (the image stays on this machine: pick it again).
+    link = b.js("return document.querySelector('[data-testid=cam-link]').value")
+    assert "cam=281" in link and "cam_stage=layer4" in link, link
+    b.click("cam-stage-3")
+    link = b.js("return document.querySelector('[data-testid=cam-link]').value")
+    assert "cam_stage=layer2" in link, link
+    b.get(f"{link}&lang=en&weights={fixture_weights()}")
+    b.wait_for(WEIGHTS_LOADED, timeout=120, what="the fixture checkpoint")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    cam_shown(b, 3, "281")
+    assert b.js("return document.querySelector('[data-testid=cam-stage]').dataset.stage") == "3"
+
+
+def test_cam_on_untrained_weights_says_the_map_means_nothing(b, url, shots):
+    b.get(url + "?lang=vi&cam=top")
+    b.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+    run_sample(b)
+    top1 = predictions(b)[0][0]
+    cam_shown(b, 5, top1)
+    assert "chưa có ý nghĩa" in b.text("cam-untrained")
+    b.click("lang-en")
+    assert "means nothing yet" in b.text("cam-untrained")
+
+
 def test_page_top5_on_the_fixture_checkpoint_is_pytorchs(b, url, shots):
     sample_predictions(b, url)
     text = b.js("return document.body.innerText")

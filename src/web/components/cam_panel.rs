@@ -31,7 +31,11 @@ fn class_named(text: &str) -> Option<usize> {
     }
     let wanted = text.to_lowercase();
     (!wanted.is_empty())
-        .then(|| labels().iter().position(|l| l.to_lowercase().contains(&wanted)))
+        .then(|| {
+            labels()
+                .iter()
+                .position(|l| l.to_lowercase().contains(&wanted))
+        })
         .flatten()
 }
 
@@ -113,13 +117,9 @@ pub fn cam_panel() -> Html {
     {
         // After each finished Explore run, and on every change of settings: the maps, unless
         // those shown already hold the picked class at this stage and method.
-        let deps = store.as_ref().map(|s| {
-            (
-                s.job,
-                s.run == RunState::Done && s.result.is_some(),
-                s.cam,
-            )
-        });
+        let deps = store
+            .as_ref()
+            .map(|s| (s.job, s.run == RunState::Done && s.result.is_some(), s.cam));
         let (store, link) = (store.clone(), link.clone());
         use_effect_with(deps, move |deps| {
             let (Some((job, done, cam)), Some(store), Some(link)) = (*deps, store, link) else {
@@ -210,7 +210,12 @@ pub fn cam_panel() -> Html {
         Callback::from(move |e: Event| {
             if let Some(el) = e.target_dyn_into::<HtmlSelectElement>() {
                 let v = el.value();
-                colormap.set(Colormap::ALL.into_iter().find(|c| c.name() == v).unwrap_or_default());
+                colormap.set(
+                    Colormap::ALL
+                        .into_iter()
+                        .find(|c| c.name() == v)
+                        .unwrap_or_default(),
+                );
             }
         })
     };
@@ -249,18 +254,33 @@ pub fn cam_panel() -> Html {
                 .and_then(|e| e.dyn_into::<HtmlCanvasElement>().ok());
             if let Some(url) = canvas.and_then(|c| c.to_data_url_with_type("image/png").ok()) {
                 let class = class.map_or("top1".to_string(), |c| c.to_string());
-                download(&url, &format!("resnet-lab-{}-{class}-{}.png", method.id().replace('+', "pp"), layer_name(stage)));
+                download(
+                    &url,
+                    &format!(
+                        "resnet-lab-{}-{class}-{}.png",
+                        method.id().replace('+', "pp"),
+                        layer_name(stage)
+                    ),
+                );
             }
         })
     };
     let share = web_sys::window()
         .and_then(|w| {
             let l = w.location();
-            Some(format!("{}{}?{}", l.origin().ok()?, l.pathname().ok()?, cam.to_query()))
+            Some(format!(
+                "{}{}?{}",
+                l.origin().ok()?,
+                l.pathname().ok()?,
+                cam.to_query()
+            ))
         })
         .unwrap_or_default();
-    let methods = [(CamMethod::GradCam, "Grad-CAM"), (CamMethod::GradCamPlusPlus, "Grad-CAM++")]
-        .map(|(m, name)| html! { <option value={m.id()} selected={m == cam.method}>{ name }</option> });
+    let methods = [
+        (CamMethod::GradCam, "Grad-CAM"),
+        (CamMethod::GradCamPlusPlus, "Grad-CAM++"),
+    ]
+    .map(|(m, name)| html! { <option value={m.id()} selected={m == cam.method}>{ name }</option> });
     let colormaps = Colormap::ALL.iter().map(|c| {
         html! { <option value={c.name()} selected={*c == *colormap}>{ c.name() }</option> }
     });
@@ -313,7 +333,7 @@ pub fn cam_panel() -> Html {
                 <label>{ s.cam_method }
                     <select data-testid="cam-method" onchange={method}>{ for methods.into_iter() }</select>
                 </label>
-                <label>{ "colormap" }
+                <label>{ s.colormap }
                     <select data-testid="cam-colormap" onchange={pick_colormap}>{ for colormaps }</select>
                 </label>
                 <label>{ s.cam_opacity }

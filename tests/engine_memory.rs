@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use resnet_lab::analysis::gradients::Precision;
 use resnet_lab::config::{NormMode, Variant};
-use resnet_lab::engine::{Engine, GradientOptions};
+use resnet_lab::engine::{CamOptions, Engine, GradientOptions};
 use resnet_lab::weights::export::{to_safetensors, ExportDtype};
 use resnet_lab::weights::{Init, InitKind, Naming, Weights};
 
@@ -70,6 +70,8 @@ const EXPLORE_MB: f64 = 25.0;
 /// budget is 1 GB of wasm memory in all; the run on the kernels peaks near 190 MB, where the one
 /// on candle's graph took 700).
 const LAB_MB: f64 = 300.0;
+/// Grad-CAM's deepest request (see below): 75.9 MB measured.
+const CAM_MB: f64 = 100.0;
 
 fn within_budget(what: &str, kept: f64, peak: f64) {
     eprintln!("{what}: keeps {kept:.1} MB, peak {peak:.1} MB while checking and building");
@@ -146,6 +148,22 @@ fn an_engine_keeps_the_prepared_weights_alone_and_never_builds_from_all_raw_weig
         peak < EXPLORE_MB,
         "an Explore run at 224 peaked at {peak:.1} MB"
     );
+
+    // Class activation maps at their deepest, Stage 2 (layer1), for the top-5 and one more
+    // class at 224: six gradients through 13 blocks, each block's raw weights read when its
+    // backward runs and dropped after it (reading them all at once would add 90 MB).
+    let options = CamOptions {
+        stage: 2,
+        top_k: 5,
+        classes: vec![281],
+        ..CamOptions::default()
+    };
+    let (_, _, peak) = measured(|| {
+        let job = engine.start_cam(&x, Variant::V1_5, options).unwrap();
+        job.finish().unwrap()
+    });
+    eprintln!("Grad-CAM top-5 + 1 at Stage 2, 224: peak {peak:.1} MB");
+    assert!(peak < CAM_MB, "Grad-CAM at Stage 2 peaked at {peak:.1} MB");
 
     // The Gradient lab at 224 on it: both networks, batch norm in training mode, forward and
     // backward, on a fresh seeded init (generated as the run makes its variables). Batch norm

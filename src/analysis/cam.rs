@@ -14,7 +14,7 @@ use candle_core::{DType, Tensor};
 use serde::{Deserialize, Serialize};
 
 use super::colormap::Colormap;
-use crate::config::{Head, NormMode, Variant};
+use crate::config::{Head, NormMode};
 use crate::imagenet::{label, softmax, top_k, Ranked};
 use crate::job::{Progress, Step};
 use crate::kernels::conv_grad::{self, ConvGeometry};
@@ -191,9 +191,6 @@ pub struct CamJob {
     pass: ForwardPass,
     input_size: usize,
     weights: Weights,
-    variant: Variant,
-    head: Head,
-    fc: candle_nn::Linear,
     options: CamOptions,
     /// Stage k's output, once the forward reached it.
     activation: Option<Tensor>,
@@ -227,6 +224,11 @@ impl CamJob {
                 "class activation maps are made for one image at a time".into(),
             ));
         }
+        if model.config.head != Head::GlobalAvgPool {
+            return Err(Error::InvalidArgument(
+                "class activation maps need the global-average-pool head".into(),
+            ));
+        }
         let classes = model.config.classes;
         if let Some(&c) = options.classes.iter().find(|&&c| c >= classes) {
             return Err(Error::InvalidArgument(format!(
@@ -234,9 +236,6 @@ impl CamJob {
             )));
         }
         Ok(Self {
-            variant: model.config.variant,
-            head: model.config.head,
-            fc: model.fc.clone(),
             pass: ForwardPass::new(model.clone(), input.clone()),
             model,
             input_size: input.dim(3)?,
@@ -353,12 +352,7 @@ impl CamJob {
             None => self.activation.clone().ok_or_else(out_of_order)?,
         };
         let (_, channels, h, w) = last.dims4()?;
-        if self.head != Head::GlobalAvgPool {
-            return Err(Error::InvalidArgument(
-                "class activation maps need the global-average-pool head".into(),
-            ));
-        }
-        let fc = self.fc.weight().to_dtype(DType::F32)?;
+        let fc = self.model.fc.weight().to_dtype(DType::F32)?;
         let fc = fc.to_vec2::<f32>()?;
         let area = (h * w) as f32;
         let mut grad = Vec::with_capacity(classes.len() * channels * h * w);
@@ -387,7 +381,7 @@ impl CamJob {
                 .and_then(|blocks| blocks.get(seen.id.index))
                 .ok_or_else(out_of_order)?;
             // The raw weights of this block only, read (or generated) now, dropped after.
-            let raw = Bottleneck::load(&self.weights, seen.id, self.variant)?;
+            let raw = Bottleneck::load(&self.weights, seen.id, self.model.config.variant)?;
             let grad = std::mem::take(&mut self.grad);
             self.grad = block_backward(folded, &raw, &seen, self.classes.len(), grad)?;
         }

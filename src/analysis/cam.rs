@@ -352,14 +352,12 @@ impl CamJob {
             None => self.activation.clone().ok_or_else(out_of_order)?,
         };
         let (_, channels, h, w) = last.dims4()?;
-        let fc = self.model.fc.weight().to_dtype(DType::F32)?;
-        let fc = fc.to_vec2::<f32>()?;
+        let fc = self.model.fc.weight();
         let area = (h * w) as f32;
         let mut grad = Vec::with_capacity(classes.len() * channels * h * w);
+        // Only the mapped classes' rows of the classifier are read.
         for &c in &classes {
-            let row = fc
-                .get(c)
-                .ok_or_else(|| Error::InvalidArgument(format!("no class {c}")))?;
+            let row = fc.get(c)?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
             for &v in row.iter().take(channels) {
                 grad.extend(std::iter::repeat_n(v / area, h * w));
             }

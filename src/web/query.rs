@@ -18,6 +18,20 @@ pub fn foreign_host(url: &str) -> Option<String> {
     (target.origin() != page.origin()).then(|| target.host())
 }
 
+/// This page's address (origin and path) with `query` as its query string: a share link.
+pub fn share_link(query: &str) -> String {
+    web_sys::window()
+        .and_then(|w| {
+            let l = w.location();
+            Some(format!(
+                "{}{}?{query}",
+                l.origin().ok()?,
+                l.pathname().ok()?
+            ))
+        })
+        .unwrap_or_default()
+}
+
 /// Reads `name` from the page's query string.
 pub fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;

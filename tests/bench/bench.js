@@ -52,7 +52,7 @@ async function ours_mt(dir = "pkg-mt") {
     const w = new Worker("/tests/bench/bench_mt_worker.js", { type: "module" });
     w.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
     w.onerror = (e) => reject(new Error(e.message || "worker failed"));
-    w.postMessage({ role: "main", dir, threads, runs, size: SIZE });
+    w.postMessage({ role: "main", dir, threads, runs, size: SIZE, cams: CAMS });
   });
 }
 

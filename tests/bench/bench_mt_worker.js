@@ -18,7 +18,7 @@ async function time(forward, runs) {
 }
 
 self.onmessage = async (e) => {
-  const { role, dir, threads, runs, size, module, memory } = e.data;
+  const { role, dir, threads, runs, size, module, memory, cams: cases } = e.data;
   pkg = await import(`/target/bench/${dir}/resnet_lab.js`);
   const init = pkg.default;
   if (role === "pool") {
@@ -36,9 +36,9 @@ self.onmessage = async (e) => {
     while (pkg.parallel_threads() < threads) await new Promise((r) => setTimeout(r, 20));
     const model = new pkg.BenchModel(size);
     const r = await time(() => model.forward(), runs);
-    // Grad-CAM as Explore computes it (the same cases as bench.js's CAMS).
+    // Grad-CAM as Explore computes it (bench.js's CAMS).
     const cams = {};
-    for (const [name, [k, stage]] of Object.entries({ top1_stage5: [1, 5], top5_stage5: [5, 5], top5_stage4: [5, 4] })) {
+    for (const [name, [k, stage]] of Object.entries(cases)) {
       cams[name] = (await time(() => model.cam(k, stage), runs)).median_ms;
     }
     let profile = null;

@@ -15,6 +15,7 @@ use crate::imagenet::labels;
 use crate::web::canvas::paint_rgba;
 use crate::web::jobs::next_job;
 use crate::web::protocol::{Request, RgbaImage};
+use crate::web::query::share_link;
 use crate::web::save::download;
 use crate::web::state::{Action, CamSettings, EngineLink, RunState, Store};
 
@@ -265,17 +266,7 @@ pub fn cam_panel() -> Html {
             }
         })
     };
-    let share = web_sys::window()
-        .and_then(|w| {
-            let l = w.location();
-            Some(format!(
-                "{}{}?{}",
-                l.origin().ok()?,
-                l.pathname().ok()?,
-                cam.to_query()
-            ))
-        })
-        .unwrap_or_default();
+    let share = share_link(&cam.to_query());
     let methods = [
         (CamMethod::GradCam, "Grad-CAM"),
         (CamMethod::GradCamPlusPlus, "Grad-CAM++"),

@@ -16,6 +16,7 @@ use crate::web::image_input::{decode_blob, fetch_blob};
 use crate::web::jobs::next_job;
 use crate::web::lab_settings::{LabSettings, BATCH_SIZES};
 use crate::web::protocol::{Request, RgbaImage};
+use crate::web::query::share_link;
 use crate::web::samples::SAMPLES;
 use crate::web::save::{download, download_text};
 use crate::web::state::{Action, EngineLink, RunState, Store};
@@ -174,17 +175,7 @@ pub fn gradient_lab() -> Html {
             </>
         }
     });
-    let share = web_sys::window()
-        .and_then(|w| {
-            let l = w.location();
-            Some(format!(
-                "{}{}?{}",
-                l.origin().ok()?,
-                l.pathname().ok()?,
-                cur.to_query()
-            ))
-        })
-        .unwrap_or_default();
+    let share = share_link(&cur.to_query());
     let opt = |value: &str, label: &str, selected: bool| html! { <option value={value.to_string()} {selected}>{ label.to_string() }</option> };
     html! {
         <div class="lab">

@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod auto;
+
 /// The backend the user picked in Settings (or with `?backend=`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendChoice {
-    /// WebGPU when the browser has an adapter, else the CPU.
+    /// The faster of the CPU and a hardware WebGPU adapter, measured once (see [`auto`]).
     #[default]
     Auto,
     /// Always the CPU (wasm).
@@ -34,11 +36,6 @@ impl BackendChoice {
     /// The choice with id `id`, if any.
     pub fn from_id(id: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.id() == id)
-    }
-
-    /// True when the GPU should be tried.
-    pub fn wants_gpu(self) -> bool {
-        self != BackendChoice::Cpu
     }
 }
 
@@ -98,7 +95,5 @@ mod tests {
             assert_eq!(BackendChoice::from_id(c.id()), Some(c));
         }
         assert_eq!(BackendChoice::from_id("tpu"), None);
-        assert!(!BackendChoice::Cpu.wants_gpu());
-        assert!(BackendChoice::Auto.wants_gpu());
     }
 }

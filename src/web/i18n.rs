@@ -42,6 +42,48 @@ impl Strings {
             crate::backend::RanOn::WebGpu { adapter } => format!("WebGPU, {adapter}"),
         }
     }
+
+    /// A duration for people: "104 ms" below a second, else "7.6 s" ("7,6 s").
+    pub fn duration(&self, ms: f64) -> String {
+        if ms < 1000.0 {
+            format!("{ms:.0} ms")
+        } else {
+            format!("{:.1} s", ms / 1000.0).replace('.', &self.decimal_point.to_string())
+        }
+    }
+
+    /// Auto's choice in words, the winner first: "Auto → CPU (wasm CPU, 2 threads): 104 ms vs
+    /// WebGPU (intel gen-12lp): 7.6 s", or why WebGPU was not tried or not kept.
+    pub fn auto_pick(&self, pick: &crate::backend::auto::AutoPick) -> String {
+        use crate::backend::auto::AutoReason;
+        use crate::backend::BackendKind;
+        let cpu = format!("CPU ({})", self.ran_on(&pick.cpu));
+        let gpu = format!("WebGPU ({})", pick.adapter.name());
+        let (picked, detail) = match &pick.reason {
+            AutoReason::Measured { cpu_ms, gpu_ms } => {
+                let cpu = format!("{cpu}: {}", self.duration(*cpu_ms));
+                let gpu = format!("{gpu}: {}", self.duration(*gpu_ms));
+                match pick.picked {
+                    BackendKind::Cpu => (cpu, format!("{} {gpu}", self.auto_versus)),
+                    BackendKind::WebGpu => (gpu, format!("{} {cpu}", self.auto_versus)),
+                }
+            }
+            AutoReason::SoftwareAdapter => (
+                format!("{cpu}:"),
+                format!(
+                    "{} {} {}",
+                    self.auto_software_pre,
+                    pick.adapter.name(),
+                    self.auto_software_post
+                ),
+            ),
+            AutoReason::GpuFailed(why) => (
+                format!("{cpu}:"),
+                format!("{}: {why}", self.auto_gpu_failed),
+            ),
+        };
+        format!("{} → {picked} {detail}", self.auto_label)
+    }
 }
 
 /// The page's strings in one language.
@@ -201,8 +243,22 @@ pub struct Strings {
     pub backend: &'static str,
     /// Settings: heading and explanation of the backend choice.
     pub backend_help: &'static str,
-    /// Backend option: WebGPU when available.
+    /// Backend option: the faster one, measured.
     pub backend_auto: &'static str,
+    /// Settings, Auto's choice: "Auto" before the arrow.
+    pub auto_label: &'static str,
+    /// Between the two timings ("vs").
+    pub auto_versus: &'static str,
+    /// Before a software adapter's name.
+    pub auto_software_pre: &'static str,
+    /// After a software adapter's name.
+    pub auto_software_post: &'static str,
+    /// WebGPU failed while Auto measured it (followed by the reason).
+    pub auto_gpu_failed: &'static str,
+    /// Settings: forget Auto's choice and measure on the next run.
+    pub auto_measure_again: &'static str,
+    /// Decimal separator of durations in seconds.
+    pub decimal_point: char,
     /// Backend option: CPU.
     pub backend_cpu: &'static str,
     /// Backend option: WebGPU.
@@ -417,7 +473,14 @@ pub static VI: Strings = Strings {
     not_an_image: "Không đọc được ảnh này",
     backend: "Phần cứng",
     backend_help: "Chạy mạng trên CPU (WebAssembly) hay trên GPU (WebGPU). Kết quả như nhau; chỉ tốc độ khác.",
-    backend_auto: "Tự động (WebGPU nếu có, không thì CPU)",
+    backend_auto: "Tự động (CPU hay GPU phần cứng, cái nào nhanh hơn; đo một lần)",
+    auto_label: "Tự động",
+    auto_versus: "so với",
+    auto_software_pre: "bộ điều hợp WebGPU",
+    auto_software_post: "chạy bằng phần mềm, chậm hơn CPU. Chọn WebGPU nếu vẫn muốn dùng nó.",
+    auto_gpu_failed: "WebGPU gặp lỗi khi đo",
+    auto_measure_again: "Đo lại",
+    decimal_point: ',',
     backend_cpu: "CPU (WebAssembly)",
     backend_webgpu: "WebGPU",
     gpu_fallback: "Không dùng được GPU, lần chạy này dùng CPU",
@@ -567,7 +630,14 @@ pub static EN: Strings = Strings {
     not_an_image: "This image cannot be read",
     backend: "Backend",
     backend_help: "Run the network on the CPU (WebAssembly) or on the GPU (WebGPU). The results are the same; only the speed differs.",
-    backend_auto: "Auto (WebGPU when available, else CPU)",
+    backend_auto: "Auto (the faster of the CPU and a hardware GPU, measured once)",
+    auto_label: "Auto",
+    auto_versus: "vs",
+    auto_software_pre: "the WebGPU adapter",
+    auto_software_post: "renders in software, slower than the CPU. Choose WebGPU to use it anyway.",
+    auto_gpu_failed: "WebGPU failed while being measured",
+    auto_measure_again: "Measure again",
+    decimal_point: '.',
     backend_cpu: "CPU (WebAssembly)",
     backend_webgpu: "WebGPU",
     gpu_fallback: "The GPU could not be used, so this run used the CPU",

@@ -5,8 +5,9 @@
 //! above its own.
 //!
 //! 1. `query` — the address (its query string; URLs resolved against it).
-//! 2. `i18n`, `jobs`, `samples`, `save`, `threads`, `memory` — strings in two languages; run
-//!    ids; the samples; saving files; the thread pool's workers (`?threads=N`); wasm memory.
+//! 2. `i18n`, `jobs`, `samples`, `save`, `threads`, `memory`, `auto_memory` — strings in two
+//!    languages; run ids; the samples; saving files; the thread pool's workers (`?threads=N`);
+//!    wasm memory; Auto's remembered backend.
 //! 3. `protocol`, `section`, `lab_settings`, `worker_build`, `offline`, `bench` — what page and
 //!    worker say to each other; the page's sections; the Gradient lab's settings and share link;
 //!    which worker build to load; what the service worker gives (isolation, offline); the
@@ -19,6 +20,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod auto_memory;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod canvas;

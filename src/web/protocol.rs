@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::cam::{CamOptions, CamResult};
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, Precision};
+use crate::backend::auto::AutoPick;
 use crate::backend::{BackendChoice, RanOn};
 use crate::config::NormMode;
 use crate::engine::Exploration;
@@ -89,8 +90,15 @@ pub enum Request {
     /// Testing hook: destroy the GPU device as a driver reset would, so the next run must fall
     /// back to the CPU (sent by the page when it was opened with `?gpu_fault=lose`).
     LoseGpu,
+    /// Testing hook: let Auto measure a software adapter instead of passing it over, so that
+    /// a machine without a GPU runs the measurement (sent when the page was opened with
+    /// `?auto_adapter=measure`).
+    MeasureSoftwareAdapter,
     /// Go back to seeded, untrained weights.
     UseInit(Init),
+    /// Auto's choice the page remembered (localStorage; the worker has none), or `None` to
+    /// measure again. The worker uses it only for the adapter and engine build it was made for.
+    AutoRemembered(Option<AutoPick>),
     /// Gradient flow with and without skips on `image` (a new run cancels the one running).
     Gradients {
         /// Run id (shared numbering with Explore runs).
@@ -154,6 +162,8 @@ pub enum Event {
         /// Why the GPU was not used although it was asked for (no adapter, device lost).
         fallback: Option<String>,
     },
+    /// Auto made a new choice (remember it for this adapter and engine build).
+    AutoPicked(AutoPick),
     /// Gradient run `job` finished.
     Gradients {
         /// Run id.

@@ -10,6 +10,7 @@ use super::section::Section;
 use crate::analysis::cam::{layer_name, stage_from_name, CamMethod, CamResult};
 use crate::analysis::features::StageMaps;
 use crate::analysis::gradients::{GradientFlow, GRADIENT_STEPS};
+use crate::backend::auto::AutoPick;
 use crate::backend::{BackendChoice, RanOn};
 use crate::engine::Exploration;
 use crate::weights::WeightsInfo;
@@ -160,6 +161,8 @@ pub struct AppState {
     pub file_url: Option<String>,
     /// The backend chosen in Settings.
     pub backend: BackendChoice,
+    /// What Auto runs on and why (remembered from an earlier visit, or measured now).
+    pub auto_pick: Option<AutoPick>,
     /// Latest Explore run id.
     pub job: JobId,
     /// Run state.
@@ -226,6 +229,7 @@ impl AppState {
             weights_offer: None,
             file_url: None,
             backend: BackendChoice::Auto,
+            auto_pick: None,
             job: 0,
             run: RunState::Idle,
             progress: (0, 6),
@@ -283,6 +287,8 @@ pub enum Action {
     FileUrl(Option<String>),
     /// The user picked a backend.
     Backend(BackendChoice),
+    /// Forget Auto's choice (the next Auto run measures again).
+    ForgetAutoPick,
     /// Something failed on the page itself (e.g. an unreadable image).
     Error(String),
     /// Dismiss the error message.
@@ -302,6 +308,7 @@ impl Reducible for AppState {
             Action::Lang(lang) => s.lang = lang,
             Action::Section(section) => s.section = section,
             Action::Backend(choice) => s.backend = choice,
+            Action::ForgetAutoPick => s.auto_pick = None,
             Action::Started { job, image } => {
                 s.job = job;
                 s.run = RunState::Running;
@@ -350,6 +357,7 @@ impl Reducible for AppState {
             Action::SelectBlock(i) => s.selected_block = Some(i),
             Action::Worker(event) => match event {
                 Event::Memory { bytes } => s.engine_memory = Some(bytes),
+                Event::AutoPicked(pick) => s.auto_pick = Some(pick),
                 Event::Ready { version, weights } => {
                     s.engine_version = Some(version);
                     s.weights = Some(weights);

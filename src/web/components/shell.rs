@@ -16,6 +16,7 @@ use super::weights_panel::WeightsPanel;
 use crate::backend::{BackendChoice, BackendKind};
 use crate::web::actions::offer_weights;
 use crate::web::actions::start_run;
+use crate::web::auto_memory;
 use crate::web::i18n::Lang;
 use crate::web::protocol::Request;
 use crate::web::query::{absolute_url, foreign_host, query_param};
@@ -54,6 +55,7 @@ pub fn shell(props: &ShellProps) -> Html {
         if let Some(choice) = query_param("backend").and_then(|b| BackendChoice::from_id(&b)) {
             state.backend = choice;
         }
+        state.auto_pick = auto_memory::load();
         state
     });
     let bridge = {
@@ -77,6 +79,12 @@ pub fn shell(props: &ShellProps) -> Html {
                     threads: crate::web::threads::wanted_threads(),
                 });
             }
+            if query_param("auto_adapter").as_deref() == Some("measure") {
+                link.send.emit(Request::MeasureSoftwareAdapter);
+            }
+            // Before any run: Auto uses the choice it measured on an earlier visit.
+            link.send
+                .emit(Request::AutoRemembered(store.auto_pick.clone()));
             link.send.emit(Request::Ping);
             if let Some(url) = query_param("weights") {
                 let url = absolute_url(&url);
@@ -91,6 +99,11 @@ pub fn shell(props: &ShellProps) -> Html {
             }
         });
     }
+    // Auto's choice outlives the page (the worker has no localStorage of its own).
+    use_effect_with(store.auto_pick.clone(), |pick| match pick {
+        Some(pick) => auto_memory::save(pick),
+        None => auto_memory::forget(),
+    });
     {
         // `?gpu_fault=lose` (a test hook): after the first WebGPU run, destroy the GPU device so
         // the next run shows the fall-back to the CPU.

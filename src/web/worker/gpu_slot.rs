@@ -128,6 +128,15 @@ impl Worker {
         }
     }
 
+    /// Gives back the GPU device and the weights on it (Auto measured the CPU faster): a later
+    /// explicit WebGPU run builds them again.
+    pub(super) fn release_gpu(&mut self) {
+        #[cfg(feature = "webgpu")]
+        {
+            self.gpu = Gpu::Untried;
+        }
+    }
+
     /// Destroys the GPU device as a driver reset would (the page's `?gpu_fault=lose` test hook).
     pub(super) fn lose_gpu(&mut self) {
         #[cfg(feature = "webgpu")]

@@ -6,6 +6,7 @@
 //! Explore runs advance one stage at a time; between stages the worker yields to its event loop
 //! and looks at the queued requests, so a `Cancel` or a newer `Explore` stops the run.
 
+mod auto_pick;
 mod blob_bytes;
 mod download;
 mod gpu_slot;
@@ -62,6 +63,12 @@ struct Worker {
     reported_memory: u64,
     /// How Explore turns an image into the network's input: the current weights' recipe.
     preprocess: crate::image::Preprocess,
+    /// Auto's choice: remembered by the page, or measured here.
+    auto: Option<crate::backend::auto::AutoPick>,
+    /// The WebGPU adapter, once asked about (`Some(None)`: there is none).
+    adapter: Option<Option<crate::backend::auto::AdapterFacts>>,
+    /// Testing hook: Auto measures even a software adapter.
+    measure_software: bool,
 }
 
 impl Worker {
@@ -150,6 +157,9 @@ pub async fn engine_worker(scope: ReactorScope<Request, Event>) {
         gpu: gpu_slot::Gpu::Untried,
         reported_memory: 0,
         preprocess: crate::image::Preprocess::torchvision(224),
+        auto: None,
+        adapter: None,
+        measure_software: false,
     };
     let mut slot = EngineSlot::starting(default_init());
     loop {
@@ -212,6 +222,14 @@ impl Worker {
                 }
             },
             Request::Cancel { .. } => true,
+            Request::MeasureSoftwareAdapter => {
+                self.measure_software = true;
+                true
+            }
+            Request::AutoRemembered(pick) => {
+                self.auto = pick;
+                true
+            }
             Request::LoseGpu => {
                 self.lose_gpu();
                 true

@@ -1,6 +1,7 @@
 //! The worker's long runs, Explore, class activation maps and the Gradient lab: progress after
 //! every step, and a cancel or a newer run honoured between steps.
 
+use super::auto_pick::AutoPlan;
 use super::gpu_slot::Explored;
 use super::{cpu_ran_on, now_ms, yield_now, Worker};
 use crate::analysis::gradients::mirrored_batch;
@@ -62,8 +63,13 @@ impl Worker {
         if !self.send(Event::Crop { job, image: crop }).await {
             return false;
         }
+        let plan = match backend {
+            BackendChoice::Cpu => AutoPlan::Cpu,
+            BackendChoice::WebGpu => AutoPlan::Gpu,
+            BackendChoice::Auto => self.auto_plan().await,
+        };
         let mut fallback = None;
-        if backend.wants_gpu() {
+        if matches!(plan, AutoPlan::Gpu) {
             let ran = self.explore_gpu(engine, &input).await;
             // The GPU run (and, the first time, the device and the upload) is one await: look
             // for a Cancel or a newer run that arrived meanwhile.
@@ -72,11 +78,8 @@ impl Worker {
             }
             match ran {
                 Ok(Some(done)) => return self.explored(job, done).await,
-                Ok(None) => {
-                    if backend == BackendChoice::WebGpu {
-                        fallback = self.gpu_problem();
-                    }
-                }
+                // Auto plans WebGPU only after measuring it faster: its failing is news too.
+                Ok(None) => fallback = self.gpu_problem(),
                 Err(e) => fallback = Some(e.to_string()),
             }
         }
@@ -108,7 +111,15 @@ impl Worker {
                     ran: cpu_ran_on(),
                     fallback,
                 };
-                self.explored(job, done).await
+                if !self.explored(job, done).await {
+                    return false;
+                }
+                match plan {
+                    AutoPlan::CpuThenMeasure(adapter) => {
+                        self.measure_auto(engine, &input, adapter).await
+                    }
+                    _ => true,
+                }
             }
             Err(e) => self.fail(job, e).await,
         }

@@ -109,3 +109,51 @@ fn what_ran_is_said_in_both_languages() {
     assert_eq!(Lang::Vi.strings().ran_on(&gpu), "WebGPU, SwiftShader");
     assert_eq!(gpu.kind().id(), "webgpu");
 }
+
+#[wasm_bindgen_test]
+fn autos_choice_is_said_winner_first_survives_the_codec_and_is_kept_by_the_page() {
+    use gloo::worker::{Bincode, Codec};
+    use resnet_lab::backend::auto::{AdapterFacts, AutoPick};
+    let cpu = RanOn::Cpu {
+        threads: 2,
+        relaxed_simd: true,
+    };
+    let adapter = AdapterFacts {
+        vendor: "intel".into(),
+        architecture: "gen-12lp".into(),
+        ..Default::default()
+    };
+    let slow_gpu = AutoPick::measured(adapter.clone(), cpu.clone(), 104.2, 7600.0);
+    assert_eq!(
+        Lang::En.strings().auto_pick(&slow_gpu),
+        "Auto → CPU (wasm CPU, 2 threads, relaxed SIMD): 104 ms vs WebGPU (intel gen-12lp): 7.6 s"
+    );
+    assert_eq!(
+        Lang::Vi.strings().auto_pick(&slow_gpu),
+        "Tự động → CPU (CPU wasm, 2 luồng, relaxed SIMD): 104 ms so với WebGPU (intel gen-12lp): 7,6 s"
+    );
+    let fast_gpu = AutoPick::measured(adapter, cpu.clone(), 104.0, 38.4);
+    assert_eq!(
+        Lang::En.strings().auto_pick(&fast_gpu),
+        "Auto → WebGPU (intel gen-12lp): 38 ms vs CPU (wasm CPU, 2 threads, relaxed SIMD): 104 ms"
+    );
+    let swiftshader = AdapterFacts {
+        vendor: "google".into(),
+        architecture: "swiftshader".into(),
+        is_fallback: true,
+        ..Default::default()
+    };
+    let software = AutoPick::software(swiftshader, cpu);
+    assert_eq!(
+        Lang::En.strings().auto_pick(&software),
+        "Auto → CPU (wasm CPU, 2 threads, relaxed SIMD): the WebGPU adapter google swiftshader \
+         renders in software, slower than the CPU. Choose WebGPU to use it anyway."
+    );
+    let event = Event::AutoPicked(fast_gpu.clone());
+    let back: Event = Bincode::decode(Bincode::encode(&event));
+    assert_eq!(back, event);
+    let state = Rc::new(AppState::new(Lang::En)).reduce(Action::Worker(event));
+    assert_eq!(state.auto_pick.as_ref(), Some(&fast_gpu));
+    let state = state.reduce(Action::ForgetAutoPick);
+    assert!(state.auto_pick.is_none());
+}

@@ -200,7 +200,8 @@ def test_webgpu_backend_matches_cpu_and_falls_back_when_the_device_is_lost(_b, u
     gpu = Browser(webgpu=True)
     try:
         # The fixture checkpoint: both backends against PyTorch, not only each other.
-        gpu.get(f"{url}?lang=en&weights={fixture_weights()}")
+        # WebGPU chosen explicitly: SwiftShader runs (Auto would pass it over).
+        gpu.get(f"{url}?lang=en&backend=webgpu&weights={fixture_weights()}")
         gpu.wait_for(WEIGHTS_LOADED, timeout=120, what="the fixture checkpoint")
         gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
         ms, _ = run_sample(gpu, timeout=300)
@@ -232,6 +233,81 @@ def test_webgpu_backend_matches_cpu_and_falls_back_when_the_device_is_lost(_b, u
         assert len(predictions(gpu)) == 5
         if shots:
             gpu.screenshot(os.path.join(shots, "gpu-fallback.png"))
+    finally:
+        gpu.quit()
+
+
+AUTO_KEY = "resnet-lab.auto-backend"
+AUTO_PICK = "const e = document.querySelector('[data-testid=auto-pick]'); return e ? e.innerText : null;"
+
+
+def remembered_auto(b):
+    """Auto's choice as the page stored it in localStorage (None if none)."""
+    stored = b.js("return localStorage.getItem(arguments[0]);", AUTO_KEY)
+    return json.loads(stored) if stored else None
+
+
+def auto_pick_text(b):
+    b.click("nav-settings")
+    text = b.wait_for(AUTO_PICK, what="Auto's choice in Settings")
+    b.click("nav-explore")
+    return text
+
+
+def test_auto_backend_passes_over_swiftshader_and_keeps_the_faster_one_measured(_b, url, shots):
+    # A Chromium whose only WebGPU adapter is SwiftShader (no GPU on this machine).
+    gpu = Browser(webgpu=True)
+    try:
+        gpu.get(url + "?lang=en")
+        gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(gpu)
+        assert gpu.js(BACKEND) == "cpu", gpu.js(BACKEND)
+        assert not gpu.js("return !!document.querySelector('[data-testid=gpu-fallback]')")
+        text = auto_pick_text(gpu)
+        assert text.startswith("Auto → CPU (wasm CPU") and "google swiftshader renders in software" in text, text
+        pick = remembered_auto(gpu)
+        assert pick["picked"] == "Cpu" and pick["reason"] == "SoftwareAdapter", pick
+
+        # The measurement itself, with SwiftShader timed as if it were hardware (test hook): the
+        # user's result comes from the CPU first, then both are timed and the faster kept.
+        gpu.js("localStorage.removeItem(arguments[0]);", AUTO_KEY)
+        gpu.get(url + "?lang=en&auto_adapter=measure")
+        gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(gpu)
+        assert gpu.js(BACKEND) == "cpu", gpu.js(BACKEND)
+        gpu.wait_for("const v = localStorage.getItem(arguments[0]); return !!v && v.includes('Measured');",
+                     300, "Auto's measurement", AUTO_KEY)
+        pick = remembered_auto(gpu)
+        timed = pick["reason"]["Measured"]
+        assert pick["picked"] == "Cpu" and 0 < timed["cpu_ms"] < timed["gpu_ms"], pick
+        print(f"     Auto measured: CPU {timed['cpu_ms']:.0f} ms vs WebGPU (SwiftShader) {timed['gpu_ms']:.0f} ms")
+        text = auto_pick_text(gpu)
+        assert text.startswith("Auto → CPU (wasm CPU") and " ms vs WebGPU (google swiftshader): " in text, text
+        if shots:
+            gpu.click("nav-settings")
+            gpu.screenshot(os.path.join(shots, "auto-backend.png"))
+            gpu.click("nav-explore")
+
+        # The remembered choice is what Auto runs on later, with no new measurement: made to say
+        # WebGPU, it sends the next visit's run to WebGPU (no measurement would pick SwiftShader).
+        pick["picked"] = "WebGpu"
+        gpu.js("localStorage.setItem(arguments[0], arguments[1]);", AUTO_KEY, json.dumps(pick))
+        gpu.get(url + "?lang=en")
+        gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(gpu, timeout=300)
+        assert gpu.js(BACKEND) == "webgpu", gpu.js(BACKEND)
+        assert auto_pick_text(gpu).startswith("Auto → WebGPU (google swiftshader): ")
+
+        # A choice made by another engine build does not apply: back to passing SwiftShader over.
+        pick["engine"] = "0.0.0 single simd128"
+        gpu.js("localStorage.setItem(arguments[0], arguments[1]);", AUTO_KEY, json.dumps(pick))
+        gpu.get(url + "?lang=vi")
+        gpu.wait_for("return document.querySelector('[data-testid=sample-cat]')", what="samples")
+        run_sample(gpu)
+        assert gpu.js(BACKEND) == "cpu", gpu.js(BACKEND)
+        assert remembered_auto(gpu)["reason"] == "SoftwareAdapter"
+        text = auto_pick_text(gpu)
+        assert text.startswith("Tự động → CPU (CPU wasm") and "chạy bằng phần mềm" in text, text
     finally:
         gpu.quit()
 

@@ -180,16 +180,27 @@ mt-workers: nightly-tools
 
 ORT_WEB_VERSION := 1.30
 TFJS_VERSION    := 4.22.0
+LITERT_JS_VERSION    := 2.5.3
+LITERT_TORCH_VERSION := 0.10.0
+TORCHVISION_VERSION  := 0.29.2
+LITERT_VENV := $(TOOLS_DIR)/litert-venv
 
 # Peers from the npm registry, onnx/onnxruntime from PyPI (to build the ONNX file locally and time
 # native ONNX Runtime) — no model is downloaded.
 bench-tools:
-	@[ -d $(TOOLS_DIR)/bench/node_modules/onnxruntime-web ] && [ -d $(TOOLS_DIR)/bench/node_modules/@tensorflow/tfjs-backend-wasm ] || \
+	@[ -d $(TOOLS_DIR)/bench/node_modules/onnxruntime-web ] && [ -d $(TOOLS_DIR)/bench/node_modules/@tensorflow/tfjs-backend-wasm ] \
+	  && [ -d $(TOOLS_DIR)/bench/node_modules/@litertjs/core ] || \
 	  npm install --silent --no-audit --no-fund --prefix $(TOOLS_DIR)/bench onnxruntime-web@$(ORT_WEB_VERSION) \
-	    @tensorflow/tfjs@$(TFJS_VERSION) @tensorflow/tfjs-backend-wasm@$(TFJS_VERSION)
+	    @tensorflow/tfjs@$(TFJS_VERSION) @tensorflow/tfjs-backend-wasm@$(TFJS_VERSION) @litertjs/core@$(LITERT_JS_VERSION)
 	@[ -x $(TOOLS_DIR)/venv/bin/python ] || python3 -m venv $(TOOLS_DIR)/venv
 	@$(TOOLS_DIR)/venv/bin/python -c "import onnx, onnxruntime, numpy" 2>/dev/null || \
 	  $(TOOLS_DIR)/venv/bin/pip install -q onnx onnxruntime numpy
+	@# LiteRT.js's model comes from litert-torch, in a venv of its own (torch, TensorFlow's runtime:
+	@# several GB). Where it cannot be installed, make bench runs and says LiteRT.js was skipped.
+	@[ -x $(LITERT_VENV)/bin/python ] || python3 -m venv $(LITERT_VENV)
+	@$(LITERT_VENV)/bin/python -c "import litert_torch, torchvision, safetensors" 2>/dev/null || \
+	  $(LITERT_VENV)/bin/pip install -q litert-torch==$(LITERT_TORCH_VERSION) torchvision==$(TORCHVISION_VERSION) safetensors || \
+	  echo "litert-torch $(LITERT_TORCH_VERSION) could not be installed: make bench skips LiteRT.js"
 
 # Our engine in the builds the page loads: relaxed SIMD at 1 thread (pkg) and threaded (pkg-mt),
 # plus the plain-SIMD fallbacks (pkg-plain, pkg-mt-plain) for the record.
@@ -210,6 +221,9 @@ bench: tools browser-tools bench-tools nightly-tools build
 	$(BENCH_WASM_OPT) --enable-threads target/bench/pkg-mt-plain/resnet_lab_bg.wasm -o target/bench/pkg-mt-plain/resnet_lab_bg.wasm
 	target/release/resnet-lab export-init --init he --seed 0 --out target/bench/weights.safetensors
 	$(TOOLS_DIR)/venv/bin/python tests/bench/make_peer_models.py target/bench/weights.safetensors target/bench/models
+	rm -f target/bench/models/resnet50.tflite
+	$(LITERT_VENV)/bin/python tests/bench/make_litert_model.py target/bench/weights.safetensors target/bench/models \
+	  || echo "no LiteRT model (litert-torch missing or failed): make bench skips LiteRT.js"
 	python3 tests/bench/run_bench.py
 
 # The Gradient lab's rows of make bench alone, on the page's own builds (dist/): a few minutes.

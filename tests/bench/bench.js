@@ -1,6 +1,7 @@
 // One engine per page load (thread counts are fixed at initialization in every engine):
-//   bench.html?engine=ours|ours_plain|ours_mt|ours_mt_plain|ort|tfjs|ours_webgpu|ort_webgpu&threads=N&runs=10
-// (ours: relaxed SIMD builds; *_plain: the plain-SIMD fallbacks for browsers without it)
+//   bench.html?engine=ours|ours_plain|ours_mt|ours_mt_plain|ort|tfjs|litert|litert_compat|ours_webgpu|ort_webgpu&threads=N&runs=10
+// (ours: relaxed SIMD builds; *_plain: the plain-SIMD fallbacks for browsers without it;
+// litert_compat: LiteRT.js's build without relaxed SIMD, one thread)
 // Result in window.benchResult: {engine, threads, median_ms, min_ms, first_logit, memory_bytes}.
 const params = new URLSearchParams(location.search);
 const engine = params.get("engine");
@@ -124,7 +125,34 @@ async function tfjs() {
   return { ...r, memory_bytes: tf.memory().numBytes };
 }
 
-const engines = { ours, ours_plain, ours_mt, ours_mt_plain, ort, tfjs, ours_webgpu, ort_webgpu };
+// LiteRT.js (XNNPACK in wasm) on the .tflite that litert-torch made of the same torchvision network
+// (tests/bench/make_litert_model.py). Given its wasm directory it picks its own build: relaxed SIMD
+// where the browser has it, the threaded one when asked for threads (which it allows only with
+// relaxed SIMD); litert_compat loads the build without relaxed SIMD by its file.
+const LITERT_WASM = "/.tools/bench/node_modules/@litertjs/core/wasm/";
+
+async function litert(compat = false) {
+  const lite = await import("/.tools/bench/node_modules/@litertjs/core/dist/index.js");
+  const build = compat ? "litert_wasm_compat_internal.js" : null;
+  await lite.loadLiteRt(build ? LITERT_WASM + build : LITERT_WASM, { threads: !compat && threads > 1 });
+  const model = await lite.loadAndCompile("/target/bench/models/resnet50.tflite", {
+    accelerator: "wasm", cpuOptions: { numThreads: threads },
+  });
+  const input = new lite.Tensor(new Float32Array(3 * SIZE * SIZE).fill(1), [1, 3, SIZE, SIZE]);
+  const r = await time(async () => {
+    const out = await model.run(input);
+    const first = out[0].toTypedArray()[0];
+    out.forEach((t) => t.delete());
+    return first;
+  });
+  const relaxed = await lite.supportsFeature("relaxedSimd");
+  return { ...r, build: compat ? "compat" : `${relaxed ? "relaxed SIMD" : "compat"}${threads > 1 ? ", threaded" : ""}`,
+           memory_bytes: null };
+}
+
+const litert_compat = () => litert(true);
+
+const engines = { ours, ours_plain, ours_mt, ours_mt_plain, ort, tfjs, litert, litert_compat, ours_webgpu, ort_webgpu };
 engines[engine]()
   .then((r) => { window.benchResult = { engine, threads, ...r }; })
   .catch((e) => { window.benchResult = { engine, threads, error: String(e && e.stack || e) }; })

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`make bench`: ResNet-50 224×224 forward in headless Chromium — our wasm engine against ONNX
-Runtime Web and TensorFlow.js (wasm backends) on the same network and weights, same machine,
+Runtime Web, TensorFlow.js and LiteRT.js (wasm) on the same network and weights, same machine,
 same run — plus native figures. Prints one table, writes BENCHMARKS.md and
 target/bench/latest.json. Timings here are noisy (±20 %): only ratios from one run mean much.
 
@@ -31,6 +31,8 @@ THREADS = os.cpu_count() or 1
 RUNS = int(os.environ.get("BENCH_RUNS", "10"))
 # WebGPU here is SwiftShader (a CPU emulation): a few runs are enough for the record.
 GPU_RUNS = int(os.environ.get("BENCH_GPU_RUNS", "3"))
+# LiteRT.js's model, made by litert-torch in make bench (tests/bench/make_litert_model.py).
+TFLITE = os.path.join(OUT, "models", "resnet50.tflite")
 
 
 def cpu_model():
@@ -133,9 +135,13 @@ def lab_rows(b, dist_base):
 
 def torch_lab(size, threads, norm="off"):
     """PyTorch CPU eager for one lab click (tests/bench/torch_lab.py), in the reference venv of
-    tests/reference/ (REFERENCE_PYTHON, default /tmp/refvenv/bin/python); None without one."""
+    tests/reference/ (REFERENCE_PYTHON, default /tmp/refvenv/bin/python) or else in make bench's
+    LiteRT venv, which has torch and torchvision too; None without either."""
     python = os.environ.get("REFERENCE_PYTHON", "/tmp/refvenv/bin/python")
     if not os.path.exists(python):
+        python = os.path.join(ROOT, ".tools", "litert-venv", "bin", "python")
+    if not os.path.exists(python) or subprocess.run([python, "-c", "import torch, torchvision"],
+                                                    capture_output=True).returncode != 0:
         return None
     out = subprocess.run([python, os.path.join(ROOT, "tests", "bench", "torch_lab.py"), str(size), str(threads), norm],
                          check=True, capture_output=True, text=True)
@@ -276,6 +282,16 @@ def main():
                     raise SystemExit(f"{engine} {threads}t failed: {r['error']}")
                 results[(engine, threads)] = r
                 print(f"  {engine:5} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
+        # LiteRT.js where litert-torch could make its model: its relaxed-SIMD builds (threaded at
+        # several threads), then the build without relaxed SIMD beside our plain fallbacks.
+        litert_runs = (("litert", 1), ("litert", THREADS), ("litert_compat", 1)) if os.path.exists(TFLITE) else ()
+        for name, threads in litert_runs:
+            r = in_browser(b, base, name, threads)
+            if "error" in r:
+                raise SystemExit(f"{name} {threads}t failed: {r['error']}")
+            results[(name, threads)] = r
+            print(f"  {name} {threads}t ({r['build']}): median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms",
+                  flush=True)
         # The plain-SIMD fallbacks (browsers without relaxed SIMD), for the record.
         for name, threads in (("ours_plain", 1), ("ours_mt_plain", THREADS)):
             r = in_browser(b, base, name, threads)
@@ -320,7 +336,17 @@ def main():
     torch_labs = {t: torch_lab(224, t) for t in (1, 2)}
 
     def best(threads):
-        return min(results[("ort", threads)]["median_ms"], results[("tfjs", threads)]["median_ms"])
+        """The fastest peer at `threads` (LiteRT.js's relaxed-SIMD build where it ran)."""
+        return min(results[(peer, threads)]["median_ms"] for peer in ("ort", "tfjs", "litert")
+                   if (peer, threads) in results)
+
+    def best_plain():
+        """The fastest peer build without relaxed SIMD at 1 thread: TF.js and ONNX Runtime Web
+        (neither ships one with it) and LiteRT.js's compat build."""
+        return min(results[(peer, 1)]["median_ms"] for peer in ("ort", "tfjs", "litert_compat")
+                   if (peer, 1) in results)
+
+    litert = ("litert", 1) in results
 
     ours_1t = results[("ours", 1)]["median_ms"]
     ours_mt = results[("ours", THREADS)]["median_ms"]
@@ -337,6 +363,10 @@ def main():
         "ort_mt_ms": results[("ort", THREADS)]["median_ms"],
         "tfjs_1t_ms": results[("tfjs", 1)]["median_ms"],
         "tfjs_mt_ms": results[("tfjs", THREADS)]["median_ms"],
+        "litert_1t_ms": results[("litert", 1)]["median_ms"] if litert else None,
+        "litert_mt_ms": results[("litert", THREADS)]["median_ms"] if litert else None,
+        "litert_compat_1t_ms": results[("litert_compat", 1)]["median_ms"] if litert else None,
+        "litert_builds": {f"{e}_{t}t": r["build"] for (e, t), r in results.items() if e.startswith("litert")},
         "min_ms": {f"{e}_{t}t": r["min_ms"] for (e, t), r in results.items()},
         "ratio_1t": ours_1t / best(1),
         "ratio_mt": ours_mt / best(THREADS),
@@ -360,6 +390,7 @@ def main():
         "worker_builds_bytes": {k: {"raw": len(v), "gzip": len(gzip.compress(v, 9))} for k, v in builds.items()},
         "ours_plain_1t_ms": results[("ours_plain", 1)]["median_ms"],
         "ours_plain_mt_ms": results[("ours_mt_plain", THREADS)]["median_ms"],
+        "ratio_plain_1t": results[("ours_plain", 1)]["median_ms"] / best_plain(),
         "page_ready_ms": ready_ms,
         "peak_memory_bytes": {f"{e}_{t}t": r.get("memory_bytes") for (e, t), r in results.items()},
         "webgpu": {k: ({"error": v["error"]} if "error" in v else
@@ -377,9 +408,16 @@ def main():
         f"| ResNet Lab (relaxed SIMD; Winograd 3×3 + packed GEMM, batch norm folded) | {ours_1t:.0f} ms | {ours_mt:.0f} ms (threaded build) |",
         f"| ONNX Runtime Web 1.30 `wasm` | {latest['ort_1t_ms']:.0f} ms | {latest['ort_mt_ms']:.0f} ms |",
         f"| TensorFlow.js 4.22 `wasm` (batch norm folded) | {latest['tfjs_1t_ms']:.0f} ms | {latest['tfjs_mt_ms']:.0f} ms |",
+        (f"| LiteRT.js 2.5.3 `wasm` (XNNPACK; {latest['litert_builds']['litert_1t']} / "
+         f"{latest['litert_builds'][f'litert_{THREADS}t']}; `.tflite` by litert-torch) | {latest['litert_1t_ms']:.0f} ms "
+         f"| {latest['litert_mt_ms']:.0f} ms |" if litert else
+         "| LiteRT.js 2.5.3 `wasm` | skipped: no `.tflite` (litert-torch not installed or failed) | skipped |"),
         f"| **ours / best peer** | **{latest['ratio_1t']:.2f}** | **{latest['ratio_mt']:.2f}** |",
         f"| ResNet Lab, plain-SIMD fallback (browsers without relaxed SIMD) | {latest['ours_plain_1t_ms']:.0f} ms "
         f"| {latest['ours_plain_mt_ms']:.0f} ms |",
+        *([f"| LiteRT.js 2.5.3, `compat` build (no relaxed SIMD; it has no threaded one) | "
+           f"{latest['litert_compat_1t_ms']:.0f} ms | — |"] if litert else []),
+        f"| **plain-SIMD fallback / best peer build without relaxed SIMD** | **{latest['ratio_plain_1t']:.2f}** | |",
     ]
     native = [
         "| native (x86-64) | median |", "| --- | ---: |",
@@ -394,7 +432,7 @@ def main():
 
     def torch_cell(t):
         ms = torch_labs.get(t)
-        return "skipped (no reference venv)" if ms is None else f"{ms:.0f} ms"
+        return "skipped (no venv with torch)" if ms is None else f"{ms:.0f} ms"
 
     lab_table = [
         "| Gradient lab in Chromium (click to chart, both networks forward + backward) | threads | ms | × our 224 forward |",

@@ -8,9 +8,8 @@
 //! normalizes), x̂ = (x − μ)/√(σ² + ε), y = γ·x̂ + β; and for g = ∂L/∂y:
 //! ∂L/∂β = Σg, ∂L/∂γ = Σg·x̂, ∂L/∂x = γ/(M·√(σ² + ε)) · (M·g − ∂L/∂β − x̂·∂L/∂γ).
 
-use std::ops::Range;
-
 use super::gemm::SendPtr;
+use super::thread_pool::for_each_range;
 
 /// A float the kernels read and write: f32 or f64, computed on in f64.
 pub trait Value: Copy + Into<f64> + Send + Sync {
@@ -68,20 +67,6 @@ fn statistics<T: Value>(x: &[T], dims: Dims, ch: usize, eps: f64) -> (f64, f64) 
     (mean, 1.0 / (var + eps).sqrt())
 }
 
-/// Calls `f` on ranges of channels that together cover `0..channels`, spread over the thread
-/// pool in the threaded wasm build (each channel's sums stay in one thread, in order, so the
-/// result does not depend on the thread count).
-fn for_channels(channels: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
-    let threads = super::thread_pool::threads();
-    if threads == 1 || channels < 2 * threads {
-        return f(0..channels);
-    }
-    let step = channels.div_ceil(4 * threads);
-    super::thread_pool::for_each_part(channels.div_ceil(step), &|part| {
-        f(part * step..((part + 1) * step).min(channels))
-    });
-}
-
 /// The `hw` values of channel `ch` of image `img` in `data` (`[N, C, H·W]` behind `ptr`).
 ///
 /// # Safety
@@ -95,7 +80,9 @@ unsafe fn plane_mut<'a, T>(ptr: SendPtr<T>, dims: Dims, img: usize, ch: usize) -
 pub fn forward<T: Value>(x: &[T], dims: Dims, gamma: &[T], beta: &[T], eps: f64, out: &mut [T]) {
     assert!(x.len() >= dims.n * dims.c * dims.hw && out.len() >= x.len() && gamma.len() >= dims.c);
     let out = SendPtr(out.as_mut_ptr());
-    for_channels(dims.c, &|channels| {
+    // Each channel's sums stay in one thread, in order, so the result does not depend on the
+    // thread count (here and in the backward).
+    for_each_range(dims.c, &|channels| {
         for ch in channels {
             let (mean, inv_std) = statistics(x, dims, ch, eps);
             let (g, b) = (gamma[ch].into(), beta[ch].into());
@@ -129,7 +116,7 @@ pub fn backward<T: Value>(x: &[T], dims: Dims, gamma: &[T], grad: &[T], eps: f64
     let mut sums = vec![(0f64, 0f64); dims.c];
     let m = dims.count();
     let (dx_ptr, sums_ptr) = (SendPtr(dx.as_mut_ptr()), SendPtr(sums.as_mut_ptr()));
-    for_channels(dims.c, &|channels| {
+    for_each_range(dims.c, &|channels| {
         for ch in channels {
             let (mean, inv_std) = statistics(x, dims, ch, eps);
             let (mut sum_g, mut sum_gx) = (0f64, 0f64);

@@ -6,6 +6,7 @@ use super::conv_io::check_buffers;
 use super::gemm::WeightMatrix;
 use super::im2col::im2col;
 use super::scratch::with_scratch;
+use super::thread_pool::for_each_chunk_mut;
 use crate::{Error, Result};
 
 /// The most values a patch matrix takes at once (2 MB): a larger one is made a band of output
@@ -179,9 +180,11 @@ impl GemmConv {
                 } else {
                     &mut band_out[..self.cout * len]
                 };
-                for (o, row) in part.chunks_exact_mut(len).enumerate() {
-                    row.fill(self.bias[o]);
-                }
+                for_each_chunk_mut(part, len, &|outs, rows| {
+                    for (o, row) in outs.zip(rows.chunks_exact_mut(len)) {
+                        row.fill(self.bias[o]);
+                    }
+                });
                 self.weight.mul_acc(len, patches, part, relu);
                 if !whole {
                     for (o, row) in band_out[..self.cout * len].chunks_exact(len).enumerate() {

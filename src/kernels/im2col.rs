@@ -1,9 +1,12 @@
 //! The patch matrix of a convolution (im2col), so that the convolution becomes one product.
 
+use super::thread_pool::for_each_chunk_mut;
+
 /// The patch matrix `[C·k·k, R·W_out]` of one image for the output rows `out_rows` (R of them;
-/// `0..H_out` for the whole image), zeros where the padding is.
+/// `0..H_out` for the whole image), zeros where the padding is. Each channel's `k·k` rows are
+/// contiguous, so ranges of channels are filled on the threads there are.
 #[allow(clippy::too_many_arguments)]
-pub fn im2col<T: Copy + Default>(
+pub fn im2col<T: Copy + Default + Send + Sync>(
     x: &[T],
     c: usize,
     h: usize,
@@ -16,31 +19,37 @@ pub fn im2col<T: Copy + Default>(
     cols: &mut [T],
 ) {
     let band = out_rows.len() * wo;
-    let cols = &mut cols[..c * k * k * band];
-    cols.fill(T::default());
-    let mut rows = cols.chunks_exact_mut(band.max(1));
-    for ch in 0..c {
-        let plane = &x[ch * h * w..(ch + 1) * h * w];
-        for ky in 0..k {
-            for kx in 0..k {
-                let Some(row) = rows.next() else { return };
-                for (r, oy) in out_rows.clone().enumerate() {
-                    let iy = (oy * s + ky) as isize - pad as isize;
-                    if iy < 0 || iy >= h as isize {
-                        continue;
-                    }
-                    let src = &plane[iy as usize * w..(iy as usize + 1) * w];
-                    let dst = &mut row[r * wo..(r + 1) * wo];
-                    for (ox, d) in dst.iter_mut().enumerate() {
-                        let ix = (ox * s + kx) as isize - pad as isize;
-                        if ix >= 0 && ix < w as isize {
-                            *d = src[ix as usize];
+    let per_channel = k * k * band;
+    for_each_chunk_mut(
+        &mut cols[..c * per_channel],
+        per_channel,
+        &|channels, chunk| {
+            chunk.fill(T::default());
+            let mut rows = chunk.chunks_exact_mut(band);
+            for ch in channels {
+                let plane = &x[ch * h * w..(ch + 1) * h * w];
+                for ky in 0..k {
+                    for kx in 0..k {
+                        let Some(row) = rows.next() else { return };
+                        for (r, oy) in out_rows.clone().enumerate() {
+                            let iy = (oy * s + ky) as isize - pad as isize;
+                            if iy < 0 || iy >= h as isize {
+                                continue;
+                            }
+                            let src = &plane[iy as usize * w..(iy as usize + 1) * w];
+                            let dst = &mut row[r * wo..(r + 1) * wo];
+                            for (ox, d) in dst.iter_mut().enumerate() {
+                                let ix = (ox * s + kx) as isize - pad as isize;
+                                if ix >= 0 && ix < w as isize {
+                                    *d = src[ix as usize];
+                                }
+                            }
                         }
                     }
                 }
             }
-        }
-    }
+        },
+    );
 }
 
 /// The adjoint of [`im2col`] for a whole image: adds each patch-matrix entry `cols`

@@ -4,6 +4,10 @@
 //! build (`target_feature = "atomics"`, shared memory), where Web Workers started by the page
 //! join a pool by calling [`worker_loop`]; every other build runs the parts inline.
 
+use std::ops::Range;
+
+use super::gemm::SendPtr;
+
 /// Runs `f(0)`, …, `f(parts − 1)`, spread over the pool's threads and the caller's; returns when
 /// all have finished.
 pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
@@ -12,6 +16,38 @@ pub fn for_each_part(parts: usize, f: &(dyn Fn(usize) + Sync)) {
         return pool::run(parts, f);
     }
     (0..parts).for_each(f);
+}
+
+/// Calls `f` on ranges that together cover `0..len`, about four per thread (a thread that starts
+/// late takes fewer), spread over the pool as [`for_each_part`] does. The ranges are cut the same
+/// way on one thread, so single-threaded builds and native tests run the split code too.
+pub fn for_each_range(len: usize, f: &(dyn Fn(Range<usize>) + Sync)) {
+    let step = len.div_ceil(4 * threads()).max(1);
+    for_each_part(len.div_ceil(step), &|part| {
+        f(part * step..((part + 1) * step).min(len))
+    });
+}
+
+/// [`for_each_range`] over `data` seen as `data.len() / unit` units of `unit` values: each range
+/// of units gets its own values, `f(range, &mut data[range.start·unit..range.end·unit])`.
+pub fn for_each_chunk_mut<T: Send>(
+    data: &mut [T],
+    unit: usize,
+    f: &(dyn Fn(Range<usize>, &mut [T]) + Sync),
+) {
+    if unit == 0 {
+        return;
+    }
+    let len = data.len() / unit;
+    let ptr = SendPtr(data.as_mut_ptr());
+    for_each_range(len, &|range| {
+        // SAFETY: the ranges are disjoint and inside 0..len, so their chunks are disjoint parts
+        // of `data`, which outlives the call (for_each_range returns when every range is done).
+        let chunk = unsafe {
+            std::slice::from_raw_parts_mut(ptr.get().add(range.start * unit), range.len() * unit)
+        };
+        f(range, chunk)
+    });
 }
 
 /// Threads that take parts: the caller plus the pool's workers.
@@ -157,5 +193,44 @@ mod pool {
             // The caller sets a job and notifies under this lock: no wake-up is lost.
             drop(WAKE.wait(job).unwrap_or_else(|p| p.into_inner()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn ranges_cover_every_index_once_in_several_parts() {
+        for len in [0, 1, 2, 3, 7, 64, 2048] {
+            let seen = Mutex::new(vec![0u32; len]);
+            let parts = Mutex::new(0);
+            for_each_range(len, &|range| {
+                *parts.lock().unwrap() += 1;
+                for i in range {
+                    seen.lock().unwrap()[i] += 1;
+                }
+            });
+            assert!(
+                seen.into_inner().unwrap().iter().all(|&n| n == 1),
+                "len {len}"
+            );
+            // Split even on one thread, so that the split code runs in every build's tests.
+            assert_eq!(*parts.lock().unwrap(), len.min(4), "len {len}");
+        }
+    }
+
+    #[test]
+    fn chunks_are_the_units_of_their_range() {
+        let mut data: Vec<usize> = vec![0; 3 * 10];
+        for_each_chunk_mut(&mut data, 3, &|range, chunk| {
+            assert_eq!(chunk.len(), 3 * range.len());
+            for (unit, values) in range.zip(chunk.chunks_exact_mut(3)) {
+                values.fill(unit);
+            }
+        });
+        assert_eq!(data, (0..30).map(|i| i / 3).collect::<Vec<_>>());
+        for_each_chunk_mut(&mut data, 0, &|_, _| panic!("no units of size 0"));
     }
 }

@@ -6,6 +6,7 @@
 use super::conv_io::check_buffers;
 use super::gemm::{SendPtr, WeightMatrix};
 use super::scratch::with_scratch;
+use super::thread_pool::{for_each_chunk_mut, for_each_range};
 use crate::{Error, Result};
 
 /// A 3×3 convolution (stride 1, padding 1) with its filters in the Winograd domain.
@@ -104,7 +105,6 @@ impl Winograd3x3 {
             for img in 0..n {
                 let xs = &input[img * c * h * w..(img + 1) * c * h * w];
                 transform_input(xs, c, h, w, tw, tiles, v);
-                m.fill(0.0);
                 self.products(c, tiles, v, m);
                 let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
                 self.transform_output(m, (h, w, tw, tiles), relu, ys);
@@ -113,8 +113,9 @@ impl Winograd3x3 {
         Ok(())
     }
 
-    /// `M[e] = U[e] · V[e]` for the 16 points e of the transform: one product each, spread
-    /// over the threads there are (natively each product uses them itself).
+    /// `M[e] = U[e] · V[e]` for the 16 points e of the transform (over whatever `m` held): one
+    /// product each, spread over the threads there are (natively each product uses them
+    /// itself).
     fn products(&self, c: usize, tiles: usize, v: &[f32], m: &mut [f32]) {
         let (cc, co) = (c * tiles, self.cout * tiles);
         if super::thread_pool::threads() > 1 {
@@ -123,11 +124,13 @@ impl Winograd3x3 {
                 // SAFETY: part e writes only m[e·co .. (e+1)·co], disjoint from every other
                 // part's, and `m` outlives the call (for_each_part waits for every part).
                 let m_e = unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * co), co) };
+                m_e.fill(0.0);
                 self.u[e].mul_acc_serial(tiles, &v[e * cc..(e + 1) * cc], m_e, false);
             });
             return;
         }
         for (e, u_e) in self.u.iter().enumerate() {
+            m[e * co..(e + 1) * co].fill(0.0);
             u_e.mul_acc(
                 tiles,
                 &v[e * cc..(e + 1) * cc],
@@ -138,7 +141,7 @@ impl Winograd3x3 {
     }
 
     /// `Y = Aᵀ M A` per tile (A = [1 0; 1 1; 1 −1; 0 −1]) plus the bias, cropped to H×W, then
-    /// the ReLU when asked.
+    /// the ReLU when asked; ranges of output channels on the threads there are.
     fn transform_output(
         &self,
         m: &[f32],
@@ -148,42 +151,46 @@ impl Winograd3x3 {
     ) {
         let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
         let plane = self.cout * tiles;
-        for o in 0..self.cout {
-            let b = self.bias.as_ref().map_or(0.0, |b| b[o]);
-            for t in 0..tiles {
-                let base = o * tiles + t;
-                let mut mm = [0f32; 16];
-                for (e, v) in mm.iter_mut().enumerate() {
-                    *v = m[e * plane + base];
-                }
-                // Aᵀ M: 2×4.
-                let mut am = [[0f32; 4]; 2];
-                for col in 0..4 {
-                    let (m0, m1, m2, m3) = (mm[col], mm[4 + col], mm[8 + col], mm[12 + col]);
-                    am[0][col] = m0 + m1 + m2;
-                    am[1][col] = m1 - m2 - m3;
-                }
-                let (ty, tx) = (t / tw, t % tw);
-                for (r, row) in am.iter().enumerate() {
-                    let oy = 2 * ty + r;
-                    if oy >= h {
-                        continue;
+        let y = &mut y[..self.cout * h * w];
+        for_each_chunk_mut(y, h * w, &|outs, ys| {
+            for (o, yo) in outs.zip(ys.chunks_exact_mut(h * w)) {
+                let b = self.bias.as_ref().map_or(0.0, |b| b[o]);
+                for t in 0..tiles {
+                    let base = o * tiles + t;
+                    let mut mm = [0f32; 16];
+                    for (e, v) in mm.iter_mut().enumerate() {
+                        *v = m[e * plane + base];
                     }
-                    let pair = [row[0] + row[1] + row[2], row[1] - row[2] - row[3]];
-                    for (s, val) in pair.iter().enumerate() {
-                        let ox = 2 * tx + s;
-                        if ox < w {
-                            y[(o * h + oy) * w + ox] = (val + b).max(floor);
+                    // Aᵀ M: 2×4.
+                    let mut am = [[0f32; 4]; 2];
+                    for col in 0..4 {
+                        let (m0, m1, m2, m3) = (mm[col], mm[4 + col], mm[8 + col], mm[12 + col]);
+                        am[0][col] = m0 + m1 + m2;
+                        am[1][col] = m1 - m2 - m3;
+                    }
+                    let (ty, tx) = (t / tw, t % tw);
+                    for (r, row) in am.iter().enumerate() {
+                        let oy = 2 * ty + r;
+                        if oy >= h {
+                            continue;
+                        }
+                        let pair = [row[0] + row[1] + row[2], row[1] - row[2] - row[3]];
+                        for (s, val) in pair.iter().enumerate() {
+                            let ox = 2 * tx + s;
+                            if ox < w {
+                                yo[oy * w + ox] = (val + b).max(floor);
+                            }
                         }
                     }
                 }
             }
-        }
+        });
     }
 }
 
 /// `V = Bᵀ d B` for every 4×4 input tile d (stride 2, starting one pixel up-left: the padding),
-/// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]; `v` is `[16, C, tiles]`.
+/// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]; `v` is `[16, C, tiles]`. Ranges of
+/// channels run on the threads there are.
 fn transform_input(
     x: &[f32],
     c: usize,
@@ -194,45 +201,57 @@ fn transform_input(
     v: &mut [f32],
 ) {
     let plane = c * tiles;
-    for ch in 0..c {
-        let xc = &x[ch * h * w..(ch + 1) * h * w];
-        for t in 0..tiles {
-            let (ty, tx) = (t / tw, t % tw);
-            let mut d = [[0f32; 4]; 4];
-            for (r, row) in d.iter_mut().enumerate() {
-                let iy = (2 * ty + r) as isize - 1;
-                if iy < 0 || iy >= h as isize {
-                    continue;
+    assert!(
+        v.len() >= 16 * plane,
+        "winograd: input transform buffer too short"
+    );
+    let v_ptr = SendPtr(v.as_mut_ptr());
+    for_each_range(c, &|channels| {
+        for ch in channels {
+            // SAFETY: channel ch owns v[e·plane + ch·tiles ..][..tiles] in each of the 16
+            // planes; ranges of channels are disjoint and `v` (asserted long enough) outlives
+            // the call.
+            let mut planes: [&mut [f32]; 16] = std::array::from_fn(|e| unsafe {
+                std::slice::from_raw_parts_mut(v_ptr.get().add(e * plane + ch * tiles), tiles)
+            });
+            let xc = &x[ch * h * w..(ch + 1) * h * w];
+            for t in 0..tiles {
+                let (ty, tx) = (t / tw, t % tw);
+                let mut d = [[0f32; 4]; 4];
+                for (r, row) in d.iter_mut().enumerate() {
+                    let iy = (2 * ty + r) as isize - 1;
+                    if iy < 0 || iy >= h as isize {
+                        continue;
+                    }
+                    for (s, val) in row.iter_mut().enumerate() {
+                        let ix = (2 * tx + s) as isize - 1;
+                        if ix >= 0 && ix < w as isize {
+                            *val = xc[iy as usize * w + ix as usize];
+                        }
+                    }
                 }
-                for (s, val) in row.iter_mut().enumerate() {
-                    let ix = (2 * tx + s) as isize - 1;
-                    if ix >= 0 && ix < w as isize {
-                        *val = xc[iy as usize * w + ix as usize];
+                // Bᵀ d (rows), then (Bᵀ d) B (columns).
+                let mut bd = [[0f32; 4]; 4];
+                for s in 0..4 {
+                    bd[0][s] = d[0][s] - d[2][s];
+                    bd[1][s] = d[1][s] + d[2][s];
+                    bd[2][s] = d[2][s] - d[1][s];
+                    bd[3][s] = d[1][s] - d[3][s];
+                }
+                for (r, row) in bd.iter().enumerate() {
+                    let out = [
+                        row[0] - row[2],
+                        row[1] + row[2],
+                        row[2] - row[1],
+                        row[1] - row[3],
+                    ];
+                    for (s, val) in out.iter().enumerate() {
+                        planes[r * 4 + s][t] = *val;
                     }
                 }
             }
-            // Bᵀ d (rows), then (Bᵀ d) B (columns).
-            let mut bd = [[0f32; 4]; 4];
-            for s in 0..4 {
-                bd[0][s] = d[0][s] - d[2][s];
-                bd[1][s] = d[1][s] + d[2][s];
-                bd[2][s] = d[2][s] - d[1][s];
-                bd[3][s] = d[1][s] - d[3][s];
-            }
-            let base = ch * tiles + t;
-            for (r, row) in bd.iter().enumerate() {
-                let out = [
-                    row[0] - row[2],
-                    row[1] + row[2],
-                    row[2] - row[1],
-                    row[1] - row[3],
-                ];
-                for (s, val) in out.iter().enumerate() {
-                    v[(r * 4 + s) * plane + base] = *val;
-                }
-            }
         }
-    }
+    });
 }
 
 #[cfg(test)]

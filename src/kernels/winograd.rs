@@ -238,16 +238,16 @@ fn transform_input(
                     bd[2][s] = d[2][s] - d[1][s];
                     bd[3][s] = d[1][s] - d[3][s];
                 }
-                for (r, row) in bd.iter().enumerate() {
-                    let out = [
+                let out = bd.map(|row| {
+                    [
                         row[0] - row[2],
                         row[1] + row[2],
                         row[2] - row[1],
                         row[1] - row[3],
-                    ];
-                    for (s, val) in out.iter().enumerate() {
-                        planes[r * 4 + s][t] = *val;
-                    }
+                    ]
+                });
+                for (plane_e, val) in planes.iter_mut().zip(out.as_flattened()) {
+                    plane_e[t] = *val;
                 }
             }
         }

@@ -46,3 +46,9 @@ fn pooling_and_relu_backward_match_candle_autograd_over_random_shapes() {
     let worst = kernel_checks::pool_grad_cases(24, 16);
     console_log!("pooling and ReLU backward in wasm: worst relative error {worst:e}");
 }
+
+#[wasm_bindgen_test]
+fn lab_convolutions_forward_and_input_gradient_match_candle_autograd() {
+    let worst = kernel_checks::lab_conv_cases(40, 18);
+    console_log!("lab convolutions in wasm: worst relative error {worst:e}");
+}

@@ -38,3 +38,9 @@ fn pooling_and_relu_backward_match_candle_autograd_over_random_shapes() {
     let worst = kernel_checks::pool_grad_cases(40, 15);
     eprintln!("pooling and ReLU backward: worst relative error {worst:e}");
 }
+
+#[test]
+fn lab_convolutions_forward_and_input_gradient_match_candle_autograd() {
+    let worst = kernel_checks::lab_conv_cases(60, 17);
+    eprintln!("lab convolutions: worst relative error {worst:e}");
+}

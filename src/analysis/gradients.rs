@@ -1,8 +1,8 @@
 //! Gradient flow: per-layer ‖∂L/∂W‖ and per-block ‖∂L/∂x‖, with and without skip connections,
 //! on the same weights, each network's forward and backward run by [`super::network_pass`].
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-
 use std::rc::Rc;
 
 use candle_core::{DType, Tensor, WithDType};
@@ -11,8 +11,9 @@ use candle_core::{DType, Tensor, WithDType};
 pub const GRADIENT_STEPS: usize = 2 * PASS_STEPS;
 use serde::{Deserialize, Serialize};
 
+use super::lab_convs::LabConvs;
 use super::network_pass::{self, Pass, PassResult, PASS_STEPS};
-use crate::config::{NormMode, ResNetConfig, Skips};
+use crate::config::{NormMode, ResNetConfig, Skips, Variant};
 use crate::job::{Network, Progress, Step};
 use crate::model::values::{sum_of_squares, with_values};
 use crate::model::ResNet;
@@ -124,6 +125,9 @@ pub struct LabVariables {
     weights: Weights,
     /// ‖W‖₂ of each variable, summed once for every run on them.
     norms: BTreeMap<String, f64>,
+    /// In f32, the convolutions prepared for the fast kernels (for the variant they were
+    /// prepared for): made by the first run, shared by both networks and every later run.
+    convs: RefCell<Option<(Variant, Rc<LabConvs>)>>,
 }
 
 impl LabVariables {
@@ -144,7 +148,27 @@ impl LabVariables {
             precision,
             weights,
             norms,
+            convs: RefCell::new(None),
         })
+    }
+
+    /// The convolutions of `model` (built on these variables) prepared for the fast kernels,
+    /// made on first use; `None` in f64, which runs on `kernels::conv_grad` alone.
+    fn prepared_convs(&self, model: &ResNet) -> Result<Option<Rc<LabConvs>>> {
+        if self.precision != Precision::F32 {
+            return Ok(None);
+        }
+        let variant = model.config.variant;
+        if let Some((v, convs)) = self.convs.borrow().as_ref() {
+            if *v == variant {
+                return Ok(Some(convs.clone()));
+            }
+        }
+        // Another variant's forms go before the new ones are made (memory never shrinks).
+        self.convs.replace(None);
+        let convs = Rc::new(LabConvs::new(model)?);
+        self.convs.replace(Some((variant, convs.clone())));
+        Ok(Some(convs))
     }
 }
 
@@ -282,9 +306,10 @@ impl GradientJob {
                     ..self.config.clone()
                 };
                 let model = ResNet::new(config, &self.variables.weights)?;
+                let convs = self.variables.prepared_convs(&model)?;
                 (
                     network,
-                    network_pass::start(model, &self.input, self.targets.clone())?,
+                    network_pass::start(model, convs, &self.input, self.targets.clone())?,
                 )
             }
         };

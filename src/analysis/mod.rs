@@ -7,6 +7,7 @@ pub mod colormap;
 pub mod explore;
 pub mod features;
 pub mod gradients;
+pub mod lab_convs;
 pub mod network_pass;
 pub mod reading;
 pub mod toy;

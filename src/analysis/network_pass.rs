@@ -8,6 +8,7 @@
 //! progress and checks for cancellation between them.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use candle_core::{DType, Tensor, WithDType};
 use candle_nn::Conv2d;
@@ -16,11 +17,14 @@ use crate::config::{Head, NormMode};
 use crate::imagenet::top_k;
 use crate::kernels::batch_norm::{self as bn_kernel, Dims, Value};
 use crate::kernels::conv_grad::{self, ConvGeometry, Real};
+use crate::kernels::gemm_conv::ConvShape;
 use crate::kernels::pool_grad;
 use crate::model::batch_norm::{BatchNorm, BN_EPS};
 use crate::model::values::{sum_of_squares, with_values};
 use crate::model::{Bottleneck, ResNet};
 use crate::{Error, Result};
+
+use super::lab_convs::{LabConv, LabConvs};
 
 /// Steps of one network's pass: stem, Stages 2–5, head with loss (and its backward); Stages
 /// 5–2 and the stem back.
@@ -30,9 +34,32 @@ pub const PASS_STEPS: usize = 11;
 pub const FORWARD_STEPS: usize = 6;
 
 /// A float the pass computes in: f32 or f64.
-pub trait Float: Real + Value + WithDType + PartialOrd {}
-impl Float for f32 {}
-impl Float for f64 {}
+pub trait Float: Real + Value + WithDType + PartialOrd {
+    /// These values as f32, when they are (the type of the prepared [`LabConvs`]).
+    fn as_f32(values: &[Self]) -> Option<&[f32]>;
+    /// f32 values as this type, when it is f32.
+    fn from_f32(values: Vec<f32>) -> Option<Vec<Self>>;
+}
+
+impl Float for f32 {
+    fn as_f32(values: &[Self]) -> Option<&[f32]> {
+        Some(values)
+    }
+
+    fn from_f32(values: Vec<f32>) -> Option<Vec<Self>> {
+        Some(values)
+    }
+}
+
+impl Float for f64 {
+    fn as_f32(_: &[Self]) -> Option<&[f32]> {
+        None
+    }
+
+    fn from_f32(_: Vec<f32>) -> Option<Vec<Self>> {
+        None
+    }
+}
 
 fn cast<T: Float>(v: f64) -> T {
     <T as Value>::from_f64(v)
@@ -56,14 +83,23 @@ impl<T: Float> Activation<T> {
     }
 }
 
-/// A convolution's filters and geometry, read from the network.
+/// A convolution's filters and geometry, read from the network, with its prepared f32 form
+/// when there is one.
 struct Filters<'a> {
     conv: &'a Conv2d,
     geometry: ConvGeometry,
+    prepared: Option<&'a LabConv>,
 }
 
 impl<'a> Filters<'a> {
-    fn of<T>(conv: &'a Conv2d, n: usize, x: &Activation<T>) -> Result<Self> {
+    /// The convolution `conv` (torchvision name `name`) on the batch `x` of `n` images.
+    fn of<T>(
+        name: &str,
+        conv: &'a Conv2d,
+        convs: Option<&'a LabConvs>,
+        n: usize,
+        x: &Activation<T>,
+    ) -> Result<Self> {
         let cfg = conv.config();
         if cfg.groups != 1 || cfg.dilation != 1 || conv.bias().is_some() {
             return Err(Error::InvalidArgument(
@@ -77,12 +113,31 @@ impl<'a> Filters<'a> {
             cfg.stride,
             cfg.padding,
         )?;
-        Ok(Self { conv, geometry })
+        let shape = ConvShape {
+            cout: co,
+            cin: ci,
+            k: kh,
+            stride: cfg.stride,
+            pad: cfg.padding,
+        };
+        let prepared = convs.and_then(|c| c.get(name, shape));
+        Ok(Self {
+            conv,
+            geometry,
+            prepared,
+        })
     }
 
     fn forward<T: Float>(&self, x: &[T]) -> Result<Activation<T>> {
         let g = &self.geometry;
-        let data = with_values(self.conv.weight(), |w: &[T]| conv_grad::forward(g, x, w))?;
+        let prepared = match (self.prepared, T::as_f32(x)) {
+            (Some(conv), Some(x)) => T::from_f32(conv.forward(g, x)?),
+            _ => None,
+        };
+        let data = match prepared {
+            Some(data) => data,
+            None => with_values(self.conv.weight(), |w: &[T]| conv_grad::forward(g, x, w))?,
+        };
         Ok(Activation {
             data,
             c: g.cout,
@@ -93,10 +148,18 @@ impl<'a> Filters<'a> {
 
     /// ‖∂L/∂W‖ from the convolution's input `x` and `dy`.
     fn filter_norm<T: Float>(&self, x: &[T], dy: &[T]) -> Result<f64> {
+        if let (Some(conv), Some(x), Some(dy)) = (self.prepared, T::as_f32(x), T::as_f32(dy)) {
+            return Ok(norm(&conv.filter_grad(&self.geometry, x, dy)?));
+        }
         Ok(norm(&conv_grad::filter_grad(&self.geometry, x, dy)?))
     }
 
     fn input_grad<T: Float>(&self, dy: &[T]) -> Result<Vec<T>> {
+        if let (Some(conv), Some(dy)) = (self.prepared, T::as_f32(dy)) {
+            if let Some(dx) = T::from_f32(conv.input_grad(&self.geometry, dy)?) {
+                return Ok(dx);
+            }
+        }
         with_values(self.conv.weight(), |w: &[T]| {
             conv_grad::input_grad(&self.geometry, w, dy)
         })
@@ -258,15 +321,16 @@ pub(crate) trait Pass {
 }
 
 /// Starts the pass of `model` over `input` (`[N, 3, S, S]`, f32 or f64, the precision the
-/// pass computes in; the model's weights in the same type).
+/// pass computes in; the model's weights in the same type), on `convs` where it has them (f32).
 pub(crate) fn start(
     model: ResNet,
+    convs: Option<Rc<LabConvs>>,
     input: &Tensor,
     targets: Option<Vec<usize>>,
 ) -> Result<Box<dyn Pass>> {
     Ok(match input.dtype() {
-        DType::F32 => Box::new(NetworkPass::<f32>::new(model, input, targets)?),
-        DType::F64 => Box::new(NetworkPass::<f64>::new(model, input, targets)?),
+        DType::F32 => Box::new(NetworkPass::<f32>::new(model, convs, input, targets)?),
+        DType::F64 => Box::new(NetworkPass::<f64>::new(model, convs, input, targets)?),
         other => {
             return Err(Error::InvalidArgument(format!(
                 "the Gradient lab computes in f32 or f64, not {other:?}"
@@ -300,6 +364,8 @@ impl<T: Float> Pass for NetworkPass<T> {
 /// One network's pass, step by step.
 struct NetworkPass<T> {
     model: ResNet,
+    /// Its convolutions prepared in f32 (none in f64).
+    convs: Option<Rc<LabConvs>>,
     n: usize,
     input: Activation<T>,
     /// Each image's target, or `None` to take each one's top-1 from its logits.
@@ -319,11 +385,17 @@ struct NetworkPass<T> {
 
 impl<T: Float> NetworkPass<T> {
     /// A pass of `model` over the batch `input` (`[N, 3, S, S]`, in `T`).
-    fn new(model: ResNet, input: &Tensor, targets: Option<Vec<usize>>) -> Result<Self> {
+    fn new(
+        model: ResNet,
+        convs: Option<Rc<LabConvs>>,
+        input: &Tensor,
+        targets: Option<Vec<usize>>,
+    ) -> Result<Self> {
         let (n, c, h, w) = input.dims4()?;
         let data = with_values(input, |v: &[T]| Ok::<_, Error>(v.to_vec()))?;
         Ok(Self {
             model,
+            convs,
             n,
             input: Activation { data, c, h, w },
             targets,
@@ -365,7 +437,8 @@ impl<T: Float> NetworkPass<T> {
 
     fn stem_forward(&mut self) -> Result<()> {
         let stem = &self.model.stem;
-        let filters = Filters::of(&stem.conv1, self.n, &self.input)?;
+        let convs = self.convs.as_deref();
+        let filters = Filters::of("conv1.weight", &stem.conv1, convs, self.n, &self.input)?;
         let (relu, norm) =
             conv_norm_relu(&filters, &stem.bn1, self.mode(), self.n, &self.input.data)?;
         let (pooled, picks) =
@@ -384,27 +457,44 @@ impl<T: Float> NetworkPass<T> {
         let (n, mode) = (self.n, self.mode());
         let skip = self.model.config.skips.enabled(block.id.flat_index());
         let x = self.outputs.last().ok_or_else(no_output)?;
+        let convs = self.convs.as_deref();
+        let name = block.id.torch_name();
         let (relu1, n1) = conv_norm_relu(
-            &Filters::of(&block.conv1, n, x)?,
+            &Filters::of(&format!("{name}.conv1.weight"), &block.conv1, convs, n, x)?,
             &block.bn1,
             mode,
             n,
             &x.data,
         )?;
         let (relu2, n2) = conv_norm_relu(
-            &Filters::of(&block.conv2, n, &relu1)?,
+            &Filters::of(
+                &format!("{name}.conv2.weight"),
+                &block.conv2,
+                convs,
+                n,
+                &relu1,
+            )?,
             &block.bn2,
             mode,
             n,
             &relu1.data,
         )?;
-        let conv3 = Filters::of(&block.conv3, n, &relu2)?.forward(&relu2.data)?;
+        let conv3 = Filters::of(
+            &format!("{name}.conv3.weight"),
+            &block.conv3,
+            convs,
+            n,
+            &relu2,
+        )?
+        .forward(&relu2.data)?;
         let (mut out, n3) = norm_forward(&block.bn3, mode, n, conv3)?;
         let mut projection = None;
         if skip {
             match &block.downsample {
                 Some(d) => {
-                    let shortcut = Filters::of(&d.conv, n, x)?.forward(&x.data)?;
+                    let shortcut =
+                        Filters::of(&format!("{name}.downsample.0.weight"), &d.conv, convs, n, x)?
+                            .forward(&x.data)?;
                     let (shortcut, record) = norm_forward(&d.bn, mode, n, shortcut)?;
                     add_into(&mut out.data, &shortcut.data)?;
                     projection = Some(record);
@@ -543,27 +633,29 @@ impl<T: Float> NetworkPass<T> {
         let out = self.outputs.pop().ok_or_else(no_output)?;
         let x = self.outputs.last().ok_or_else(no_output)?;
         let name = block.id.torch_name();
+        let convs = self.convs.as_deref();
         let mut dz = std::mem::take(&mut self.grad);
         self.activations.push((name.clone(), norm(&dz)));
         pool_grad::relu_backward(&mut dz, &out.data);
         let shortcut_grad = record.skip.then(|| dz.clone());
         let [n1, n2, n3] = &record.norms;
         let (r1, r2) = (&record.relu1, &record.relu2);
-        let conv3 = Filters::of(&block.conv3, n, r2)?;
+        let conv3 = Filters::of(&format!("{name}.conv3.weight"), &block.conv3, convs, n, r2)?;
         let (norm3, mut dr2) = conv_norm_backward(&conv3, &block.bn3, n3, &r2.data, dz)?;
         self.layers.insert(format!("{name}.conv3.weight"), norm3);
         pool_grad::relu_backward(&mut dr2, &r2.data);
-        let conv2 = Filters::of(&block.conv2, n, r1)?;
+        let conv2 = Filters::of(&format!("{name}.conv2.weight"), &block.conv2, convs, n, r1)?;
         let (norm2, mut dr1) = conv_norm_backward(&conv2, &block.bn2, n2, &r1.data, dr2)?;
         self.layers.insert(format!("{name}.conv2.weight"), norm2);
         pool_grad::relu_backward(&mut dr1, &r1.data);
-        let conv1 = Filters::of(&block.conv1, n, x)?;
+        let conv1 = Filters::of(&format!("{name}.conv1.weight"), &block.conv1, convs, n, x)?;
         let (norm1, mut dx) = conv_norm_backward(&conv1, &block.bn1, n1, &x.data, dr1)?;
         self.layers.insert(format!("{name}.conv1.weight"), norm1);
         if let Some(dz) = shortcut_grad {
             match (&block.downsample, &record.projection) {
                 (Some(d), Some(projection)) => {
-                    let filters = Filters::of(&d.conv, n, x)?;
+                    let filters =
+                        Filters::of(&format!("{name}.downsample.0.weight"), &d.conv, convs, n, x)?;
                     let (norm, dxd) = conv_norm_backward(&filters, &d.bn, projection, &x.data, dz)?;
                     self.layers
                         .insert(format!("{name}.downsample.0.weight"), norm);
@@ -586,7 +678,13 @@ impl<T: Float> NetworkPass<T> {
         let mut dr =
             pool_grad::max_pool_backward(&dp, &record.picks, pooled.planes(n), relu.h * relu.w);
         pool_grad::relu_backward(&mut dr, &relu.data);
-        let filters = Filters::of(&self.model.stem.conv1, n, &self.input)?;
+        let filters = Filters::of(
+            "conv1.weight",
+            &self.model.stem.conv1,
+            self.convs.as_deref(),
+            n,
+            &self.input,
+        )?;
         let dc = norm_backward(&self.model.stem.bn1, &record.norm, dims_of(relu, n), dr)?;
         self.layers.insert(
             "conv1.weight".into(),

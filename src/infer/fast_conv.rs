@@ -87,6 +87,13 @@ impl FastConv {
         Ok(Some(FastConv::Gemm(GemmConv::new(&filters, shape, bias)?)))
     }
 
+    /// The fastest form of a convolution of geometry `shape` with row-major `filters`
+    /// (`[C_out, C_in, k, k]`) and no bias: Winograd for 3×3 / stride 1 / padding 1, the
+    /// matrix product otherwise.
+    pub fn new(shape: ConvShape, filters: &[f32]) -> Result<Self> {
+        Self::from_values(shape, filters, None, &mut vec![0f32; staged_len(shape)])
+    }
+
     /// The Winograd form for a 3×3 / stride 1 / padding 1 `shape`, else the matrix product.
     fn gemm_or_winograd(conv: &Conv2d, shape: ConvShape) -> Result<Self> {
         let (filters, bias) = parameters(conv)?;
@@ -142,23 +149,59 @@ impl FastConv {
         })
     }
 
-    /// Runs it on `x` (`[N, C_in, H, W]`), followed by a ReLU when `relu` is set (applied as
-    /// each output is written).
-    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
-        let (n, c, h, w) = x.dims4()?;
-        let (cout, ho, wo) = match self {
+    /// Output channels and side for an `h`×`w` input.
+    pub fn output_dims(&self, h: usize, w: usize) -> Result<(usize, usize, usize)> {
+        Ok(match self {
             FastConv::Winograd(k) => (k.out_channels(), h, w),
             FastConv::Gemm(k) => {
                 let (ho, wo) = k.shape().output_size(h, w)?;
                 (k.shape().cout, ho, wo)
             }
-        };
-        let mut out = vec![0f32; n * cout * ho * wo];
-        with_values(x, |input: &[f32]| match self {
-            FastConv::Winograd(k) => k.forward(input, [n, c, h, w], relu, &mut out),
-            FastConv::Gemm(k) => k.forward(input, [n, c, h, w], relu, &mut out),
+        })
+    }
+
+    /// Runs it on `x` (`[N, C_in, H, W]`), followed by a ReLU when `relu` is set (applied as
+    /// each output is written).
+    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        let (n, c, h, w) = x.dims4()?;
+        let (cout, ho, wo) = self.output_dims(h, w)?;
+        let out = with_values(x, |input: &[f32]| {
+            self.forward_values(input, [n, c, h, w], relu)
         })?;
         Ok(Tensor::from_vec(out, (n, cout, ho, wo), &Device::Cpu)?)
+    }
+
+    /// [`FastConv::forward`] on plain values: `input` is `[N, C_in, H, W]` as `dims` says; the
+    /// result `[N, C_out, H_out, W_out]`.
+    pub fn forward_values(&self, input: &[f32], dims: [usize; 4], relu: bool) -> Result<Vec<f32>> {
+        let (cout, ho, wo) = self.output_dims(dims[2], dims[3])?;
+        let mut out = vec![0f32; dims[0] * cout * ho * wo];
+        match self {
+            FastConv::Winograd(k) => k.forward(input, dims, relu, &mut out)?,
+            FastConv::Gemm(k) => k.forward(input, dims, relu, &mut out)?,
+        }
+        Ok(out)
+    }
+
+    /// ∂L/∂x (`[N, C_in, H, W]`) from `dy` = ∂L/∂y (`[N, C_out, H_out, W_out]` as `dims` says)
+    /// for an `h`×`w` input, by the same prepared filters read transposed (a bias has no part
+    /// in it).
+    pub fn input_grad_values(
+        &self,
+        dy: &[f32],
+        dims: [usize; 4],
+        (h, w): (usize, usize),
+    ) -> Result<Vec<f32>> {
+        let cin = match self {
+            FastConv::Winograd(k) => k.in_channels(),
+            FastConv::Gemm(k) => k.shape().cin,
+        };
+        let mut dx = vec![0f32; dims[0] * cin * h * w];
+        match self {
+            FastConv::Winograd(k) => k.input_grad(dy, dims, &mut dx)?,
+            FastConv::Gemm(k) => k.input_grad(dy, dims[0], (h, w), &mut dx)?,
+        }
+        Ok(dx)
     }
 }
 

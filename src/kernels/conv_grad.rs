@@ -98,16 +98,18 @@ impl ConvGeometry {
         self.cin * self.k * self.k
     }
 
-    fn input_len(&self) -> usize {
+    /// Values of one input image.
+    pub fn input_len(&self) -> usize {
         self.cin * self.h * self.w
     }
 
-    fn output_len(&self) -> usize {
+    /// Values of one output image.
+    pub fn output_len(&self) -> usize {
         self.cout * self.ho * self.wo
     }
 
     /// Output positions per image.
-    fn positions(&self) -> usize {
+    pub fn positions(&self) -> usize {
         self.ho * self.wo
     }
 
@@ -116,7 +118,8 @@ impl ConvGeometry {
         self.k == 1 && self.stride == 1 && self.pad == 0
     }
 
-    fn check(&self, what: &str, lens: [(usize, usize); 2]) -> Result<()> {
+    /// An error naming `what` when a buffer's length (first) is not the expected (second).
+    pub fn check(&self, what: &str, lens: [(usize, usize); 2]) -> Result<()> {
         for (got, want) in lens {
             if got != want {
                 return Err(Error::InvalidArgument(format!(
@@ -128,7 +131,7 @@ impl ConvGeometry {
     }
 
     /// Calls `f(image, cols)` for each image with its patch matrix (one scratch buffer for all).
-    fn for_each_patch_matrix<T: Real>(&self, x: &[T], mut f: impl FnMut(usize, &[T])) {
+    pub fn for_each_patch_matrix<T: Real>(&self, x: &[T], mut f: impl FnMut(usize, &[T])) {
         let mut scratch = Vec::new();
         for (i, image) in x.chunks_exact(self.input_len()).enumerate() {
             if self.is_pointwise() {
@@ -244,13 +247,7 @@ unsafe fn product<T: Real>(
     };
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let threads = candle_core::utils::get_num_threads();
-        let parallelism = if threads > 1 && m * n * k >= 1 << 16 {
-            gemm::Parallelism::Rayon(threads)
-        } else {
-            gemm::Parallelism::None
-        };
-        block(0..m, 0..n, parallelism);
+        block(0..m, 0..n, super::gemm::native_parallelism(m * n * k));
     }
     #[cfg(target_arch = "wasm32")]
     {

@@ -90,33 +90,141 @@ impl WeightMatrix {
     /// The threaded wasm build splits the product over its pool (see [`Split`]).
     #[cfg(target_arch = "wasm32")]
     fn mul_acc_split(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
-        use super::packed_gemm::Split;
-        let (m, k) = (self.rows, self.depth);
+        assert!(
+            b.len() >= self.depth * n && c.len() >= self.rows * n,
+            "gemm shapes"
+        );
+        // SAFETY: `b` holds depth·n values row-major (asserted).
+        unsafe { split_product(&self.packed, false, n, b.as_ptr(), (n, 1), c, relu) }
+    }
+
+    /// `c += selfᵀ · b` for row-major `b` (`rows × n`) and `c` (`depth × n`), from the same
+    /// values (no transposed copy): a layer's backward `Wᵀ · ∂L/∂y`. `serial` keeps it on the
+    /// calling thread (for callers that split the work themselves).
+    ///
+    /// Panics if a slice is shorter than its shape says (a bug in the caller).
+    pub fn mul_acc_transposed(&self, n: usize, b: &[f32], c: &mut [f32], serial: bool) {
+        let (m, k) = (self.depth, self.rows);
         assert!(b.len() >= k * n && c.len() >= m * n, "gemm shapes");
-        let threads = super::thread_pool::threads();
-        // Four parts per thread, claimed dynamically: a thread that starts late takes fewer.
-        let parts = 4 * threads;
-        if threads == 1 || m * n * k < 1 << 20 {
-            return self.packed.mul_acc(n, b, c, relu);
+        #[cfg(target_arch = "wasm32")]
+        {
+            if serial {
+                let strips = 0..m.div_ceil(super::packed_gemm::MR);
+                // SAFETY: `b` holds k·n and `c` m·n values (asserted), `c` is borrowed mutably.
+                return unsafe {
+                    self.packed.mul_acc_transposed_block(
+                        strips,
+                        n,
+                        b.as_ptr(),
+                        (n, 1),
+                        c.as_mut_ptr(),
+                        n,
+                    )
+                };
+            }
+            // SAFETY: `b` holds k·n values row-major (asserted).
+            unsafe { split_product(&self.packed, true, n, b.as_ptr(), (n, 1), c, false) }
         }
-        let c_ptr = SendPtr(c.as_mut_ptr());
-        let split = Split::of(m, n, parts);
-        super::thread_pool::for_each_part(parts, &|part| {
-            let (strips, cols) = split.part(m, n, part);
-            // SAFETY: the parts' blocks of `c` are disjoint (row strips or column ranges), `c`
-            // outlives the call, and `b` (k·n) and `c` (m·n) hold the whole product (asserted).
-            unsafe {
-                self.packed.mul_acc_block(
-                    strips,
-                    cols.len(),
-                    b.as_ptr().add(cols.start),
-                    n,
-                    c_ptr.get().add(cols.start),
-                    n,
-                    relu,
-                )
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let parallelism = match serial {
+                true => gemm::Parallelism::None,
+                false => native_parallelism(m * n * k),
             };
-        });
+            // SAFETY: `plain` holds rows·depth values, read as its transpose (element (i, p) at
+            // plain[p·depth + i]); `b` and `c` hold k·n and m·n values (asserted).
+            unsafe {
+                gemm_strided(
+                    (m, n, k),
+                    c,
+                    (self.plain.as_ptr(), 1, m),
+                    (b.as_ptr(), n, 1),
+                    parallelism,
+                )
+            }
+        }
+    }
+}
+
+/// `c += packed · B`, or `packedᵀ · B` when `transposed` (`B` has element (p, j) at
+/// `b[p·rs + j·cs]`), then `max(c, 0)` when `relu`, split over the pool of the threaded wasm build (see
+/// [`packed_gemm::Split`](super::packed_gemm::Split)): four parts per thread, claimed
+/// dynamically, so that a thread that starts late takes fewer.
+///
+/// # Safety
+/// `b` must address `depth × n` readable values with those strides; `c` holds `rows × n`.
+#[cfg(target_arch = "wasm32")]
+unsafe fn split_product(
+    packed: &PackedMatrix,
+    transposed: bool,
+    n: usize,
+    b: *const f32,
+    (rs, cs): (usize, usize),
+    c: &mut [f32],
+    relu: bool,
+) {
+    use super::packed_gemm::Split;
+    let (m, k) = match transposed {
+        false => (packed.rows(), packed.depth()),
+        true => (packed.depth(), packed.rows()),
+    };
+    assert!(c.len() >= m * n, "gemm shapes");
+    let threads = super::thread_pool::threads();
+    let parts = if threads == 1 || m * n * k < 1 << 20 {
+        1
+    } else {
+        4 * threads
+    };
+    let (b_ptr, c_ptr) = (SendPtr(b.cast_mut()), SendPtr(c.as_mut_ptr()));
+    let split = Split::of(m, n, parts);
+    super::thread_pool::for_each_part(parts, &|part| {
+        let (strips, cols) = split.part(m, n, part);
+        // SAFETY: the parts' blocks of `c` are disjoint (row strips or column ranges), `c`
+        // outlives the call and holds m·n values (asserted), and `b` addresses the whole
+        // `B` (the caller's contract; it is only read).
+        let (b, c) = unsafe {
+            (
+                b_ptr.get().cast_const().add(cols.start * cs),
+                c_ptr.get().add(cols.start),
+            )
+        };
+        // SAFETY: as above.
+        unsafe {
+            match transposed {
+                false => packed.mul_acc_block_strided(strips, cols.len(), b, (rs, cs), c, n, relu),
+                true => packed.mul_acc_transposed_block(strips, cols.len(), b, (rs, cs), c, n),
+            }
+        };
+    });
+}
+
+/// `c += a · bᵀ` for row-major `a` (`m×k`), `b` (`n×k`) and `c` (`m×n`), spread over the
+/// threads there are: the filter gradient's `∂L/∂W += ∂L/∂y · cols(x)ᵀ`, whose operands both
+/// change with every call (in wasm `a` is packed here, a cost of `1/n` of the product, and `b`
+/// is read transposed while its blocks are packed, as any `B` is).
+///
+/// Panics if a slice is shorter than its shape says (a bug in the caller).
+pub fn matmul_transposed_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], c: &mut [f32]) {
+    assert!(
+        a.len() >= m * k && b.len() >= n * k && c.len() >= m * n,
+        "gemm shapes"
+    );
+    #[cfg(target_arch = "wasm32")]
+    {
+        let packed = PackedMatrix::new(m, k, a);
+        // SAFETY: `b` holds n·k values (asserted): B = bᵀ has element (p, j) at b[j·k + p].
+        unsafe { split_product(&packed, false, n, b.as_ptr(), (1, k), c, false) }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    // SAFETY: the slices hold m·k, n·k and m·n values (asserted); b is read as its transpose.
+    unsafe {
+        gemm_strided(
+            (m, n, k),
+            c,
+            (a.as_ptr(), k, 1),
+            (b.as_ptr(), 1, k),
+            native_parallelism(m * n * k),
+        )
     }
 }
 
@@ -159,8 +267,46 @@ fn gemm_rows(
 ) {
     debug_assert!(a.len() >= m * k && b.len() >= n * k && c.len() >= m * n);
     // SAFETY: the three slices hold at least m·k, k·n and m·n elements (asserted by the
-    // callers), the strides describe exactly those row-major matrices, and `c` does not alias
-    // `a` or `b` (it is borrowed mutably).
+    // callers) and the strides describe exactly those row-major matrices.
+    unsafe {
+        gemm_strided(
+            (m, n, k),
+            c,
+            (a.as_ptr(), k, 1),
+            (b.as_ptr(), n, 1),
+            parallelism,
+        )
+    }
+}
+
+/// The `gemm` crate's parallelism for a product of `work` multiply-adds: rayon's threads where
+/// there are several and the product is worth splitting.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn native_parallelism(work: usize) -> gemm::Parallelism {
+    let threads = candle_core::utils::get_num_threads();
+    if threads > 1 && work >= 1 << 16 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    }
+}
+
+/// `c (m×n, row-major) += A · B` through the `gemm` crate, where `A`'s element (i, p) lies at
+/// `a[i·rs + p·cs]` and `B`'s (p, j) at `b[p·rs + j·cs]`.
+///
+/// # Safety
+/// `a` and `b` must address `m×k` and `k×n` readable values with their strides; `c` (borrowed
+/// mutably, so aliasing neither) must hold `m·n`.
+#[cfg(not(target_arch = "wasm32"))]
+unsafe fn gemm_strided(
+    (m, n, k): (usize, usize, usize),
+    c: &mut [f32],
+    (a, a_rs, a_cs): (*const f32, usize, usize),
+    (b, b_rs, b_cs): (*const f32, usize, usize),
+    parallelism: gemm::Parallelism,
+) {
+    assert!(c.len() >= m * n, "gemm shapes");
+    // SAFETY: the caller's contract.
     unsafe {
         gemm::gemm(
             m,
@@ -170,12 +316,12 @@ fn gemm_rows(
             1,
             n as isize,
             true,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
+            a,
+            a_cs as isize,
+            a_rs as isize,
+            b,
+            b_cs as isize,
+            b_rs as isize,
             1.0,
             1.0,
             false,

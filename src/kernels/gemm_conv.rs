@@ -4,7 +4,7 @@
 
 use super::conv_io::check_buffers;
 use super::gemm::WeightMatrix;
-use super::im2col::im2col;
+use super::im2col::{col2im_add, im2col};
 use super::scratch::with_scratch;
 use super::thread_pool::for_each_chunk_mut;
 use crate::{Error, Result};
@@ -139,6 +139,49 @@ impl GemmConv {
                 band_out,
                 out,
             )
+        });
+        Ok(())
+    }
+
+    /// ∂L/∂x (`[N, C_in, H, W]`, into `dx`, overwritten) from `dy` = ∂L/∂y
+    /// (`[N, C_out, H_out, W_out]`) for `n` images of `h`×`w`: `Wᵀ · ∂L/∂y` per image by the
+    /// same packed filters read transposed, straight into `dx` for a 1×1 / stride 1
+    /// convolution, else into a patch matrix that col2im adds back onto the input (channels
+    /// over the threads there are).
+    pub fn input_grad(
+        &self,
+        dy: &[f32],
+        n: usize,
+        (h, w): (usize, usize),
+        dx: &mut [f32],
+    ) -> Result<()> {
+        let (ho, wo) = self.shape().output_size(h, w)?;
+        let (k, s, pad) = (self.k, self.stride, self.pad);
+        let (p, in_len, out_len) = (ho * wo, self.cin * h * w, self.cout * ho * wo);
+        if dy.len() != n * out_len || dx.len() != n * in_len {
+            return Err(Error::InvalidArgument(format!(
+                "conv input gradient: {} and {} values for {n} images of {h}×{w} through {:?}",
+                dy.len(),
+                dx.len(),
+                self.shape()
+            )));
+        }
+        let direct = k == 1 && s == 1 && pad == 0;
+        dx.fill(0.0);
+        let cols_len = if direct { 0 } else { self.cin * k * k * p };
+        with_scratch([cols_len, 0], |dcols, _| {
+            for (dx, dy) in dx.chunks_exact_mut(in_len).zip(dy.chunks_exact(out_len)) {
+                if direct {
+                    self.weight.mul_acc_transposed(p, dy, dx, false);
+                    continue;
+                }
+                dcols.fill(0.0);
+                self.weight.mul_acc_transposed(p, dy, dcols, false);
+                let dcols = &*dcols;
+                for_each_chunk_mut(dx, h * w, &|channels, planes| {
+                    col2im_add(dcols, (h, w), (k, s, pad), (ho, wo), channels, planes)
+                });
+            }
         });
         Ok(())
     }

@@ -23,7 +23,9 @@ const KC: usize = 256;
 const NC: usize = 512;
 
 /// A matrix (`rows × depth`, the weights) stored as `MR`-row strips, each `depth × MR`
-/// interleaved, rows past `rows` zero: the form the kernel reads.
+/// interleaved, rows past `rows` zero: the form the kernel reads. The kernel reads its
+/// transpose from the same values too (element (p, i) of `Aᵀ` for `MR` consecutive rows `i` lies
+/// `MR` values apart), so that a layer's backward `Wᵀ · ∂L/∂y` needs no second copy.
 #[derive(Clone, Debug)]
 pub struct PackedMatrix {
     rows: usize,
@@ -47,11 +49,24 @@ impl PackedMatrix {
                 }
             }
         }
+        // Read (and discarded) by the transposed view's last strip when `depth` is not a
+        // multiple of MR.
+        strips.extend([0f32; MR * MR]);
         Self {
             rows,
             depth,
             strips,
         }
+    }
+
+    /// Rows (of the unpacked matrix).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns (of the unpacked matrix): the product's depth.
+    pub fn depth(&self) -> usize {
+        self.depth
     }
 
     /// `c += self · b` for row-major `b` (`depth × n`) and `c` (`rows × n`), then `max(c, 0)`
@@ -95,15 +110,83 @@ impl PackedMatrix {
         ldc: usize,
         relu: bool,
     ) {
+        // SAFETY: the caller's contract, with B's element (p, j) at `b[p·ldb + j]`.
+        unsafe { self.mul_acc_block_strided(strips, n, b, (ldb, 1), c, ldc, relu) }
+    }
+
+    /// [`PackedMatrix::mul_acc_block`] for a `B` whose element (p, j) lies at
+    /// `b[p·rs + j·cs]`: `(ldb, 1)` for a row-major block, `(1, ld)` for the transpose of a
+    /// row-major matrix (as the filter gradient's `cols(x)ᵀ`).
+    ///
+    /// # Safety
+    /// `b` must address `depth × n` readable values with those strides, `c` as in
+    /// [`PackedMatrix::mul_acc_block`].
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn mul_acc_block_strided(
+        &self,
+        strips: std::ops::Range<usize>,
+        n: usize,
+        b: *const f32,
+        (rs, cs): (usize, usize),
+        c: *mut f32,
+        ldc: usize,
+        relu: bool,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe { self.run(false, strips, n, b, (rs, cs), c, ldc, relu) }
+    }
+
+    /// `C += selfᵀ · B` for the rows of strips `strips` of the transpose (`MR` of its `depth`
+    /// rows each; its depth is `rows`): the same block product as
+    /// [`PackedMatrix::mul_acc_block_strided`] with `A` read transposed from the packed values.
+    ///
+    /// # Safety
+    /// `b` must address `rows × n` readable values with strides `(rs, cs)`, `c` point at
+    /// `depth` rows of `n` values `ldc` apart of which the rows in `strips` are writable and
+    /// accessed by nothing else meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn mul_acc_transposed_block(
+        &self,
+        strips: std::ops::Range<usize>,
+        n: usize,
+        b: *const f32,
+        (rs, cs): (usize, usize),
+        c: *mut f32,
+        ldc: usize,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe { self.run(true, strips, n, b, (rs, cs), c, ldc, false) }
+    }
+
+    /// The block product of `self` (or its transpose, `transposed`) by `B`.
+    ///
+    /// # Safety
+    /// As [`PackedMatrix::mul_acc_block_strided`] or [`PackedMatrix::mul_acc_transposed_block`].
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn run(
+        &self,
+        transposed: bool,
+        strips: std::ops::Range<usize>,
+        n: usize,
+        b: *const f32,
+        (rs, cs): (usize, usize),
+        c: *mut f32,
+        ldc: usize,
+        relu: bool,
+    ) {
         if n == 0 || strips.is_empty() {
             return;
         }
-        let k = self.depth;
+        // The product's rows and depth.
+        let (m, k) = match transposed {
+            false => (self.rows, self.depth),
+            true => (self.depth, self.rows),
+        };
         if k == 0 {
             // Nothing to add; only the ReLU.
             if relu {
                 for s in strips {
-                    for r in s * MR..((s + 1) * MR).min(self.rows) {
+                    for r in s * MR..((s + 1) * MR).min(m) {
                         for j in 0..n {
                             let v = unsafe { &mut *c.add(r * ldc + j) };
                             *v = v.max(0.0);
@@ -130,28 +213,39 @@ impl PackedMatrix {
                     let kc = KC.min(k - p0);
                     let last = p0 + kc == k;
                     // SAFETY: rows p0..p0+kc, columns j0..j0+nc of `b` are readable.
-                    unsafe { pack_b(kc, nc, b.add(p0 * ldb + j0), ldb, buf) };
+                    unsafe { pack_b(kc, nc, b.add(p0 * rs + j0 * cs), (rs, cs), buf) };
                     for s in strips.clone() {
-                        let a = &self.strips[s * MR * k + p0 * MR..s * MR * k + (p0 + kc) * MR];
-                        let rows = MR.min(self.rows - s * MR);
-                        for (t, strip) in buf[..kc * nc.next_multiple_of(NR)]
-                            .chunks_exact(kc * NR)
-                            .enumerate()
-                        {
-                            let j = j0 + t * NR;
-                            // SAFETY: the MR×NR tile at (s·MR, j) lies inside the caller's
-                            // block (clipped to `rows` × `cols`).
+                        let rows = MR.min(m - s * MR);
+                        // Strip s's MR values of `A` for step p of this depth block.
+                        let base = self.strips.as_ptr();
+                        let (group, a_start) = match transposed {
+                            false => (0, s * MR * k + p0 * MR),
+                            true => (MR * self.depth, s * MR * MR + p0 * self.depth),
+                        };
+                        let packed_b = &buf[..kc * nc.next_multiple_of(NR)];
+                        let (last_read, tile) =
+                            (a_start + (kc - 1) / MR * group, (j0, n, relu && last));
+                        // SAFETY (both reads): within the packed values, padding included:
+                        // strip s, steps p0..p0+kc (for the transpose, rows s·MR.. of each
+                        // group of MR columns, p0 being a multiple of MR).
+                        if transposed {
+                            assert!(last_read + MR * MR <= self.strips.len());
+                            let a = move |p: usize| -> [f32; MR] {
+                                let q = unsafe { base.add(a_start + (p / MR) * group + p % MR) };
+                                std::array::from_fn(|r| unsafe { *q.add(r * MR) })
+                            };
+                            // SAFETY: the tiles lie inside the caller's block.
                             unsafe {
-                                kernel(
-                                    kc,
-                                    a,
-                                    strip,
-                                    c.add(s * MR * ldc + j),
-                                    ldc,
-                                    rows,
-                                    NR.min(n - j),
-                                    relu && last,
-                                )
+                                strip_tiles(a, packed_b, kc, tile, c.add(s * MR * ldc), ldc, rows)
+                            };
+                        } else {
+                            assert!(a_start + kc * MR <= self.strips.len());
+                            let a = move |p: usize| -> [f32; MR] {
+                                unsafe { *(base.add(a_start + p * MR) as *const [f32; MR]) }
+                            };
+                            // SAFETY: the tiles lie inside the caller's block.
+                            unsafe {
+                                strip_tiles(a, packed_b, kc, tile, c.add(s * MR * ldc), ldc, rows)
                             };
                         }
                     }
@@ -206,11 +300,12 @@ thread_local! {
     static PACKED_B: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Copies `kc × nc` of `b` into `NR`-column strips (`kc × NR` each, row-major, zero past `nc`).
+/// Copies `kc × nc` of `b` (element (p, j) at `b[p·rs + j·cs]`) into `NR`-column strips
+/// (`kc × NR` each, row-major, zero past `nc`).
 ///
 /// # Safety
-/// `b` must point at `kc` rows of `nc` readable values `ldb` apart.
-unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, ldb: usize, out: &mut [f32]) {
+/// `b` must address `kc × nc` readable values with those strides.
+unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, (rs, cs): (usize, usize), out: &mut [f32]) {
     for (t, strip) in out[..kc * nc.next_multiple_of(NR)]
         .chunks_exact_mut(kc * NR)
         .enumerate()
@@ -218,20 +313,48 @@ unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, ldb: usize, out: &mut [f32
         let j = t * NR;
         let width = NR.min(nc - j);
         for (p, dst) in strip.chunks_exact_mut(NR).enumerate() {
-            // SAFETY: row p, columns j..j+width of the block are readable.
-            let src = unsafe { std::slice::from_raw_parts(b.add(p * ldb + j), width) };
-            if width == NR {
-                dst.copy_from_slice(src);
-            } else {
+            if cs == 1 {
+                // SAFETY: row p, columns j..j+width of the block are readable.
+                let src = unsafe { std::slice::from_raw_parts(b.add(p * rs + j), width) };
                 dst[..width].copy_from_slice(src);
-                dst[width..].fill(0.0);
+            } else {
+                for (t, v) in dst[..width].iter_mut().enumerate() {
+                    // SAFETY: (p, j + t) lies inside the block.
+                    *v = unsafe { *b.add(p * rs + (j + t) * cs) };
+                }
             }
+            dst[width..].fill(0.0);
         }
     }
 }
 
-/// `C[rows × cols] += A · B` for one `MR × NR` tile: `a` is `kc × MR`, `b` `kc × NR` (packed),
-/// then `max(·, 0)` when `relu`.
+/// One strip of `MR` rows of `C` against the packed block `packed_b` (`kc` deep, its `NR`-wide
+/// column strips starting at column `j0` of `n`): the kernel on each tile, `relu` applied as
+/// the tiles are stored.
+///
+/// # Safety
+/// `c` must point at the strip's row 0 (column 0), `rows` rows of `n` writable values `ldc`
+/// apart; `a(p)` must be readable for `p < kc`.
+#[inline(always)]
+unsafe fn strip_tiles(
+    a: impl Fn(usize) -> [f32; MR] + Copy,
+    packed_b: &[f32],
+    kc: usize,
+    (j0, n, relu): (usize, usize, bool),
+    c: *mut f32,
+    ldc: usize,
+    rows: usize,
+) {
+    for (t, strip) in packed_b.chunks_exact(kc * NR).enumerate() {
+        let j = j0 + t * NR;
+        // SAFETY: the MR×NR tile at (0, j) of the strip lies inside it (clipped to `rows` ×
+        // the columns left).
+        unsafe { kernel(kc, a, strip, c.add(j), ldc, rows, NR.min(n - j), relu) };
+    }
+}
+
+/// `C[rows × cols] += A · B` for one `MR × NR` tile: `a(p)` gives `A`'s `MR` values at step `p`
+/// of the depth, `b` is `kc × NR` (packed); then `max(·, 0)` when `relu`.
 ///
 /// # Safety
 /// `c` must point at `rows` rows of `cols` writable values `ldc` apart.
@@ -239,7 +362,7 @@ unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, ldb: usize, out: &mut [f32
 #[allow(clippy::too_many_arguments)]
 unsafe fn kernel(
     kc: usize,
-    a: &[f32],
+    a: impl Fn(usize) -> [f32; MR],
     b: &[f32],
     c: *mut f32,
     ldc: usize,
@@ -248,9 +371,10 @@ unsafe fn kernel(
     relu: bool,
 ) {
     use lanes::*;
-    debug_assert!(a.len() >= kc * MR && b.len() >= kc * NR);
+    debug_assert!(b.len() >= kc * NR);
     let mut acc = [[zero(); NR / 4]; MR];
-    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kc) {
+    for (p, bp) in b.chunks_exact(NR).take(kc).enumerate() {
+        let ap = a(p);
         let bv: [Lanes; NR / 4] = std::array::from_fn(|v| load(&bp[4 * v..4 * v + 4]));
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = splat(ap[r]);

@@ -81,6 +81,11 @@ impl Winograd3x3 {
         self.cout
     }
 
+    /// Input channels.
+    pub fn in_channels(&self) -> usize {
+        self.cin
+    }
+
     /// The convolution of `input` (`[N, C_in, H, W]`) into `out` (`[N, C_out, H, W]`),
     /// followed by a ReLU when `relu` is set.
     pub fn forward(
@@ -107,7 +112,58 @@ impl Winograd3x3 {
                 transform_input(xs, c, h, w, tw, tiles, v);
                 self.products(c, tiles, v, m);
                 let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
-                self.transform_output(m, (h, w, tw, tiles), relu, ys);
+                let bias = self.bias.as_deref();
+                transform_output(m, (self.cout, bias), (h, w, tw, tiles), relu, ys);
+            }
+        });
+        Ok(())
+    }
+
+    /// ∂L/∂x (`[N, C_in, H, W]`, into `dx`) from `dy` = ∂L/∂y (`[N, C_out, H, W]`): the
+    /// convolution of `dy` by the filters with input and output swapped and turned 180°, which
+    /// is again a 3×3 / stride 1 / padding 1 one. Its transformed filters are those of the
+    /// forward, transposed, at the transform point mirrored in both axes (G·rot180(g)·Gᵀ =
+    /// P·(G g Gᵀ)·P, P swapping rows 0 and 3): so the same matrices serve, read transposed.
+    pub fn input_grad(&self, dy: &[f32], [n, co, h, w]: [usize; 4], dx: &mut [f32]) -> Result<()> {
+        if co != self.cout || dy.len() != n * co * h * w || dx.len() != n * self.cin * h * w {
+            return Err(Error::InvalidArgument(format!(
+                "winograd input gradient: {} and {} values for [{n}, {co}, {h}, {w}] through \
+                 {}×{}×3×3",
+                dy.len(),
+                dx.len(),
+                self.cout,
+                self.cin
+            )));
+        }
+        let (th, tw) = (h.div_ceil(2), w.div_ceil(2));
+        let tiles = th * tw;
+        let (cc, ci) = (co * tiles, self.cin * tiles);
+        with_scratch([16 * cc, 16 * ci], |v, m| {
+            for img in 0..n {
+                let dys = &dy[img * co * h * w..(img + 1) * co * h * w];
+                transform_input(dys, co, h, w, tw, tiles, v);
+                let mirrored = |e: usize| 4 * MIRROR[e / 4] + MIRROR[e % 4];
+                let product = |e: usize, m_e: &mut [f32], serial: bool| {
+                    m_e.fill(0.0);
+                    let v_e = &v[e * cc..(e + 1) * cc];
+                    self.u[mirrored(e)].mul_acc_transposed(tiles, v_e, m_e, serial);
+                };
+                if super::thread_pool::threads() > 1 {
+                    let m_ptr = SendPtr(m.as_mut_ptr());
+                    super::thread_pool::for_each_part(16, &|e| {
+                        // SAFETY: part e writes only m[e·ci .. (e+1)·ci], disjoint from every
+                        // other part's, and `m` outlives the call.
+                        let m_e =
+                            unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * ci), ci) };
+                        product(e, m_e, true);
+                    });
+                } else {
+                    for (e, m_e) in m.chunks_exact_mut(ci).enumerate() {
+                        product(e, m_e, false);
+                    }
+                }
+                let dxs = &mut dx[img * self.cin * h * w..(img + 1) * self.cin * h * w];
+                transform_output(m, (self.cin, None), (h, w, tw, tiles), false, dxs);
             }
         });
         Ok(())
@@ -139,53 +195,58 @@ impl Winograd3x3 {
             );
         }
     }
+}
 
-    /// `Y = Aᵀ M A` per tile (A = [1 0; 1 1; 1 −1; 0 −1]) plus the bias, cropped to H×W, then
-    /// the ReLU when asked; ranges of output channels on the threads there are.
-    fn transform_output(
-        &self,
-        m: &[f32],
-        (h, w, tw, tiles): (usize, usize, usize, usize),
-        relu: bool,
-        y: &mut [f32],
-    ) {
-        let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
-        let plane = self.cout * tiles;
-        let y = &mut y[..self.cout * h * w];
-        for_each_chunk_mut(y, h * w, &|outs, ys| {
-            for (o, yo) in outs.zip(ys.chunks_exact_mut(h * w)) {
-                let b = self.bias.as_ref().map_or(0.0, |b| b[o]);
-                for t in 0..tiles {
-                    let base = o * tiles + t;
-                    let mut mm = [0f32; 16];
-                    for (e, v) in mm.iter_mut().enumerate() {
-                        *v = m[e * plane + base];
+/// Index of the transform point mirrored along one axis: G·J = P·G for the 3×3 reversal J,
+/// where P swaps rows 0 and 3 of the 4-point transform.
+const MIRROR: [usize; 4] = [3, 1, 2, 0];
+
+/// `Y = Aᵀ M A` per tile (A = [1 0; 1 1; 1 −1; 0 −1]) for `channels` output channels, plus
+/// the bias, cropped to H×W, then the ReLU when asked; ranges of output channels on the
+/// threads there are.
+fn transform_output(
+    m: &[f32],
+    (channels, bias): (usize, Option<&[f32]>),
+    (h, w, tw, tiles): (usize, usize, usize, usize),
+    relu: bool,
+    y: &mut [f32],
+) {
+    let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
+    let plane = channels * tiles;
+    let y = &mut y[..channels * h * w];
+    for_each_chunk_mut(y, h * w, &|outs, ys| {
+        for (o, yo) in outs.zip(ys.chunks_exact_mut(h * w)) {
+            let b = bias.map_or(0.0, |b| b[o]);
+            for t in 0..tiles {
+                let base = o * tiles + t;
+                let mut mm = [0f32; 16];
+                for (e, v) in mm.iter_mut().enumerate() {
+                    *v = m[e * plane + base];
+                }
+                // Aᵀ M: 2×4.
+                let mut am = [[0f32; 4]; 2];
+                for col in 0..4 {
+                    let (m0, m1, m2, m3) = (mm[col], mm[4 + col], mm[8 + col], mm[12 + col]);
+                    am[0][col] = m0 + m1 + m2;
+                    am[1][col] = m1 - m2 - m3;
+                }
+                let (ty, tx) = (t / tw, t % tw);
+                for (r, row) in am.iter().enumerate() {
+                    let oy = 2 * ty + r;
+                    if oy >= h {
+                        continue;
                     }
-                    // Aᵀ M: 2×4.
-                    let mut am = [[0f32; 4]; 2];
-                    for col in 0..4 {
-                        let (m0, m1, m2, m3) = (mm[col], mm[4 + col], mm[8 + col], mm[12 + col]);
-                        am[0][col] = m0 + m1 + m2;
-                        am[1][col] = m1 - m2 - m3;
-                    }
-                    let (ty, tx) = (t / tw, t % tw);
-                    for (r, row) in am.iter().enumerate() {
-                        let oy = 2 * ty + r;
-                        if oy >= h {
-                            continue;
-                        }
-                        let pair = [row[0] + row[1] + row[2], row[1] - row[2] - row[3]];
-                        for (s, val) in pair.iter().enumerate() {
-                            let ox = 2 * tx + s;
-                            if ox < w {
-                                yo[oy * w + ox] = (val + b).max(floor);
-                            }
+                    let pair = [row[0] + row[1] + row[2], row[1] - row[2] - row[3]];
+                    for (s, val) in pair.iter().enumerate() {
+                        let ox = 2 * tx + s;
+                        if ox < w {
+                            yo[oy * w + ox] = (val + b).max(floor);
                         }
                     }
                 }
             }
-        });
-    }
+        }
+    });
 }
 
 /// `V = Bᵀ d B` for every 4×4 input tile d (stride 2, starting one pixel up-left: the padding),

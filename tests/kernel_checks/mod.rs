@@ -190,6 +190,66 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
                 "packed gemm case {case}: {m}×{n}×{k} split {split:?}: {err:e}"
             );
         }
+        // B read as the transpose of a row-major n×k matrix (the filter gradient's cols(x)ᵀ),
+        // split the same way.
+        let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+        let split = Split::of(m, n, 3);
+        let mut got = c.clone();
+        for part in 0..3 {
+            let (strips, cols) = split.part(m, n, part);
+            // SAFETY: `bt` (n×k) and `got` hold the whole product; one part at a time.
+            unsafe {
+                packed.mul_acc_block_strided(
+                    strips,
+                    cols.len(),
+                    bt.as_ptr().add(cols.start * k),
+                    (1, k),
+                    got.as_mut_ptr().add(cols.start),
+                    n,
+                    relu,
+                )
+            };
+        }
+        let err = rel_err(&got, &want);
+        assert!(
+            err < 1e-5,
+            "packed gemm case {case}: {m}×{n}×{k} with B transposed: {err:e}"
+        );
+        // The same packed A read as its transpose (k×m, a layer's backward Wᵀ · ∂L/∂y), by
+        // parts of row strips and columns as the threads split it.
+        let (b2, c2) = (rng.values(m * n), rng.values(k * n));
+        let mut want = vec![0f32; k * n];
+        for i in 0..k {
+            for j in 0..n {
+                let dot: f64 = (0..m)
+                    .map(|p| a[p * k + i] as f64 * b2[p * n + j] as f64)
+                    .sum();
+                want[i * n + j] = (c2[i * n + j] as f64 + dot) as f32;
+            }
+        }
+        for parts in [1, 3] {
+            let split = Split::of(k, n, parts);
+            let mut got = c2.clone();
+            for part in 0..parts {
+                let (strips, cols) = split.part(k, n, part);
+                // SAFETY: `b2` (m×n) and `got` (k×n) hold the whole product; one part at a time.
+                unsafe {
+                    packed.mul_acc_transposed_block(
+                        strips,
+                        cols.len(),
+                        b2.as_ptr().add(cols.start),
+                        (n, 1),
+                        got.as_mut_ptr().add(cols.start),
+                        n,
+                    )
+                };
+            }
+            let err = rel_err(&got, &want);
+            assert!(
+                err < 1e-5,
+                "packed gemm case {case}: {m}×{n}×{k}, A transposed, split {split:?}: {err:e}"
+            );
+        }
     }
     worst
 }
@@ -435,6 +495,83 @@ pub fn pool_grad_cases(cases: usize, seed: u64) -> f32 {
             pool_grad::avg_pool_2x2_backward(&flat(&projection), planes, (h, w), |v| v as f32);
         worst = worst.max(rel_err(&got, &grad_of(&x, &y, &projection)));
         assert!(worst < 1e-6, "pool case {case}: {n}×{c}×{h}×{w}: {worst:e}");
+    }
+    worst
+}
+
+/// The Gradient lab's prepared f32 convolutions (`analysis::lab_convs::LabConv`: the fast
+/// forward; ∂L/∂x from the same prepared filters read transposed — `Wᵀ · ∂L/∂y` (+ col2im),
+/// or for Winograd's 3×3 the forward's transforms transposed at the mirrored points; ∂L/∂W as
+/// `∂L/∂y · cols(x)ᵀ` with the patch matrix read transposed) against candle's convolution and its autograd in f64, over
+/// random batches, kernels 1/3/7, strides and paddings: the output, and ∂L/∂x and ∂L/∂W of a
+/// random projection of the output. Returns the worst relative error.
+pub fn lab_conv_cases(cases: usize, seed: u64) -> f32 {
+    use candle_core::{DType, Var};
+    use resnet_lab::analysis::lab_convs::LabConv;
+    use resnet_lab::kernels::conv_grad::ConvGeometry;
+    use resnet_lab::kernels::gemm_conv::ConvShape;
+
+    let mut rng = Rng::new(seed);
+    let mut worst = 0f32;
+    for case in 0..cases {
+        let k = [3, 1, 3, 7, 1][case % 5];
+        let stride = if case % 3 == 2 { 2 } else { 1 };
+        let pad = if k == 3 && case % 2 == 0 {
+            1
+        } else {
+            rng.range(0, k / 2 + 1)
+        };
+        let low = k.saturating_sub(2 * pad).max(1);
+        let (n, cin, cout) = (rng.range(1, 4), rng.range(1, 19), rng.range(1, 19));
+        // Square inputs: candle's conv2d backward takes the output padding of both sides from
+        // the height.
+        let h = rng.range(low, low + 13);
+        let x = rng.tensor(&[n, cin, h, h]);
+        let filters = rng.tensor(&[cout, cin, k, k]);
+        let config = Conv2dConfig {
+            stride,
+            padding: pad,
+            ..Default::default()
+        };
+        let f64_of = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
+        let xv = Var::from_tensor(&f64_of(&x)).unwrap();
+        let wv = Var::from_tensor(&f64_of(&filters)).unwrap();
+        let y = Conv2d::new(wv.as_tensor().clone(), None, config)
+            .forward(xv.as_tensor())
+            .unwrap();
+        let projection = rng.tensor(y.dims());
+        let loss = (&y * f64_of(&projection)).unwrap().sum_all().unwrap();
+        let grads = loss.backward().unwrap();
+        let dx_want = grads.get(xv.as_tensor()).unwrap();
+        let dw_want = grads.get(wv.as_tensor()).unwrap();
+        let as_f32 = |t: &Tensor| flat(&t.to_dtype(DType::F32).unwrap());
+
+        let shape = ConvShape {
+            cout,
+            cin,
+            k,
+            stride,
+            pad,
+        };
+        let conv = LabConv::new(shape, &flat(&filters)).unwrap();
+        let g = ConvGeometry::new([n, cin, h, h], [cout, cin, k, k], stride, pad).unwrap();
+        let what = format!(
+            "lab conv case {case}: [{n}, {cin}, {h}, {h}] * [{cout}, {cin}, {k}, {k}] stride \
+             {stride} pad {pad}"
+        );
+        let y_got = conv.forward(&g, &flat(&x)).unwrap();
+        let dx_got = conv.input_grad(&g, &flat(&projection)).unwrap();
+        let dw_got = conv.filter_grad(&g, &flat(&x), &flat(&projection)).unwrap();
+        for (part, got, want) in [
+            ("y", y_got, as_f32(&y)),
+            ("∂x", dx_got, as_f32(dx_want)),
+            ("∂W", dw_got, as_f32(dw_want)),
+        ] {
+            assert_eq!(got.len(), want.len(), "{what}: {part} length");
+            let err = rel_err(&got, &want);
+            assert!(err < 1e-4, "{what}: {part} off by {err:e}");
+            worst = worst.max(err);
+        }
     }
     worst
 }

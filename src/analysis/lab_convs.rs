@@ -1,0 +1,126 @@
+//! The Gradient lab's float32 convolutions in the inference network's fast forms, prepared once
+//! per set of lab variables and shared by both networks and every run on them, where
+//! `kernels::conv_grad` multiplies with the `gemm` crate and packs the filters on every call.
+//! One prepared copy of each layer's filters serves all three products:
+//! - forward: the layer's [`FastConv`] (Winograd for stride-1 3×3, our packed product with
+//!   relaxed FMA in wasm otherwise);
+//! - ∂L/∂x: `Wᵀ · ∂L/∂y` from the same packed filters read transposed, then col2im where the
+//!   layer is not 1×1 / stride 1; for Winograd's layers the convolution of ∂L/∂y by the turned
+//!   filters, whose transforms are the forward's, transposed and mirrored;
+//! - ∂L/∂W: `∂L/∂y · cols(x)ᵀ` by the same product, ∂L/∂y packed per call and the patch matrix
+//!   read transposed (both change with every run).
+
+use std::collections::BTreeMap;
+
+use candle_nn::Conv2d;
+
+use crate::infer::FastConv;
+use crate::kernels::conv_grad::ConvGeometry;
+use crate::kernels::gemm::matmul_transposed_acc;
+use crate::kernels::gemm_conv::ConvShape;
+use crate::model::values::with_values;
+use crate::model::ResNet;
+use crate::Result;
+
+/// One convolution of the lab (no bias, no groups) ready for its forward, ∂L/∂x and ∂L/∂W in
+/// f32.
+#[derive(Debug)]
+pub struct LabConv {
+    shape: ConvShape,
+    prepared: FastConv,
+}
+
+impl LabConv {
+    /// Prepares the convolution of geometry `shape` with row-major `filters`
+    /// (`[C_out, C_in, k, k]`).
+    pub fn new(shape: ConvShape, filters: &[f32]) -> Result<Self> {
+        Ok(Self {
+            shape,
+            prepared: FastConv::new(shape, filters)?,
+        })
+    }
+
+    /// Its geometry.
+    pub fn shape(&self) -> ConvShape {
+        self.shape
+    }
+
+    /// The convolution of the batch `x` (`[N, C_in, H, W]` as `g` says): `[N, C_out, H_out, W_out]`.
+    pub fn forward(&self, g: &ConvGeometry, x: &[f32]) -> Result<Vec<f32>> {
+        self.prepared
+            .forward_values(x, [g.n, g.cin, g.h, g.w], false)
+    }
+
+    /// ∂L/∂W (`[C_out, C_in, k, k]`) from the convolution's input `x` and `dy` = ∂L/∂y:
+    /// `Σₙ ∂L/∂yₙ · cols(xₙ)ᵀ`, the patch matrix read transposed as the product packs it.
+    pub fn filter_grad(&self, g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Result<Vec<f32>> {
+        g.check(
+            "filter gradient",
+            [
+                (x.len(), g.n * g.input_len()),
+                (dy.len(), g.n * g.output_len()),
+            ],
+        )?;
+        let (p, depth, out_len) = (g.positions(), g.depth(), g.output_len());
+        let mut dw = vec![0f32; g.cout * depth];
+        g.for_each_patch_matrix(x, |i, cols| {
+            let dy = &dy[i * out_len..(i + 1) * out_len];
+            matmul_transposed_acc(g.cout, depth, p, dy, cols, &mut dw);
+        });
+        Ok(dw)
+    }
+
+    /// ∂L/∂x (`[N, C_in, H, W]`) from `dy` = ∂L/∂y (`[N, C_out, H_out, W_out]`).
+    pub fn input_grad(&self, g: &ConvGeometry, dy: &[f32]) -> Result<Vec<f32>> {
+        self.prepared
+            .input_grad_values(dy, [g.n, g.cout, g.ho, g.wo], (g.h, g.w))
+    }
+}
+
+/// Every convolution of a lab network in f32, by its torchvision weight name.
+#[derive(Debug, Default)]
+pub struct LabConvs {
+    convs: BTreeMap<String, LabConv>,
+}
+
+impl LabConvs {
+    /// Prepares the convolutions of `model` (built on f32 weights).
+    pub fn new(model: &ResNet) -> Result<Self> {
+        let mut convs = BTreeMap::new();
+        let mut add = |name: String, conv: &Conv2d| -> Result<()> {
+            let cfg = conv.config();
+            let (cout, cin, kh, kw) = conv.weight().dims4()?;
+            if cfg.groups != 1 || cfg.dilation != 1 || kh != kw || conv.bias().is_some() {
+                return Ok(());
+            }
+            let shape = ConvShape {
+                cout,
+                cin,
+                k: kh,
+                stride: cfg.stride,
+                pad: cfg.padding,
+            };
+            let prepared = with_values(conv.weight(), |filters: &[f32]| {
+                LabConv::new(shape, filters)
+            })?;
+            convs.insert(name, prepared);
+            Ok(())
+        };
+        add("conv1.weight".into(), &model.stem.conv1)?;
+        for block in model.stages.iter().flatten() {
+            let name = block.id.torch_name();
+            add(format!("{name}.conv1.weight"), &block.conv1)?;
+            add(format!("{name}.conv2.weight"), &block.conv2)?;
+            add(format!("{name}.conv3.weight"), &block.conv3)?;
+            if let Some(d) = &block.downsample {
+                add(format!("{name}.downsample.0.weight"), &d.conv)?;
+            }
+        }
+        Ok(Self { convs })
+    }
+
+    /// The prepared convolution named `name` when it has the geometry `shape`.
+    pub fn get(&self, name: &str, shape: ConvShape) -> Option<&LabConv> {
+        self.convs.get(name).filter(|c| c.shape == shape)
+    }
+}

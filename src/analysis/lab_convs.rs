@@ -45,6 +45,26 @@ impl LabConv {
         self.shape
     }
 
+    /// Whether the prepared forward beats `conv_grad`'s for a batch of `positions` output
+    /// positions in all. Below 16 a product is bound by reading the filters, and Winograd's
+    /// read 16/9 as many (in Chromium at one thread, Stage 5 at 64×64, 2×2 positions: 3.2 ms
+    /// against 1.0 for a 512-channel 3×3; at 4×4 already 0.65 against 0.79).
+    pub fn forward_pays(&self, positions: usize) -> bool {
+        positions >= 16
+    }
+
+    /// Whether the prepared ∂L/∂x beats `conv_grad`'s for `positions` output positions in all:
+    /// from 49 for Winograd's layers (9.4 against 12.3 ms for a 512-channel 3×3 at 7×7), from 64
+    /// for the others, where the transposed filters are gathered once per block of the product
+    /// and fewer columns share the cost (a 2048→512 1×1 at 7×7: 6.3 against 5.8 ms; at 8×8 the
+    /// prepared one wins).
+    pub fn input_grad_pays(&self, positions: usize) -> bool {
+        match self.prepared {
+            FastConv::Winograd(_) => positions >= 49,
+            FastConv::Gemm(_) => positions >= 64,
+        }
+    }
+
     /// The convolution of the batch `x` (`[N, C_in, H, W]` as `g` says): `[N, C_out, H_out, W_out]`.
     pub fn forward(&self, g: &ConvGeometry, x: &[f32]) -> Result<Vec<f32>> {
         self.prepared

@@ -130,8 +130,11 @@ impl<'a> Filters<'a> {
 
     fn forward<T: Float>(&self, x: &[T]) -> Result<Activation<T>> {
         let g = &self.geometry;
+        let positions = g.n * g.positions();
         let prepared = match (self.prepared, T::as_f32(x)) {
-            (Some(conv), Some(x)) => T::from_f32(conv.forward(g, x)?),
+            (Some(conv), Some(x)) if conv.forward_pays(positions) => {
+                T::from_f32(conv.forward(g, x)?)
+            }
             _ => None,
         };
         let data = match prepared {
@@ -155,9 +158,12 @@ impl<'a> Filters<'a> {
     }
 
     fn input_grad<T: Float>(&self, dy: &[T]) -> Result<Vec<T>> {
+        let positions = self.geometry.n * self.geometry.positions();
         if let (Some(conv), Some(dy)) = (self.prepared, T::as_f32(dy)) {
-            if let Some(dx) = T::from_f32(conv.input_grad(&self.geometry, dy)?) {
-                return Ok(dx);
+            if conv.input_grad_pays(positions) {
+                if let Some(dx) = T::from_f32(conv.input_grad(&self.geometry, dy)?) {
+                    return Ok(dx);
+                }
             }
         }
         with_values(self.conv.weight(), |w: &[T]| {

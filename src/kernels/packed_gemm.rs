@@ -203,6 +203,7 @@ impl PackedMatrix {
                 Ok(buf) => buf,
                 Err(_) => &mut fresh,
             };
+            let mut gathered = [0f32; KC * MR];
             let need = KC * NC.min(n).next_multiple_of(NR);
             if buf.len() < need {
                 buf.resize(need, 0.0);
@@ -216,38 +217,31 @@ impl PackedMatrix {
                     unsafe { pack_b(kc, nc, b.add(p0 * rs + j0 * cs), (rs, cs), buf) };
                     for s in strips.clone() {
                         let rows = MR.min(m - s * MR);
-                        // Strip s's MR values of `A` for step p of this depth block.
-                        let base = self.strips.as_ptr();
-                        let (group, a_start) = match transposed {
-                            false => (0, s * MR * k + p0 * MR),
-                            true => (MR * self.depth, s * MR * MR + p0 * self.depth),
-                        };
                         let packed_b = &buf[..kc * nc.next_multiple_of(NR)];
-                        let (last_read, tile) =
-                            (a_start + (kc - 1) / MR * group, (j0, n, relu && last));
-                        // SAFETY (both reads): within the packed values, padding included:
-                        // strip s, steps p0..p0+kc (for the transpose, rows s·MR.. of each
-                        // group of MR columns, p0 being a multiple of MR).
-                        if transposed {
-                            assert!(last_read + MR * MR <= self.strips.len());
-                            let a = move |p: usize| -> [f32; MR] {
-                                let q = unsafe { base.add(a_start + (p / MR) * group + p % MR) };
-                                std::array::from_fn(|r| unsafe { *q.add(r * MR) })
-                            };
-                            // SAFETY: the tiles lie inside the caller's block.
-                            unsafe {
-                                strip_tiles(a, packed_b, kc, tile, c.add(s * MR * ldc), ldc, rows)
-                            };
+                        let tile = (j0, n, relu && last);
+                        // SAFETY: row s·MR of the caller's block.
+                        let c_strip = unsafe { c.add(s * MR * ldc) };
+                        let a = if transposed {
+                            // Rows s·MR.. of the transpose, steps p0..p0+kc (p0 a multiple of
+                            // MR): gathered into the kernel's contiguous form once per block.
+                            // Read in place, their groups lie MR·depth values apart, which for
+                            // wide layers maps them to one cache set: every tile missed L1.
+                            let group = MR * self.depth;
+                            let start = s * MR * MR + p0 * self.depth;
+                            for (q, dst) in gathered[..kc * MR].chunks_exact_mut(MR).enumerate() {
+                                // The last strip reads into the padding (see `new`).
+                                let at = start + (q / MR) * group + q % MR;
+                                for (r, v) in dst.iter_mut().enumerate() {
+                                    *v = self.strips[at + r * MR];
+                                }
+                            }
+                            &gathered[..kc * MR]
                         } else {
-                            assert!(a_start + kc * MR <= self.strips.len());
-                            let a = move |p: usize| -> [f32; MR] {
-                                unsafe { *(base.add(a_start + p * MR) as *const [f32; MR]) }
-                            };
-                            // SAFETY: the tiles lie inside the caller's block.
-                            unsafe {
-                                strip_tiles(a, packed_b, kc, tile, c.add(s * MR * ldc), ldc, rows)
-                            };
-                        }
+                            let start = s * MR * k + p0 * MR;
+                            &self.strips[start..start + kc * MR]
+                        };
+                        // SAFETY: the strip's tiles lie inside the caller's block.
+                        unsafe { strip_tiles(a, packed_b, kc, tile, c_strip, ldc, rows) };
                     }
                 }
             }
@@ -334,10 +328,10 @@ unsafe fn pack_b(kc: usize, nc: usize, b: *const f32, (rs, cs): (usize, usize), 
 ///
 /// # Safety
 /// `c` must point at the strip's row 0 (column 0), `rows` rows of `n` writable values `ldc`
-/// apart; `a(p)` must be readable for `p < kc`.
+/// apart; `a` must hold `kc × MR` values.
 #[inline(always)]
 unsafe fn strip_tiles(
-    a: impl Fn(usize) -> [f32; MR] + Copy,
+    a: &[f32],
     packed_b: &[f32],
     kc: usize,
     (j0, n, relu): (usize, usize, bool),
@@ -353,8 +347,8 @@ unsafe fn strip_tiles(
     }
 }
 
-/// `C[rows × cols] += A · B` for one `MR × NR` tile: `a(p)` gives `A`'s `MR` values at step `p`
-/// of the depth, `b` is `kc × NR` (packed); then `max(·, 0)` when `relu`.
+/// `C[rows × cols] += A · B` for one `MR × NR` tile: `a` is `kc × MR`, `b` `kc × NR` (packed),
+/// then `max(·, 0)` when `relu`.
 ///
 /// # Safety
 /// `c` must point at `rows` rows of `cols` writable values `ldc` apart.
@@ -362,7 +356,7 @@ unsafe fn strip_tiles(
 #[allow(clippy::too_many_arguments)]
 unsafe fn kernel(
     kc: usize,
-    a: impl Fn(usize) -> [f32; MR],
+    a: &[f32],
     b: &[f32],
     c: *mut f32,
     ldc: usize,
@@ -371,10 +365,9 @@ unsafe fn kernel(
     relu: bool,
 ) {
     use lanes::*;
-    debug_assert!(b.len() >= kc * NR);
+    debug_assert!(a.len() >= kc * MR && b.len() >= kc * NR);
     let mut acc = [[zero(); NR / 4]; MR];
-    for (p, bp) in b.chunks_exact(NR).take(kc).enumerate() {
-        let ap = a(p);
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kc) {
         let bv: [Lanes; NR / 4] = std::array::from_fn(|v| load(&bp[4 * v..4 * v + 4]));
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let av = splat(ap[r]);

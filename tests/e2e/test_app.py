@@ -1167,6 +1167,14 @@ def test_gradient_lab_classic_preset_shows_vanishing(b, url, shots):
     assert b.text("grad-run") == "Chạy cả hai mạng"
     assert "triệt tiêu" in b.text("grad-summary")
     assert "?" in b.js("return document.querySelector('[data-testid=grad-link]').value")
+    if shots:
+        # The same preset at 224×224 (its share-link key), for the record.
+        b.get(url + "?section=gradient-lab&lang=en&size=224")
+        b.wait_for("return document.querySelector('[data-testid=grad-run]')", what="the lab")
+        b.click("grad-run")
+        b.wait_for("const e = document.querySelector('[data-testid=grad-status]');"
+                   "return e && e.dataset.state === 'done';", timeout=600, what="classic at 224")
+        b.screenshot(os.path.join(shots, "lab-classic-224.png"))
 
 
 def test_gradient_lab_trained_preset_reads_as_growth(b, url, shots):

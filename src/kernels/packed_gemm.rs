@@ -40,8 +40,15 @@ impl PackedMatrix {
     pub fn new(rows: usize, depth: usize, a: &[f32]) -> Self {
         assert!(a.len() >= rows * depth, "packed matrix shape");
         let n_strips = rows.div_ceil(MR);
-        let mut strips = vec![0f32; n_strips * MR * depth];
-        for (s, strip) in strips.chunks_exact_mut((MR * depth).max(1)).enumerate() {
+        // MR·MR zeros past the strips: read (and discarded) by the transposed view's last strip
+        // when `depth` is not a multiple of MR. Allocated with the rest: extending a full Vec
+        // doubles its capacity, which doubled every packed layer's memory.
+        let packed_len = n_strips * MR * depth;
+        let mut strips = vec![0f32; packed_len + MR * MR];
+        for (s, strip) in strips[..packed_len]
+            .chunks_exact_mut((MR * depth).max(1))
+            .enumerate()
+        {
             for r in 0..MR.min(rows - s * MR) {
                 let row = &a[(s * MR + r) * depth..(s * MR + r + 1) * depth];
                 for (p, v) in row.iter().enumerate() {
@@ -49,9 +56,6 @@ impl PackedMatrix {
                 }
             }
         }
-        // Read (and discarded) by the transposed view's last strip when `depth` is not a
-        // multiple of MR.
-        strips.extend([0f32; MR * MR]);
         Self {
             rows,
             depth,
@@ -507,5 +511,23 @@ mod lanes {
     #[inline(always)]
     pub fn max0(a: Lanes) -> Lanes {
         a.map(|v| v.max(0.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The products themselves: tests/kernel_checks (native and browser).
+
+    #[test]
+    fn a_packed_matrix_holds_its_strips_and_padding_and_no_more() {
+        for (rows, depth) in [(64, 576), (5, 3), (1, 0), (2048, 512)] {
+            let packed = PackedMatrix::new(rows, depth, &vec![1.0; rows * depth]);
+            let len = rows.div_ceil(MR) * MR * depth + MR * MR;
+            assert_eq!(packed.strips.len(), len, "{rows}×{depth}");
+            // The engine keeps every layer packed: spare capacity is memory held for nothing.
+            assert_eq!(packed.strips.capacity(), len, "{rows}×{depth}");
+        }
     }
 }

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use candle_nn::Conv2d;
 
+use crate::infer::fast_conv::shape_of;
 use crate::infer::FastConv;
 use crate::kernels::conv_grad::ConvGeometry;
 use crate::kernels::gemm::matmul_transposed_acc;
@@ -26,7 +27,6 @@ use crate::Result;
 /// f32.
 #[derive(Debug)]
 pub struct LabConv {
-    shape: ConvShape,
     prepared: FastConv,
 }
 
@@ -35,14 +35,13 @@ impl LabConv {
     /// (`[C_out, C_in, k, k]`).
     pub fn new(shape: ConvShape, filters: &[f32]) -> Result<Self> {
         Ok(Self {
-            shape,
             prepared: FastConv::new(shape, filters)?,
         })
     }
 
     /// Its geometry.
     pub fn shape(&self) -> ConvShape {
-        self.shape
+        self.prepared.shape()
     }
 
     /// Whether the prepared forward beats `conv_grad`'s for a batch of `positions` output
@@ -98,7 +97,7 @@ impl LabConv {
 }
 
 /// Every convolution of a lab network in f32, by its torchvision weight name.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LabConvs {
     convs: BTreeMap<String, LabConv>,
 }
@@ -108,17 +107,8 @@ impl LabConvs {
     pub fn new(model: &ResNet) -> Result<Self> {
         let mut convs = BTreeMap::new();
         let mut add = |name: String, conv: &Conv2d| -> Result<()> {
-            let cfg = conv.config();
-            let (cout, cin, kh, kw) = conv.weight().dims4()?;
-            if cfg.groups != 1 || cfg.dilation != 1 || kh != kw || conv.bias().is_some() {
+            let Some(shape) = shape_of(conv)?.filter(|_| conv.bias().is_none()) else {
                 return Ok(());
-            }
-            let shape = ConvShape {
-                cout,
-                cin,
-                k: kh,
-                stride: cfg.stride,
-                pad: cfg.padding,
             };
             let prepared = with_values(conv.weight(), |filters: &[f32]| {
                 LabConv::new(shape, filters)
@@ -141,6 +131,6 @@ impl LabConvs {
 
     /// The prepared convolution named `name` when it has the geometry `shape`.
     pub fn get(&self, name: &str, shape: ConvShape) -> Option<&LabConv> {
-        self.convs.get(name).filter(|c| c.shape == shape)
+        self.convs.get(name).filter(|c| c.shape() == shape)
     }
 }

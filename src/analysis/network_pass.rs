@@ -17,7 +17,6 @@ use crate::config::{Head, NormMode};
 use crate::imagenet::top_k;
 use crate::kernels::batch_norm::{self as bn_kernel, Dims, Value};
 use crate::kernels::conv_grad::{self, ConvGeometry, Real};
-use crate::kernels::gemm_conv::ConvShape;
 use crate::kernels::pool_grad;
 use crate::model::batch_norm::{BatchNorm, BN_EPS};
 use crate::model::values::{sum_of_squares, with_values};
@@ -113,14 +112,7 @@ impl<'a> Filters<'a> {
             cfg.stride,
             cfg.padding,
         )?;
-        let shape = ConvShape {
-            cout: co,
-            cin: ci,
-            k: kh,
-            stride: cfg.stride,
-            pad: cfg.padding,
-        };
-        let prepared = convs.and_then(|c| c.get(name, shape));
+        let prepared = convs.and_then(|c| c.get(name, geometry.shape()));
         Ok(Self {
             conv,
             geometry,

@@ -23,7 +23,7 @@ pub enum FastConv {
 }
 
 /// The geometry of `conv`, or `None` when it has no fast form (grouped, dilated, non-square).
-fn shape_of(conv: &Conv2d) -> Result<Option<ConvShape>> {
+pub fn shape_of(conv: &Conv2d) -> Result<Option<ConvShape>> {
     let cfg = conv.config();
     let (cout, cin, kh, kw) = conv.weight().dims4()?;
     Ok(
@@ -91,7 +91,23 @@ impl FastConv {
     /// (`[C_out, C_in, k, k]`) and no bias: Winograd for 3×3 / stride 1 / padding 1, the
     /// matrix product otherwise.
     pub fn new(shape: ConvShape, filters: &[f32]) -> Result<Self> {
-        Self::from_values(shape, filters, None, &mut vec![0f32; staged_len(shape)])
+        with_scratch([staged_len(shape), 0], |u, _| {
+            Self::from_values(shape, filters, None, u)
+        })
+    }
+
+    /// Its geometry.
+    pub fn shape(&self) -> ConvShape {
+        match self {
+            FastConv::Winograd(k) => ConvShape {
+                cout: k.out_channels(),
+                cin: k.in_channels(),
+                k: 3,
+                stride: 1,
+                pad: 1,
+            },
+            FastConv::Gemm(k) => k.shape(),
+        }
     }
 
     /// The Winograd form for a 3×3 / stride 1 / padding 1 `shape`, else the matrix product.
@@ -151,13 +167,9 @@ impl FastConv {
 
     /// Output channels and side for an `h`×`w` input.
     pub fn output_dims(&self, h: usize, w: usize) -> Result<(usize, usize, usize)> {
-        Ok(match self {
-            FastConv::Winograd(k) => (k.out_channels(), h, w),
-            FastConv::Gemm(k) => {
-                let (ho, wo) = k.shape().output_size(h, w)?;
-                (k.shape().cout, ho, wo)
-            }
-        })
+        let shape = self.shape();
+        let (ho, wo) = shape.output_size(h, w)?;
+        Ok((shape.cout, ho, wo))
     }
 
     /// Runs it on `x` (`[N, C_in, H, W]`), followed by a ReLU when `relu` is set (applied as
@@ -192,11 +204,7 @@ impl FastConv {
         dims: [usize; 4],
         (h, w): (usize, usize),
     ) -> Result<Vec<f32>> {
-        let cin = match self {
-            FastConv::Winograd(k) => k.in_channels(),
-            FastConv::Gemm(k) => k.shape().cin,
-        };
-        let mut dx = vec![0f32; dims[0] * cin * h * w];
+        let mut dx = vec![0f32; dims[0] * self.shape().cin * h * w];
         match self {
             FastConv::Winograd(k) => k.input_grad(dy, dims, &mut dx)?,
             FastConv::Gemm(k) => k.input_grad(dy, dims[0], (h, w), &mut dx)?,

@@ -93,6 +93,17 @@ impl ConvGeometry {
         })
     }
 
+    /// The filters' geometry: channels, kernel, stride and padding.
+    pub fn shape(&self) -> ConvShape {
+        ConvShape {
+            cout: self.cout,
+            cin: self.cin,
+            k: self.k,
+            stride: self.stride,
+            pad: self.pad,
+        }
+    }
+
     /// Rows of the patch matrix (and columns of the filter matrix): `C_in·k·k`.
     pub fn depth(&self) -> usize {
         self.cin * self.k * self.k

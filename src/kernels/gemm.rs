@@ -95,7 +95,7 @@ impl WeightMatrix {
             "gemm shapes"
         );
         // SAFETY: `b` holds depth·n values row-major (asserted).
-        unsafe { split_product(&self.packed, false, n, b.as_ptr(), (n, 1), c, relu) }
+        unsafe { split_product(&self.packed, false, false, n, b.as_ptr(), (n, 1), c, relu) }
     }
 
     /// `c += selfᵀ · b` for row-major `b` (`rows × n`) and `c` (`depth × n`), from the same
@@ -106,24 +106,10 @@ impl WeightMatrix {
     pub fn mul_acc_transposed(&self, n: usize, b: &[f32], c: &mut [f32], serial: bool) {
         let (m, k) = (self.depth, self.rows);
         assert!(b.len() >= k * n && c.len() >= m * n, "gemm shapes");
+        // SAFETY: `b` holds k·n values row-major (asserted).
         #[cfg(target_arch = "wasm32")]
-        {
-            if serial {
-                let strips = 0..m.div_ceil(super::packed_gemm::MR);
-                // SAFETY: `b` holds k·n and `c` m·n values (asserted), `c` is borrowed mutably.
-                return unsafe {
-                    self.packed.mul_acc_transposed_block(
-                        strips,
-                        n,
-                        b.as_ptr(),
-                        (n, 1),
-                        c.as_mut_ptr(),
-                        n,
-                    )
-                };
-            }
-            // SAFETY: `b` holds k·n values row-major (asserted).
-            unsafe { split_product(&self.packed, true, n, b.as_ptr(), (n, 1), c, false) }
+        unsafe {
+            split_product(&self.packed, true, serial, n, b.as_ptr(), (n, 1), c, false)
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -149,14 +135,17 @@ impl WeightMatrix {
 /// `c += packed · B`, or `packedᵀ · B` when `transposed` (`B` has element (p, j) at
 /// `b[p·rs + j·cs]`), then `max(c, 0)` when `relu`, split over the pool of the threaded wasm build (see
 /// [`packed_gemm::Split`](super::packed_gemm::Split)): four parts per thread, claimed
-/// dynamically, so that a thread that starts late takes fewer.
+/// dynamically, so that a thread that starts late takes fewer (one part when `serial`, for
+/// callers that split the work themselves).
 ///
 /// # Safety
 /// `b` must address `depth × n` readable values with those strides; `c` holds `rows × n`.
 #[cfg(target_arch = "wasm32")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn split_product(
     packed: &PackedMatrix,
     transposed: bool,
+    serial: bool,
     n: usize,
     b: *const f32,
     (rs, cs): (usize, usize),
@@ -170,7 +159,7 @@ unsafe fn split_product(
     };
     assert!(c.len() >= m * n, "gemm shapes");
     let threads = super::thread_pool::threads();
-    let parts = if threads == 1 || m * n * k < 1 << 20 {
+    let parts = if serial || threads == 1 || m * n * k < 1 << 20 {
         1
     } else {
         4 * threads
@@ -190,10 +179,7 @@ unsafe fn split_product(
         };
         // SAFETY: as above.
         unsafe {
-            match transposed {
-                false => packed.mul_acc_block_strided(strips, cols.len(), b, (rs, cs), c, n, relu),
-                true => packed.mul_acc_transposed_block(strips, cols.len(), b, (rs, cs), c, n),
-            }
+            packed.mul_acc_block_strided(transposed, strips, cols.len(), b, (rs, cs), c, n, relu)
         };
     });
 }
@@ -213,7 +199,7 @@ pub fn matmul_transposed_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32],
     {
         let packed = PackedMatrix::new(m, k, a);
         // SAFETY: `b` holds n·k values (asserted): B = bᵀ has element (p, j) at b[j·k + p].
-        unsafe { split_product(&packed, false, n, b.as_ptr(), (1, k), c, false) }
+        unsafe { split_product(&packed, false, false, n, b.as_ptr(), (1, k), c, false) }
     }
     #[cfg(not(target_arch = "wasm32"))]
     // SAFETY: the slices hold m·k, n·k and m·n values (asserted); b is read as its transpose.

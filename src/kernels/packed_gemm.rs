@@ -115,59 +115,21 @@ impl PackedMatrix {
         relu: bool,
     ) {
         // SAFETY: the caller's contract, with B's element (p, j) at `b[p·ldb + j]`.
-        unsafe { self.mul_acc_block_strided(strips, n, b, (ldb, 1), c, ldc, relu) }
+        unsafe { self.mul_acc_block_strided(false, strips, n, b, (ldb, 1), c, ldc, relu) }
     }
 
-    /// [`PackedMatrix::mul_acc_block`] for a `B` whose element (p, j) lies at
-    /// `b[p·rs + j·cs]`: `(ldb, 1)` for a row-major block, `(1, ld)` for the transpose of a
-    /// row-major matrix (as the filter gradient's `cols(x)ᵀ`).
+    /// `C += A · B` for the rows of strips `strips` (`MR` rows each) of `A`: `self`, or its
+    /// transpose when `transposed` (read from the same packed values: its rows are `depth`,
+    /// its depth `rows`), where `B`'s element (p, j) lies at `b[p·rs + j·cs]` — `(ldb, 1)` for
+    /// a row-major block, `(1, ld)` for the transpose of a row-major matrix (the filter
+    /// gradient's `cols(x)ᵀ`); then `max(C, 0)` when `relu`.
     ///
     /// # Safety
-    /// `b` must address `depth × n` readable values with those strides, `c` as in
-    /// [`PackedMatrix::mul_acc_block`].
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn mul_acc_block_strided(
-        &self,
-        strips: std::ops::Range<usize>,
-        n: usize,
-        b: *const f32,
-        (rs, cs): (usize, usize),
-        c: *mut f32,
-        ldc: usize,
-        relu: bool,
-    ) {
-        // SAFETY: the caller's contract.
-        unsafe { self.run(false, strips, n, b, (rs, cs), c, ldc, relu) }
-    }
-
-    /// `C += selfᵀ · B` for the rows of strips `strips` of the transpose (`MR` of its `depth`
-    /// rows each; its depth is `rows`): the same block product as
-    /// [`PackedMatrix::mul_acc_block_strided`] with `A` read transposed from the packed values.
-    ///
-    /// # Safety
-    /// `b` must address `rows × n` readable values with strides `(rs, cs)`, `c` point at
-    /// `depth` rows of `n` values `ldc` apart of which the rows in `strips` are writable and
+    /// `b` must address `A`'s depth × `n` readable values with those strides, `c` point at
+    /// `A`'s rows, `n` values each, `ldc` apart, of which the rows in `strips` are writable and
     /// accessed by nothing else meanwhile.
     #[allow(clippy::too_many_arguments)]
-    pub unsafe fn mul_acc_transposed_block(
-        &self,
-        strips: std::ops::Range<usize>,
-        n: usize,
-        b: *const f32,
-        (rs, cs): (usize, usize),
-        c: *mut f32,
-        ldc: usize,
-    ) {
-        // SAFETY: the caller's contract.
-        unsafe { self.run(true, strips, n, b, (rs, cs), c, ldc, false) }
-    }
-
-    /// The block product of `self` (or its transpose, `transposed`) by `B`.
-    ///
-    /// # Safety
-    /// As [`PackedMatrix::mul_acc_block_strided`] or [`PackedMatrix::mul_acc_transposed_block`].
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn run(
+    pub unsafe fn mul_acc_block_strided(
         &self,
         transposed: bool,
         strips: std::ops::Range<usize>,

@@ -110,7 +110,7 @@ impl Winograd3x3 {
             for img in 0..n {
                 let xs = &input[img * c * h * w..(img + 1) * c * h * w];
                 transform_input(xs, c, h, w, tw, tiles, v);
-                self.products(c, tiles, v, m);
+                self.products(false, tiles, v, m);
                 let ys = &mut out[img * self.cout * h * w..(img + 1) * self.cout * h * w];
                 let bias = self.bias.as_deref();
                 transform_output(m, (self.cout, bias), (h, w, tw, tiles), relu, ys);
@@ -142,26 +142,7 @@ impl Winograd3x3 {
             for img in 0..n {
                 let dys = &dy[img * co * h * w..(img + 1) * co * h * w];
                 transform_input(dys, co, h, w, tw, tiles, v);
-                let mirrored = |e: usize| 4 * MIRROR[e / 4] + MIRROR[e % 4];
-                let product = |e: usize, m_e: &mut [f32], serial: bool| {
-                    m_e.fill(0.0);
-                    let v_e = &v[e * cc..(e + 1) * cc];
-                    self.u[mirrored(e)].mul_acc_transposed(tiles, v_e, m_e, serial);
-                };
-                if super::thread_pool::threads() > 1 {
-                    let m_ptr = SendPtr(m.as_mut_ptr());
-                    super::thread_pool::for_each_part(16, &|e| {
-                        // SAFETY: part e writes only m[e·ci .. (e+1)·ci], disjoint from every
-                        // other part's, and `m` outlives the call.
-                        let m_e =
-                            unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * ci), ci) };
-                        product(e, m_e, true);
-                    });
-                } else {
-                    for (e, m_e) in m.chunks_exact_mut(ci).enumerate() {
-                        product(e, m_e, false);
-                    }
-                }
+                self.products(true, tiles, v, m);
                 let dxs = &mut dx[img * self.cin * h * w..(img + 1) * self.cin * h * w];
                 transform_output(m, (self.cin, None), (h, w, tw, tiles), false, dxs);
             }
@@ -169,30 +150,40 @@ impl Winograd3x3 {
         Ok(())
     }
 
-    /// `M[e] = U[e] · V[e]` for the 16 points e of the transform (over whatever `m` held): one
-    /// product each, spread over the threads there are (natively each product uses them
+    /// `M[e] = U[e] · V[e]` for the 16 points e of the transform, or for ∂L/∂x (`backward`)
+    /// `M[e] = U[e']ᵀ · V[e]` with e' the point mirrored in both axes (over whatever `m` held):
+    /// one product each, spread over the threads there are (natively each product uses them
     /// itself).
-    fn products(&self, c: usize, tiles: usize, v: &[f32], m: &mut [f32]) {
-        let (cc, co) = (c * tiles, self.cout * tiles);
+    fn products(&self, backward: bool, tiles: usize, v: &[f32], m: &mut [f32]) {
+        let (c_in, c_out) = match backward {
+            false => (self.cin, self.cout),
+            true => (self.cout, self.cin),
+        };
+        let (cc, co) = (c_in * tiles, c_out * tiles);
+        let product = |e: usize, m_e: &mut [f32], serial: bool| {
+            m_e.fill(0.0);
+            let v_e = &v[e * cc..(e + 1) * cc];
+            if backward {
+                let mirrored = 4 * MIRROR[e / 4] + MIRROR[e % 4];
+                self.u[mirrored].mul_acc_transposed(tiles, v_e, m_e, serial);
+            } else if serial {
+                self.u[e].mul_acc_serial(tiles, v_e, m_e, false);
+            } else {
+                self.u[e].mul_acc(tiles, v_e, m_e, false);
+            }
+        };
         if super::thread_pool::threads() > 1 {
             let m_ptr = SendPtr(m.as_mut_ptr());
             super::thread_pool::for_each_part(16, &|e| {
                 // SAFETY: part e writes only m[e·co .. (e+1)·co], disjoint from every other
                 // part's, and `m` outlives the call (for_each_part waits for every part).
                 let m_e = unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * co), co) };
-                m_e.fill(0.0);
-                self.u[e].mul_acc_serial(tiles, &v[e * cc..(e + 1) * cc], m_e, false);
+                product(e, m_e, true);
             });
             return;
         }
-        for (e, u_e) in self.u.iter().enumerate() {
-            m[e * co..(e + 1) * co].fill(0.0);
-            u_e.mul_acc(
-                tiles,
-                &v[e * cc..(e + 1) * cc],
-                &mut m[e * co..(e + 1) * co],
-                false,
-            );
+        for (e, m_e) in m[..16 * co].chunks_exact_mut(co).enumerate() {
+            product(e, m_e, false);
         }
     }
 }

@@ -200,6 +200,7 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
             // SAFETY: `bt` (n×k) and `got` hold the whole product; one part at a time.
             unsafe {
                 packed.mul_acc_block_strided(
+                    false,
                     strips,
                     cols.len(),
                     bt.as_ptr().add(cols.start * k),
@@ -234,13 +235,15 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
                 let (strips, cols) = split.part(k, n, part);
                 // SAFETY: `b2` (m×n) and `got` (k×n) hold the whole product; one part at a time.
                 unsafe {
-                    packed.mul_acc_transposed_block(
+                    packed.mul_acc_block_strided(
+                        true,
                         strips,
                         cols.len(),
                         b2.as_ptr().add(cols.start),
                         (n, 1),
                         got.as_mut_ptr().add(cols.start),
                         n,
+                        false,
                     )
                 };
             }

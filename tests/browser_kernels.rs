@@ -48,6 +48,12 @@ fn pooling_and_relu_backward_match_candle_autograd_over_random_shapes() {
 }
 
 #[wasm_bindgen_test]
+fn filter_gradient_norm_through_gram_matrices_matches_candle_autograd() {
+    let worst = kernel_checks::filter_grad_norm_cases(40, 20);
+    console_log!("Gram filter-gradient norm in wasm: worst relative error in f32 {worst:e}");
+}
+
+#[wasm_bindgen_test]
 fn lab_convolutions_forward_and_input_gradient_match_candle_autograd() {
     let worst = kernel_checks::lab_conv_cases(40, 18);
     console_log!("lab convolutions in wasm: worst relative error {worst:e}");

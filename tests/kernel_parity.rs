@@ -40,6 +40,12 @@ fn pooling_and_relu_backward_match_candle_autograd_over_random_shapes() {
 }
 
 #[test]
+fn filter_gradient_norm_through_gram_matrices_matches_candle_autograd() {
+    let worst = kernel_checks::filter_grad_norm_cases(60, 19);
+    eprintln!("Gram filter-gradient norm: worst relative error in f32 {worst:e}");
+}
+
+#[test]
 fn lab_convolutions_forward_and_input_gradient_match_candle_autograd() {
     let worst = kernel_checks::lab_conv_cases(60, 17);
     eprintln!("lab convolutions: worst relative error {worst:e}");

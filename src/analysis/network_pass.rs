@@ -17,6 +17,7 @@ use crate::config::{Head, NormMode};
 use crate::imagenet::top_k;
 use crate::kernels::batch_norm::{self as bn_kernel, Dims, Value};
 use crate::kernels::conv_grad::{self, ConvGeometry, Real};
+use crate::kernels::filter_grad_norm::{filter_grad_norm, gram_pays};
 use crate::kernels::pool_grad;
 use crate::model::batch_norm::{BatchNorm, BN_EPS};
 use crate::model::values::{sum_of_squares, with_values};
@@ -141,8 +142,12 @@ impl<'a> Filters<'a> {
         })
     }
 
-    /// ‖∂L/∂W‖ from the convolution's input `x` and `dy`.
+    /// ‖∂L/∂W‖ from the convolution's input `x` and `dy`: through Gram matrices where the
+    /// batch has few output positions (∂L/∂W is never formed), else from ∂L/∂W.
     fn filter_norm<T: Float>(&self, x: &[T], dy: &[T]) -> Result<f64> {
+        if gram_pays(&self.geometry) {
+            return filter_grad_norm(&self.geometry, x, dy);
+        }
         if let (Some(conv), Some(x), Some(dy)) = (self.prepared, T::as_f32(x), T::as_f32(dy)) {
             return Ok(norm(&conv.filter_grad(&self.geometry, x, dy)?));
         }

@@ -6,6 +6,7 @@
 pub mod batch_norm;
 pub mod conv_grad;
 pub mod conv_io;
+pub mod filter_grad_norm;
 pub mod gemm;
 pub mod gemm_conv;
 pub mod im2col;

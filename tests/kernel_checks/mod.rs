@@ -509,7 +509,7 @@ pub fn pool_grad_cases(cases: usize, seed: u64) -> f32 {
 /// random batches, kernels 1/3/7, strides and paddings: the output, and ∂L/∂x and ∂L/∂W of a
 /// random projection of the output. Returns the worst relative error.
 pub fn lab_conv_cases(cases: usize, seed: u64) -> f32 {
-    use candle_core::{DType, Var};
+    use candle_core::DType;
     use resnet_lab::analysis::lab_convs::LabConv;
     use resnet_lab::kernels::conv_grad::ConvGeometry;
     use resnet_lab::kernels::gemm_conv::ConvShape;
@@ -536,17 +536,8 @@ pub fn lab_conv_cases(cases: usize, seed: u64) -> f32 {
             padding: pad,
             ..Default::default()
         };
-        let f64_of = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
-        let xv = Var::from_tensor(&f64_of(&x)).unwrap();
-        let wv = Var::from_tensor(&f64_of(&filters)).unwrap();
-        let y = Conv2d::new(wv.as_tensor().clone(), None, config)
-            .forward(xv.as_tensor())
-            .unwrap();
-        let projection = rng.tensor(y.dims());
-        let loss = (&y * f64_of(&projection)).unwrap().sum_all().unwrap();
-        let grads = loss.backward().unwrap();
-        let dx_want = grads.get(xv.as_tensor()).unwrap();
-        let dw_want = grads.get(wv.as_tensor()).unwrap();
+        let [y, projection, dx_want, dw_want] = candle_conv_grads(&mut rng, &x, &filters, config);
+        let (dx_want, dw_want) = (&dx_want, &dw_want);
         let as_f32 = |t: &Tensor| flat(&t.to_dtype(DType::F32).unwrap());
 
         let shape = ConvShape {
@@ -577,4 +568,82 @@ pub fn lab_conv_cases(cases: usize, seed: u64) -> f32 {
         }
     }
     worst
+}
+
+/// ‖∂L/∂W‖ through Gram matrices (`kernels::filter_grad_norm`, what the lab runs where a batch
+/// has few output positions) against the norm of candle's autograd ∂L/∂W in f64, over random
+/// batches, kernels 1/3/7, strides and paddings; on every other case the input has passed a
+/// ReLU (the zero columns the Gram skips). In f64 and in f32 (accumulated in f64 either way).
+/// Returns the worst relative error of the f32 cases.
+pub fn filter_grad_norm_cases(cases: usize, seed: u64) -> f64 {
+    use candle_core::DType;
+    use resnet_lab::kernels::conv_grad::ConvGeometry;
+    use resnet_lab::kernels::filter_grad_norm::filter_grad_norm;
+
+    let mut rng = Rng::new(seed);
+    let mut worst = 0f64;
+    for case in 0..cases {
+        let k = [1, 3, 7, 3][case % 4];
+        let stride = rng.range(1, 3);
+        let pad = rng.range(0, k / 2 + usize::from(k == 1));
+        let low = k.saturating_sub(2 * pad).max(1);
+        let (n, cin, cout) = (rng.range(1, 4), rng.range(1, 11), rng.range(1, 11));
+        let h = rng.range(low, low + 9);
+        let x = rng.tensor(&[n, cin, h, h]);
+        let x = if case % 2 == 0 { x.relu().unwrap() } else { x };
+        let filters = rng.tensor(&[cout, cin, k, k]);
+        let config = Conv2dConfig {
+            stride,
+            padding: pad,
+            ..Default::default()
+        };
+        let [_, projection, _, dw] = candle_conv_grads(&mut rng, &x, &filters, config);
+        let dw = dw
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap()
+            .sqrt();
+        let f64_of = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
+        let g = ConvGeometry::new([n, cin, h, h], [cout, cin, k, k], stride, pad).unwrap();
+        let values = |t: &Tensor| f64_of(t).flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        let got64 = filter_grad_norm(&g, &values(&x), &values(&projection)).unwrap();
+        let got32 = filter_grad_norm(&g, &flat(&x), &flat(&projection)).unwrap();
+        let what = format!(
+            "Gram ‖∂W‖ case {case}: [{n}, {cin}, {h}, {h}] * [{cout}, {cin}, {k}, {k}] stride \
+             {stride} pad {pad}"
+        );
+        // A zero gradient (every input a ReLU zeroed) must come out as zero.
+        let err64 = (got64 - dw).abs() / dw.max(f64::MIN_POSITIVE);
+        let err32 = (got32 - dw).abs() / dw.max(f64::MIN_POSITIVE);
+        assert!(err64 < 1e-12, "{what}: f64 off by {err64:e}");
+        assert!(err32 < 1e-12, "{what}: f32 off by {err32:e}");
+        worst = worst.max(err32);
+    }
+    worst
+}
+
+/// Candle's convolution of `x` by `filters` in f64 and its autograd for the loss Σ y ⊙ P, P a
+/// random projection: `[y, P, ∂L/∂x, ∂L/∂W]`.
+fn candle_conv_grads(
+    rng: &mut Rng,
+    x: &Tensor,
+    filters: &Tensor,
+    config: Conv2dConfig,
+) -> [Tensor; 4] {
+    use candle_core::{DType, Var};
+    let f64_of = |t: &Tensor| t.to_dtype(DType::F64).unwrap();
+    let xv = Var::from_tensor(&f64_of(x)).unwrap();
+    let wv = Var::from_tensor(&f64_of(filters)).unwrap();
+    let y = Conv2d::new(wv.as_tensor().clone(), None, config)
+        .forward(xv.as_tensor())
+        .unwrap();
+    let projection = rng.tensor(y.dims());
+    let loss = (&y * f64_of(&projection)).unwrap().sum_all().unwrap();
+    let grads = loss.backward().unwrap();
+    let dx = grads.get(xv.as_tensor()).unwrap().clone();
+    let dw = grads.get(wv.as_tensor()).unwrap().clone();
+    [y, projection, dx, dw]
 }

@@ -72,6 +72,11 @@ const EXPLORE_MB: f64 = 25.0;
 /// forward and backward; a transposed second copy for ∂L/∂x took it to 417 MB). The run on
 /// candle's graph took 700.
 const LAB_MB: f64 = 350.0;
+/// The most a Gradient lab run at 64 (classic preset, on a fresh engine) may have live at once
+/// beside the engine: 147 MB measured, the variables (the seeded init, 98 MB) and the convolutions
+/// prepared where they pay. Preparing all of them, as the first version did, took 216 MB: Stage
+/// 5's 2×2 positions never use theirs.
+const LAB_64_MB: f64 = 170.0;
 /// Grad-CAM's deepest request (see below): 75.9 MB measured.
 const CAM_MB: f64 = 100.0;
 
@@ -186,5 +191,32 @@ fn an_engine_keeps_the_prepared_weights_alone_and_never_builds_from_all_raw_weig
     assert!(
         peak < LAB_MB,
         "the Gradient lab at 224 peaked at {peak:.1} MB"
+    );
+
+    // The classic preset at 64×64 on a fresh engine (the last one goes, with its lab's
+    // variables): only the convolutions whose prepared form pays there are prepared.
+    drop(engine);
+    let engine = Engine::with_init(Init::new(InitKind::He, 0)).unwrap();
+    let options = GradientOptions {
+        norm: NormMode::Off,
+        ..options
+    };
+    let x64 = x
+        .narrow(2, 0, 64)
+        .unwrap()
+        .narrow(3, 0, 64)
+        .unwrap()
+        .contiguous()
+        .unwrap();
+    let (_, _, peak) = measured(|| {
+        let job = engine
+            .start_gradient_flow(&x64, &options, Some(Init::new(InitKind::Xavier, 2)))
+            .unwrap();
+        job.finish(&mut |_| Ok(())).unwrap()
+    });
+    eprintln!("Gradient lab at 64: peak {peak:.1} MB");
+    assert!(
+        peak < LAB_64_MB,
+        "the Gradient lab at 64 peaked at {peak:.1} MB"
     );
 }

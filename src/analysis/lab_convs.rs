@@ -1,6 +1,7 @@
-//! The Gradient lab's float32 convolutions in the inference network's fast forms, prepared once
-//! per set of lab variables and shared by both networks and every run on them, where
-//! `kernels::conv_grad` multiplies with the `gemm` crate and packs the filters on every call.
+//! The Gradient lab's float32 convolutions in the inference network's fast forms, each prepared
+//! on its first use where that form pays and kept with the lab's variables for both networks
+//! and every later run, where `kernels::conv_grad` multiplies with the `gemm` crate and packs the
+//! filters on every call.
 //! One prepared copy of each layer's filters serves all three products:
 //! - forward: the layer's [`FastConv`] (Winograd for stride-1 3×3, our packed product with
 //!   relaxed FMA in wasm otherwise);
@@ -10,11 +11,12 @@
 //! - ∂L/∂W: `∂L/∂y · cols(x)ᵀ` by the same product, ∂L/∂y packed per call and the patch matrix
 //!   read transposed (both change with every run).
 
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use candle_nn::Conv2d;
 
-use crate::infer::fast_conv::shape_of;
+use crate::infer::fast_conv::{is_winograd, shape_of};
 use crate::infer::FastConv;
 use crate::kernels::conv_grad::ConvGeometry;
 use crate::kernels::gemm::matmul_transposed_acc;
@@ -48,20 +50,17 @@ impl LabConv {
     /// positions in all. Below 16 a product is bound by reading the filters, and Winograd's
     /// read 16/9 as many (in Chromium at one thread, Stage 5 at 64×64, 2×2 positions: 3.2 ms
     /// against 1.0 for a 512-channel 3×3; at 4×4 already 0.65 against 0.79).
-    pub fn forward_pays(&self, positions: usize) -> bool {
+    pub fn forward_pays(positions: usize) -> bool {
         positions >= 16
     }
 
-    /// Whether the prepared ∂L/∂x beats `conv_grad`'s for `positions` output positions in all:
-    /// from 49 for Winograd's layers (9.4 against 12.3 ms for a 512-channel 3×3 at 7×7), from 64
-    /// for the others, where the transposed filters are gathered once per block of the product
-    /// and fewer columns share the cost (a 2048→512 1×1 at 7×7: 6.3 against 5.8 ms; at 8×8 the
-    /// prepared one wins).
-    pub fn input_grad_pays(&self, positions: usize) -> bool {
-        match self.prepared {
-            FastConv::Winograd(_) => positions >= 49,
-            FastConv::Gemm(_) => positions >= 64,
-        }
+    /// Whether the prepared ∂L/∂x of a convolution of geometry `shape` beats `conv_grad`'s for
+    /// `positions` output positions in all: from 49 for Winograd's layers (9.4 against 12.3 ms
+    /// for a 512-channel 3×3 at 7×7), from 64 for the others, where the transposed filters are
+    /// gathered once per block of the product and fewer columns share the cost (a 2048→512 1×1
+    /// at 7×7: 6.3 against 5.8 ms; at 8×8 the prepared one wins).
+    pub fn input_grad_pays(shape: ConvShape, positions: usize) -> bool {
+        positions >= if is_winograd(shape) { 49 } else { 64 }
     }
 
     /// The convolution of the batch `x` (`[N, C_in, H, W]` as `g` says): `[N, C_out, H_out, W_out]`.
@@ -96,24 +95,22 @@ impl LabConv {
     }
 }
 
-/// Every convolution of a lab network in f32, by its torchvision weight name.
+/// Every convolution of a lab network in f32, by its torchvision weight name, each prepared on
+/// its first use where the prepared kernels pay: at 64×64 Stage 5 (2×2 positions) never is, which
+/// spares its filters' second copy (most of the prepared forms' memory).
 #[derive(Debug)]
 pub struct LabConvs {
-    convs: BTreeMap<String, LabConv>,
+    convs: BTreeMap<String, (ConvShape, OnceCell<LabConv>)>,
 }
 
 impl LabConvs {
-    /// Prepares the convolutions of `model` (built on f32 weights).
+    /// The convolutions of `model` (built on f32 weights), none prepared yet.
     pub fn new(model: &ResNet) -> Result<Self> {
         let mut convs = BTreeMap::new();
         let mut add = |name: String, conv: &Conv2d| -> Result<()> {
-            let Some(shape) = shape_of(conv)?.filter(|_| conv.bias().is_none()) else {
-                return Ok(());
-            };
-            let prepared = with_values(conv.weight(), |filters: &[f32]| {
-                LabConv::new(shape, filters)
-            })?;
-            convs.insert(name, prepared);
+            if let Some(shape) = shape_of(conv)?.filter(|_| conv.bias().is_none()) {
+                convs.insert(name, (shape, OnceCell::new()));
+            }
             Ok(())
         };
         add("conv1.weight".into(), &model.stem.conv1)?;
@@ -129,8 +126,28 @@ impl LabConvs {
         Ok(Self { convs })
     }
 
-    /// The prepared convolution named `name` when it has the geometry `shape`.
-    pub fn get(&self, name: &str, shape: ConvShape) -> Option<&LabConv> {
-        self.convs.get(name).filter(|c| c.shape() == shape)
+    /// The convolution named `name` (`conv`, of geometry `shape`) in its prepared form: prepared
+    /// now when it was not yet and its forward or ∂L/∂x pays at `positions` output positions in
+    /// all; `None` when it does not pay or `shape` is not the one recorded.
+    pub fn get(
+        &self,
+        name: &str,
+        conv: &Conv2d,
+        shape: ConvShape,
+        positions: usize,
+    ) -> Result<Option<&LabConv>> {
+        let Some((_, cell)) = self.convs.get(name).filter(|(s, _)| *s == shape) else {
+            return Ok(None);
+        };
+        if cell.get().is_none()
+            && (LabConv::forward_pays(positions) || LabConv::input_grad_pays(shape, positions))
+        {
+            let prepared = with_values(conv.weight(), |filters: &[f32]| {
+                LabConv::new(shape, filters)
+            })?;
+            // Empty (checked above, and nothing else runs between): the set cannot fail.
+            let _ = cell.set(prepared);
+        }
+        Ok(cell.get())
     }
 }

@@ -113,7 +113,11 @@ impl<'a> Filters<'a> {
             cfg.stride,
             cfg.padding,
         )?;
-        let prepared = convs.and_then(|c| c.get(name, geometry.shape()));
+        let positions = n * geometry.positions();
+        let prepared = match convs {
+            Some(c) => c.get(name, conv, geometry.shape(), positions)?,
+            None => None,
+        };
         Ok(Self {
             conv,
             geometry,
@@ -125,7 +129,7 @@ impl<'a> Filters<'a> {
         let g = &self.geometry;
         let positions = g.n * g.positions();
         let prepared = match (self.prepared, T::as_f32(x)) {
-            (Some(conv), Some(x)) if conv.forward_pays(positions) => {
+            (Some(conv), Some(x)) if LabConv::forward_pays(positions) => {
                 T::from_f32(conv.forward(g, x)?)
             }
             _ => None,
@@ -157,7 +161,7 @@ impl<'a> Filters<'a> {
     fn input_grad<T: Float>(&self, dy: &[T]) -> Result<Vec<T>> {
         let positions = self.geometry.n * self.geometry.positions();
         if let (Some(conv), Some(dy)) = (self.prepared, T::as_f32(dy)) {
-            if conv.input_grad_pays(positions) {
+            if LabConv::input_grad_pays(conv.shape(), positions) {
                 if let Some(dx) = T::from_f32(conv.input_grad(&self.geometry, dy)?) {
                     return Ok(dx);
                 }

@@ -38,7 +38,7 @@ pub fn shape_of(conv: &Conv2d) -> Result<Option<ConvShape>> {
 }
 
 /// True for the 3×3 / stride 1 / padding 1 convolutions that Winograd's F(2×2, 3×3) takes.
-fn is_winograd(shape: ConvShape) -> bool {
+pub fn is_winograd(shape: ConvShape) -> bool {
     (shape.k, shape.stride, shape.pad) == (3, 1, 1)
 }
 

@@ -135,11 +135,11 @@ fn csv_has_every_layer_and_activation() {
     assert_eq!(conv1[2].parse::<f64>().unwrap(), f.layers[0].skip);
 }
 
-/// The run goes stage by stage: every stage of each network, forward and back, is a step the
-/// caller sees, and a cancel at any of them stops the run there (the worker cancels between
-/// layers, not only between the two networks).
+/// The run goes block by block: the stem, every bottleneck and the head of each network, forward
+/// and back, is a step the caller sees, and a cancel at any of them stops the run there (the
+/// worker cancels between blocks, not only between stages or networks).
 #[test]
-fn a_run_reports_each_stage_and_stops_at_a_cancel_inside_a_network() {
+fn a_run_reports_each_block_and_stops_at_a_cancel_inside_a_stage() {
     use resnet_lab::analysis::gradients::GRADIENT_STEPS;
     use resnet_lab::job::{Network, Step};
     use resnet_lab::Error;
@@ -161,8 +161,14 @@ fn a_run_reports_each_stage_and_stops_at_a_cancel_inside_a_network() {
     assert_eq!(seen.len(), GRADIENT_STEPS);
     assert!(seen.iter().enumerate().all(|(i, p)| p.done == i + 1));
     let forward = |n| seen.iter().filter(|p| p.step == Step::Forward(n)).count();
-    assert!(forward(Network::Skip) >= 5 && forward(Network::Plain) >= 5);
-    // A cancel at the third step: the residual network's forward is not even finished.
+    // One step per block (stem, 16 blocks, head), so that a cancel waits for one block at most.
+    let per_pass = resnet_lab::config::NUM_BLOCKS + 2;
+    assert_eq!(
+        (forward(Network::Skip), forward(Network::Plain)),
+        (per_pass, per_pass)
+    );
+    // A cancel at the third step (the stem and Stage 2's first two blocks): not even Stage 2
+    // is finished.
     let mut calls = 0;
     let cancelled = engine.gradient_flow(&input, &options, &mut |p| {
         calls += 1;

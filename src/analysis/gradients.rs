@@ -237,9 +237,9 @@ impl Precision {
     }
 }
 
-/// A gradient-flow run in [`GRADIENT_STEPS`] steps (the residual network's forward stage by
-/// stage and its backward, then the plain network's), so that the caller reports progress and
-/// cancels between layers.
+/// A gradient-flow run in [`GRADIENT_STEPS`] steps (the residual network's forward block by
+/// block and its backward, then the plain network's), so that the caller reports progress and
+/// cancels between blocks.
 pub struct GradientJob {
     /// The weights in the run's precision, with their norms.
     variables: Rc<LabVariables>,
@@ -288,7 +288,8 @@ impl GradientJob {
         self.plain.is_some()
     }
 
-    /// Runs the next step (a stage forward or backward in one of the networks).
+    /// Runs the next step (the stem, a block or the head, forward or backward, in one of the
+    /// networks).
     pub fn step(&mut self, progress: &mut dyn FnMut(Progress) -> Result<()>) -> Result<()> {
         if self.is_done() {
             return Ok(());

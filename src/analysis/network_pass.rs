@@ -3,9 +3,10 @@
 //! each convolution's input, batch norm's input in training mode, the ReLU outputs (their
 //! masks) and the max-pool's picks. The backward walks the layers back and hands over
 //! ‖∂L/∂W‖ of every weight layer and ‖∂L/∂x‖ at the stem and at each block output, freeing
-//! each block's record once it is done. It runs in [`PASS_STEPS`] steps (stem, four stages,
-//! head and loss, then back through the stages and the stem), so that the caller reports
-//! progress and checks for cancellation between them.
+//! each block's record once it is done. It runs in [`PASS_STEPS`] steps (the stem, each block,
+//! head and loss, then each block back and the stem), so that the caller reports progress and
+//! checks for cancellation between them: a step is at most one bottleneck's three or four
+//! convolutions.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -13,7 +14,7 @@ use std::rc::Rc;
 use candle_core::{DType, Tensor, WithDType};
 use candle_nn::Conv2d;
 
-use crate::config::{Head, NormMode};
+use crate::config::{Head, NormMode, NUM_BLOCKS};
 use crate::imagenet::top_k;
 use crate::kernels::batch_norm::{self as bn_kernel, Dims, Value};
 use crate::kernels::conv_grad::{self, ConvGeometry, Real};
@@ -26,12 +27,12 @@ use crate::{Error, Result};
 
 use super::lab_convs::{LabConv, LabConvs};
 
-/// Steps of one network's pass: stem, Stages 2–5, head with loss (and its backward); Stages
-/// 5–2 and the stem back.
-pub const PASS_STEPS: usize = 11;
+/// Steps of one network's pass: the stem, each of the [`NUM_BLOCKS`] blocks, the head with the
+/// loss (and its backward); each block back, and the stem.
+pub const PASS_STEPS: usize = 2 * NUM_BLOCKS + 3;
 
 /// How many of the [`PASS_STEPS`] are the forward pass (the head's step included).
-pub const FORWARD_STEPS: usize = 6;
+pub const FORWARD_STEPS: usize = NUM_BLOCKS + 2;
 
 /// A float the pass computes in: f32 or f64.
 pub trait Float: Real + Value + WithDType + PartialOrd {
@@ -423,23 +424,34 @@ impl<T: Float> NetworkPass<T> {
 
     /// Runs the next step.
     fn step(&mut self) -> Result<()> {
+        const HEAD: usize = NUM_BLOCKS + 1;
         match self.done {
             0 => self.stem_forward()?,
-            s @ 1..=4 => {
-                for block in self.model.stages[s - 1].clone() {
-                    self.block_forward(&block)?;
-                }
+            s @ 1..=NUM_BLOCKS => {
+                let block = self.block(s - 1)?;
+                self.block_forward(&block)?
             }
-            5 => self.head()?,
-            s @ 6..=9 => {
-                for block in self.model.stages[9 - s].clone().iter().rev() {
-                    self.block_backward(block)?;
-                }
+            HEAD => self.head()?,
+            s if s + 1 < PASS_STEPS => {
+                // Steps HEAD + 1 … PASS_STEPS − 2 take the blocks from the last to the first.
+                let block = self.block(PASS_STEPS - 2 - s)?;
+                self.block_backward(&block)?
             }
             _ => self.stem_backward()?,
         }
         self.done += 1;
         Ok(())
+    }
+
+    /// Block `index` of the network, counted from Stage 2's first.
+    fn block(&self, index: usize) -> Result<Bottleneck> {
+        self.model
+            .stages
+            .iter()
+            .flatten()
+            .nth(index)
+            .cloned()
+            .ok_or_else(no_output)
     }
 
     fn stem_forward(&mut self) -> Result<()> {

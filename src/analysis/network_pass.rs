@@ -599,21 +599,20 @@ impl<T: Float> NetworkPass<T> {
                     dlogits[i * classes + c] = p / n as f64;
                 }
             }
-            // ∂L/∂W_fc = dlogitsᵀ · pooled; ∂L/∂pooled = dlogits · W_fc.
+            // ∂L/∂W_fc = dlogitsᵀ · pooled, a sum of N outer products, so
+            // ‖∂L/∂W_fc‖² = Σᵢⱼ ⟨dlogitsᵢ, dlogitsⱼ⟩·⟨pooledᵢ, pooledⱼ⟩ without forming it (as
+            // `kernels::filter_grad_norm` does for the convolutions); ∂L/∂pooled = dlogits · W_fc.
+            let image = |i: usize| &pooled[i * features..(i + 1) * features];
             let mut sum_sq = 0.0;
-            let mut row = vec![0f64; features];
-            for c in 0..classes {
-                row.iter_mut().for_each(|v| *v = 0.0);
-                for i in 0..n {
-                    let d = dlogits[i * classes + c];
-                    for (r, &p) in row
-                        .iter_mut()
-                        .zip(&pooled[i * features..(i + 1) * features])
-                    {
-                        *r += d * Into::<f64>::into(p);
-                    }
+            for i in 0..n {
+                for j in 0..n {
+                    let d: f64 = dlogits[i * classes..(i + 1) * classes]
+                        .iter()
+                        .zip(&dlogits[j * classes..(j + 1) * classes])
+                        .map(|(a, b)| a * b)
+                        .sum();
+                    sum_sq += d * dot(image(i), image(j));
                 }
-                sum_sq += row.iter().map(|v| v * v).sum::<f64>();
             }
             let mut dpooled = vec![0f64; n * features];
             for i in 0..n {

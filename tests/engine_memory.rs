@@ -181,12 +181,7 @@ fn an_engine_keeps_the_prepared_weights_alone_and_never_builds_from_all_raw_weig
         target: None,
         precision: Precision::F32,
     };
-    let (_, _, peak) = measured(|| {
-        let job = engine
-            .start_gradient_flow(&x, &options, Some(Init::new(InitKind::He, 1)))
-            .unwrap();
-        job.finish(&mut |_| Ok(())).unwrap()
-    });
+    let peak = lab_peak(&engine, &x, &options, Init::new(InitKind::He, 1));
     eprintln!("Gradient lab at 224: peak {peak:.1} MB");
     assert!(
         peak < LAB_MB,
@@ -208,15 +203,24 @@ fn an_engine_keeps_the_prepared_weights_alone_and_never_builds_from_all_raw_weig
         .unwrap()
         .contiguous()
         .unwrap();
-    let (_, _, peak) = measured(|| {
-        let job = engine
-            .start_gradient_flow(&x64, &options, Some(Init::new(InitKind::Xavier, 2)))
-            .unwrap();
-        job.finish(&mut |_| Ok(())).unwrap()
-    });
+    let peak = lab_peak(&engine, &x64, &options, Init::new(InitKind::Xavier, 2));
     eprintln!("Gradient lab at 64: peak {peak:.1} MB");
     assert!(
         peak < LAB_64_MB,
         "the Gradient lab at 64 peaked at {peak:.1} MB"
     );
+}
+
+/// The most a Gradient lab run of `engine` on `x` (on a fresh init) has live at once, in MB.
+fn lab_peak(
+    engine: &Engine,
+    x: &candle_core::Tensor,
+    options: &GradientOptions,
+    init: Init,
+) -> f64 {
+    let (_, _, peak) = measured(|| {
+        let job = engine.start_gradient_flow(x, options, Some(init)).unwrap();
+        job.finish(&mut |_| Ok(())).unwrap()
+    });
+    peak
 }

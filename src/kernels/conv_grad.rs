@@ -125,7 +125,7 @@ impl ConvGeometry {
     }
 
     /// A 1×1 / stride 1 convolution, whose patch matrix is the input itself.
-    fn is_pointwise(&self) -> bool {
+    pub fn is_pointwise(&self) -> bool {
         self.k == 1 && self.stride == 1 && self.pad == 0
     }
 

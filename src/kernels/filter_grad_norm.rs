@@ -8,6 +8,8 @@
 //! where the product costs C_out·C_in·k²·N·P and writes every filter value: at 64×64 the
 //! deepest stages have 4 to 16 positions per image.
 
+use std::borrow::Cow;
+
 use super::conv_grad::{ConvGeometry, Real};
 use crate::Result;
 
@@ -37,9 +39,15 @@ pub fn filter_grad_norm<T: Real + Into<f64>>(g: &ConvGeometry, x: &[T], dy: &[T]
         let start = n * g.output_len() + r * p;
         &dy[start..start + p]
     });
-    // X's row r likewise, from the patch matrices (the input itself for a 1×1 / stride 1).
-    let mut cols = Vec::with_capacity(g.n * depth * p);
-    g.for_each_patch_matrix(x, |_, image_cols| cols.extend_from_slice(image_cols));
+    // X's row r likewise, from the patch matrices: the input itself for a 1×1 / stride 1,
+    // else made for every image.
+    let cols: Cow<[T]> = if g.is_pointwise() {
+        Cow::Borrowed(x)
+    } else {
+        let mut cols = Vec::with_capacity(g.n * depth * p);
+        g.for_each_patch_matrix(x, |_, image_cols| cols.extend_from_slice(image_cols));
+        Cow::Owned(cols)
+    };
     let cols_gram = gram(depth, g.n, p, |r, n| {
         let start = (n * depth + r) * p;
         &cols[start..start + p]

@@ -20,11 +20,7 @@ pub struct GemmConv {
     weight: WeightMatrix,
     /// `[C_out]` (zeros when the convolution has none).
     bias: Vec<f32>,
-    cout: usize,
-    cin: usize,
-    k: usize,
-    stride: usize,
-    pad: usize,
+    shape: ConvShape,
 }
 
 /// The geometry of a convolution: `[C_out, C_in, k, k]` filters, stride and padding.
@@ -58,13 +54,7 @@ impl ConvShape {
 impl GemmConv {
     /// From row-major `filters` (`[C_out, C_in, k, k]`) and an optional `[C_out]` bias.
     pub fn new(filters: &[f32], shape: ConvShape, bias: Option<Vec<f32>>) -> Result<Self> {
-        let ConvShape {
-            cout,
-            cin,
-            k,
-            stride,
-            pad,
-        } = shape;
+        let ConvShape { cout, cin, k, .. } = shape;
         let depth = cin * k * k;
         if filters.len() != cout * depth || bias.as_ref().is_some_and(|b| b.len() != cout) {
             return Err(Error::InvalidArgument(format!(
@@ -76,23 +66,13 @@ impl GemmConv {
         Ok(Self {
             weight: WeightMatrix::new(cout, depth, filters),
             bias: bias.unwrap_or_else(|| vec![0.0; cout]),
-            cout,
-            cin,
-            k,
-            stride,
-            pad,
+            shape,
         })
     }
 
     /// Its geometry.
     pub fn shape(&self) -> ConvShape {
-        ConvShape {
-            cout: self.cout,
-            cin: self.cin,
-            k: self.k,
-            stride: self.stride,
-            pad: self.pad,
-        }
+        self.shape
     }
 
     /// The convolution of `input` (`[N, C_in, H, W]`) into `out` (`[N, C_out, H_out, W_out]`,
@@ -109,11 +89,11 @@ impl GemmConv {
         check_buffers(
             "conv",
             dims,
-            self.cin,
+            self.shape.cin,
             (input, out),
-            n * self.cout * ho * wo,
+            n * self.shape.cout * ho * wo,
         )?;
-        let (k, s, pad) = (self.k, self.stride, self.pad);
+        let (k, s, pad) = (self.shape.k, self.shape.stride, self.shape.pad);
         let direct = k == 1 && s == 1 && pad == 0;
         // The patch matrix a band of output rows at a time where the whole would be large
         // (the stem's at 224 is 7.4 MB, in a memory that never shrinks).
@@ -124,7 +104,7 @@ impl GemmConv {
         let (cols_len, band_len) = match direct {
             true => (0, 0),
             false if band_rows >= ho => (c * k * k * ho * wo, 0),
-            false => (c * k * k * band_rows * wo, self.cout * band_rows * wo),
+            false => (c * k * k * band_rows * wo, self.shape.cout * band_rows * wo),
         };
         with_scratch([cols_len, band_len], |cols, band_out| {
             let geometry = (n, c, h, w);
@@ -156,8 +136,8 @@ impl GemmConv {
         dx: &mut [f32],
     ) -> Result<()> {
         let (ho, wo) = self.shape().output_size(h, w)?;
-        let (k, s, pad) = (self.k, self.stride, self.pad);
-        let (p, in_len, out_len) = (ho * wo, self.cin * h * w, self.cout * ho * wo);
+        let (k, s, pad) = (self.shape.k, self.shape.stride, self.shape.pad);
+        let (p, in_len, out_len) = (ho * wo, self.shape.cin * h * w, self.shape.cout * ho * wo);
         if dy.len() != n * out_len || dx.len() != n * in_len {
             return Err(Error::InvalidArgument(format!(
                 "conv input gradient: {} and {} values for {n} images of {h}×{w} through {:?}",
@@ -168,7 +148,11 @@ impl GemmConv {
         }
         let direct = k == 1 && s == 1 && pad == 0;
         dx.fill(0.0);
-        let cols_len = if direct { 0 } else { self.cin * k * k * p };
+        let cols_len = if direct {
+            0
+        } else {
+            self.shape.cin * k * k * p
+        };
         with_scratch([cols_len, 0], |dcols, _| {
             for (dx, dy) in dx.chunks_exact_mut(in_len).zip(dy.chunks_exact(out_len)) {
                 if direct {
@@ -203,11 +187,11 @@ impl GemmConv {
         band_out: &mut [f32],
         out: &mut [f32],
     ) {
-        let (k, s, pad) = (self.k, self.stride, self.pad);
+        let (k, s, pad) = (self.shape.k, self.shape.stride, self.shape.pad);
         let pixels = ho * wo;
         for img in 0..n {
             let xs = &input[img * c * h * w..(img + 1) * c * h * w];
-            let ys = &mut out[img * self.cout * pixels..(img + 1) * self.cout * pixels];
+            let ys = &mut out[img * self.shape.cout * pixels..(img + 1) * self.shape.cout * pixels];
             for start in (0..ho).step_by(band_rows.max(1)) {
                 let rows = start..(start + band_rows).min(ho);
                 let len = rows.len() * wo;
@@ -221,7 +205,7 @@ impl GemmConv {
                 let part = if whole {
                     &mut *ys
                 } else {
-                    &mut band_out[..self.cout * len]
+                    &mut band_out[..self.shape.cout * len]
                 };
                 for_each_chunk_mut(part, len, &|outs, rows| {
                     for (o, row) in outs.zip(rows.chunks_exact_mut(len)) {
@@ -230,7 +214,10 @@ impl GemmConv {
                 });
                 self.weight.mul_acc(len, patches, part, relu);
                 if !whole {
-                    for (o, row) in band_out[..self.cout * len].chunks_exact(len).enumerate() {
+                    for (o, row) in band_out[..self.shape.cout * len]
+                        .chunks_exact(len)
+                        .enumerate()
+                    {
                         let at = o * pixels + rows.start * wo;
                         ys[at..at + len].copy_from_slice(row);
                     }

@@ -38,10 +38,20 @@ pub fn im2col<T: Copy + Default + Send + Sync>(
                             }
                             let src = &plane[iy as usize * w..(iy as usize + 1) * w];
                             let dst = &mut row[r * wo..(r + 1) * wo];
-                            for (ox, d) in dst.iter_mut().enumerate() {
-                                let ix = (ox * s + kx) as isize - pad as isize;
-                                if ix >= 0 && ix < w as isize {
-                                    *d = src[ix as usize];
+                            // The outputs whose column ox·s + kx − pad lies inside the row: a
+                            // copy at stride 1, a strided gather otherwise, with no test per
+                            // value (the padding's zeros are already there).
+                            let inside = inside_columns(w, wo, kx, s, pad);
+                            if inside.is_empty() {
+                                continue;
+                            }
+                            let first = inside.start * s + kx - pad;
+                            let dst = &mut dst[inside];
+                            if s == 1 {
+                                dst.copy_from_slice(&src[first..first + dst.len()]);
+                            } else {
+                                for (d, v) in dst.iter_mut().zip(src[first..].iter().step_by(s)) {
+                                    *d = *v;
                                 }
                             }
                         }
@@ -50,6 +60,17 @@ pub fn im2col<T: Copy + Default + Send + Sync>(
             }
         },
     );
+}
+
+/// The output columns `ox < wo` whose input column `ox·s + kx − pad` lies in `0..w`.
+fn inside_columns(w: usize, wo: usize, kx: usize, s: usize, pad: usize) -> std::ops::Range<usize> {
+    // ox·s ≥ pad − kx, and ox·s + kx − pad ≤ w − 1.
+    let start = pad.saturating_sub(kx).div_ceil(s);
+    let end = match (w + pad).checked_sub(kx + 1) {
+        Some(last) => (last / s + 1).min(wo),
+        None => 0,
+    };
+    start.min(end)..end
 }
 
 /// The adjoint of [`im2col`] for a whole image: adds each patch-matrix entry `cols`
@@ -82,6 +103,37 @@ pub fn col2im_add<T: Copy + std::ops::AddAssign>(
                         let ix = (ox * s + kx) as isize - pad as isize;
                         if ix >= 0 && ix < w as isize {
                             dst[ix as usize] += *v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inside_columns_are_those_the_definition_keeps() {
+        for w in 1..12 {
+            for s in 1..4 {
+                for k in [1usize, 3, 7] {
+                    for pad in 0..=k / 2 {
+                        let Some(span) = (w + 2 * pad).checked_sub(k) else {
+                            continue;
+                        };
+                        let wo = span / s + 1;
+                        for kx in 0..k {
+                            let want: Vec<usize> = (0..wo)
+                                .filter(|ox| {
+                                    (0..w as isize)
+                                        .contains(&((ox * s + kx) as isize - pad as isize))
+                                })
+                                .collect();
+                            let got: Vec<usize> = inside_columns(w, wo, kx, s, pad).collect();
+                            assert_eq!(got, want, "w {w} s {s} k {k} pad {pad} kx {kx}");
                         }
                     }
                 }

@@ -63,6 +63,55 @@ pub fn max_pool_3x3_s2<T: Real + PartialOrd>(
     (out, picks)
 }
 
+/// Max-pool 3×3, stride 2, padding 1 into `out` (`planes` planes of the output side), the values
+/// alone (the inference network's stem): the maximum of three columns, then of three rows, each
+/// input row's column maxima computed once. Equal to [`max_pool_3x3_s2`]'s values.
+///
+/// Panics if `x` or `out` is shorter than its planes (a bug in the caller).
+pub fn max_pool_3x3_s2_values<T: Real + PartialOrd>(
+    x: &[T],
+    planes: usize,
+    (h, w): (usize, usize),
+    out: &mut [T],
+) {
+    let (oh, ow) = (max_pool_side(h), max_pool_side(w));
+    assert!(
+        x.len() >= planes * h * w && out.len() >= planes * oh * ow,
+        "max-pool shapes"
+    );
+    let max = |a: T, b: T| if b > a { b } else { a };
+    // The three-column maxima of the input rows an output row reads.
+    let mut cols = vec![T::default(); 3 * ow];
+    for (plane, pooled) in x
+        .chunks_exact(h * w)
+        .zip(out.chunks_exact_mut(oh * ow))
+        .take(planes)
+    {
+        for (i, out_row) in pooled.chunks_exact_mut(ow).enumerate() {
+            let rows = (2 * i).saturating_sub(1)..(2 * i + 2).min(h);
+            let taken = rows.len();
+            for (r, maxima) in rows.zip(cols.chunks_exact_mut(ow)) {
+                let row = &plane[r * w..(r + 1) * w];
+                // Column 0 reads two values; the others three, but the last one two when w is odd.
+                maxima[0] = row[..2.min(w)].iter().fold(row[0], |a, &b| max(a, b));
+                let full = w.saturating_sub(2) / 2;
+                for (m, window) in maxima[1..].iter_mut().zip(row[1..].windows(3).step_by(2)) {
+                    *m = max(max(window[0], window[1]), window[2]);
+                }
+                if full < ow - 1 {
+                    maxima[ow - 1] = max(row[w - 2], row[w - 1]);
+                }
+            }
+            out_row.copy_from_slice(&cols[..ow]);
+            for maxima in cols[ow..taken * ow].chunks_exact(ow) {
+                for (o, &m) in out_row.iter_mut().zip(maxima) {
+                    *o = max(*o, m);
+                }
+            }
+        }
+    }
+}
+
 /// The max-pool's backward: each output's gradient added to the input it took.
 pub fn max_pool_backward<T: Real>(dy: &[T], picks: &[u32], planes: usize, plane: usize) -> Vec<T> {
     let mut dx = vec![T::default(); planes * plane];
@@ -166,6 +215,9 @@ mod tests {
             // Values with ties, negatives included (the padding must never win).
             let x: Vec<f64> = (0..h * w).map(|i| ((i * 7 % 5) as f64) - 4.0).collect();
             let (out, picks) = max_pool_3x3_s2(&x, 1, (h, w));
+            let mut values = vec![0.0; out.len()];
+            max_pool_3x3_s2_values(&x, 1, (h, w), &mut values);
+            assert_eq!(values, out, "values alone, {h}×{w}");
             assert_eq!((out.clone(), picks.clone()), reference(&x, h, w), "{h}×{w}");
             let dy: Vec<f64> = (0..out.len()).map(|i| i as f64 + 1.0).collect();
             let dx = max_pool_backward(&dy, &picks, 1, h * w);

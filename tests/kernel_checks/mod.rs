@@ -437,10 +437,38 @@ pub fn conv_grad_cases(cases: usize, seed: u64) -> f32 {
     worst
 }
 
+/// Max-pool 3×3 / stride 2 / padding 1 built from candle's `pad_with_zeros`, `narrow` and
+/// `maximum`, so that candle's autograd differentiates it (its own max-pool has no backward for
+/// overlapping windows): two separable 1-D maxima. Zero padding is exact on positive values.
+fn differentiable_max_pool(x: &Tensor) -> Tensor {
+    let pool_1d = |x: &Tensor, dim: usize| {
+        let len = x.dim(dim).unwrap();
+        let out = (len - 1) / 2 + 1;
+        // After padding 1 on the left, output i covers padded positions 2i, 2i+1, 2i+2.
+        let extra = (2 * out + 2).saturating_sub(len + 2);
+        let padded = x.pad_with_zeros(dim, 1, 1 + extra).unwrap();
+        let mut split = padded.dims().to_vec();
+        split[dim] = out;
+        split.insert(dim + 1, 2);
+        let pairs = padded.narrow(dim, 0, 2 * out).unwrap();
+        let pairs = pairs.reshape(split.as_slice()).unwrap();
+        let next = padded.narrow(dim, 2, 2 * out).unwrap();
+        let next = next.reshape(split.as_slice()).unwrap();
+        let a = pairs.narrow(dim + 1, 0, 1).unwrap();
+        let b = pairs.narrow(dim + 1, 1, 1).unwrap();
+        let c = next.narrow(dim + 1, 0, 1).unwrap();
+        let m = a.maximum(&b).unwrap().maximum(&c).unwrap();
+        m.squeeze(dim + 1).unwrap()
+    };
+    pool_1d(&pool_1d(x, 2), 3)
+}
+
 /// The Gradient lab's pooling and ReLU backward (`kernels::pool_grad`) against candle's
-/// autograd over random shapes: the stem's max-pool (`model::max_pool`, differentiable through
-/// `maximum`) on positive values (the pool follows a ReLU there), the ReLU, and the 2×2 average
-/// pool (even sides); each through ∂L/∂x of a random projection of the output. Exact up to f32 rounding.
+/// autograd over random shapes: the stem's max-pool (made differentiable from `maximum`, see
+/// [`differentiable_max_pool`]; its forward is also checked against `model::max_pool`, the
+/// inference network's) on positive values (the pool follows a ReLU there), the ReLU, and the
+/// 2×2 average pool (even sides); each through ∂L/∂x of a random projection of the output. Exact
+/// up to f32 rounding.
 pub fn pool_grad_cases(cases: usize, seed: u64) -> f32 {
     use candle_core::Var;
     use resnet_lab::kernels::pool_grad;
@@ -467,7 +495,12 @@ pub fn pool_grad_cases(cases: usize, seed: u64) -> f32 {
             .map(|v| v.abs() + 1e-3)
             .collect();
         let x = Var::from_tensor(&check_util::tensor(values.clone(), &[n, c, h, w])).unwrap();
-        let y = max_pool_3x3_s2(x.as_tensor()).unwrap();
+        let y = differentiable_max_pool(x.as_tensor());
+        assert_eq!(
+            flat(&max_pool_3x3_s2(x.as_tensor()).unwrap()),
+            flat(&y),
+            "case {case}: the inference max-pool"
+        );
         let projection = rng.tensor(y.dims());
         let (pooled, picks) = pool_grad::max_pool_3x3_s2(&values, planes, (h, w));
         assert_eq!(pooled, flat(&y), "max-pool case {case}: {n}×{c}×{h}×{w}");

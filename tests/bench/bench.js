@@ -1,12 +1,14 @@
 // One engine per page load (thread counts are fixed at initialization in every engine):
 //   bench.html?engine=ours|ours_plain|ours_mt|ours_mt_plain|ort|tfjs|litert|litert_compat|ours_webgpu|ort_webgpu&threads=N&runs=10
+//   (&extras=0: ours skips its Grad-CAM timings and profile, for make bench's later rounds)
 // (ours: relaxed SIMD builds; *_plain: the plain-SIMD fallbacks for browsers without it;
 // litert_compat: LiteRT.js's build without relaxed SIMD, one thread)
-// Result in window.benchResult: {engine, threads, median_ms, min_ms, first_logit, memory_bytes}.
+// Result in window.benchResult: {engine, threads, median_ms, min_ms, times, first_logit, memory_bytes}.
 const params = new URLSearchParams(location.search);
 const engine = params.get("engine");
 const threads = Number(params.get("threads") || 1);
 const runs = Number(params.get("runs") || 10);
+const extras = params.get("extras") !== "0";
 const SIZE = 224;
 
 async function time(forward) {
@@ -19,7 +21,7 @@ async function time(forward) {
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return { median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], first_logit: first, runs };
+  return { median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], times, first_logit: first, runs };
 }
 
 // Grad-CAM as Explore computes it, timed like the forward: the top-1 and the top-5 at Stage 5
@@ -39,6 +41,7 @@ async function ours(dir = "pkg") {
   await pkg.default();
   const model = new pkg.BenchModel(SIZE);
   const r = await time(async () => model.forward());
+  if (!extras) return { ...r, memory_bytes: pkg.wasm_memory_bytes() };
   const cams = await camTimes(model, async (f) => f());
   let profile = null;
   for (let i = 0; i < 3; i++) profile = JSON.parse(model.profile()); // the last (warm) one
@@ -53,7 +56,7 @@ async function ours_mt(dir = "pkg-mt") {
     const w = new Worker("/tests/bench/bench_mt_worker.js", { type: "module" });
     w.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
     w.onerror = (e) => reject(new Error(e.message || "worker failed"));
-    w.postMessage({ role: "main", dir, threads, runs, size: SIZE, cams: CAMS });
+    w.postMessage({ role: "main", dir, threads, runs, size: SIZE, cams: CAMS, extras });
   });
 }
 

@@ -14,11 +14,11 @@ async function time(forward, runs) {
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
-  return { median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], first_logit: first, runs };
+  return { median_ms: times[Math.floor(times.length / 2)], min_ms: times[0], times, first_logit: first, runs };
 }
 
 self.onmessage = async (e) => {
-  const { role, dir, threads, runs, size, module, memory, cams: cases } = e.data;
+  const { role, dir, threads, runs, size, module, memory, cams: cases, extras } = e.data;
   pkg = await import(`/target/bench/${dir}/resnet_lab.js`);
   const init = pkg.default;
   if (role === "pool") {
@@ -36,6 +36,10 @@ self.onmessage = async (e) => {
     while (pkg.parallel_threads() < threads) await new Promise((r) => setTimeout(r, 20));
     const model = new pkg.BenchModel(size);
     const r = await time(() => model.forward(), runs);
+    if (!extras) {
+      self.postMessage({ ...r, threads_used: pkg.parallel_threads(), memory_bytes: pkg.wasm_memory_bytes() });
+      return;
+    }
     // Grad-CAM as Explore computes it (bench.js's CAMS).
     const cams = {};
     for (const [name, [k, stage]] of Object.entries(cases)) {

@@ -29,6 +29,10 @@ CLI = os.path.join(ROOT, "target", "release", "resnet-lab")
 OUT = os.path.join(ROOT, "target", "bench")
 THREADS = os.cpu_count() or 1
 RUNS = int(os.environ.get("BENCH_RUNS", "10"))
+# The CPU engines' runs are split over rounds, each round a page per engine in turn (the order
+# reversed every other round), and pooled: this host's speed swings by ±25 % from one minute to
+# the next, and one engine's ten runs in a row could all fall in a slow minute.
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 # WebGPU here is SwiftShader (a CPU emulation): a few runs are enough for the record.
 GPU_RUNS = int(os.environ.get("BENCH_GPU_RUNS", "3"))
 # LiteRT.js's model, made by litert-torch in make bench (tests/bench/make_litert_model.py).
@@ -47,9 +51,37 @@ def cpu_model():
     return platform.processor() or "cpu"
 
 
-def in_browser(b, base, engine, threads, runs=RUNS, timeout=900):
-    b.get(f"{base}/tests/bench/bench.html?engine={engine}&threads={threads}&runs={runs}")
+def in_browser(b, base, engine, threads, runs=RUNS, timeout=900, extras=True):
+    extra = "" if extras else "&extras=0"
+    b.get(f"{base}/tests/bench/bench.html?engine={engine}&threads={threads}&runs={runs}{extra}")
     return b.wait_for("return window.benchResult || null;", timeout=timeout, what=f"{engine} {threads}t")
+
+
+def in_rounds(b, base, pages):
+    """`pages` ((key, engine, threads) each) timed in ROUNDS rounds of RUNS / ROUNDS runs: each
+    key's result is its first round's (Grad-CAM and profile included) with the median and the
+    minimum over the runs of all rounds."""
+    per_round = -(-RUNS // ROUNDS)
+    results = {}
+    for rnd in range(ROUNDS):
+        for key, engine, threads in pages if rnd % 2 == 0 else pages[::-1]:
+            r = in_browser(b, base, engine, threads, runs=per_round, extras=rnd == 0)
+            if "error" in r:
+                raise SystemExit(f"{engine} {threads}t failed: {r['error']}")
+            if key in results:
+                results[key]["times"] += r["times"]
+                if r["first_logit"] != results[key]["first_logit"]:
+                    raise SystemExit(f"{engine} {threads}t: first logit {r['first_logit']} in round {rnd + 1}, "
+                                     f"{results[key]['first_logit']} before")
+            else:
+                results[key] = r
+            extra = f" ({r['build']})" if "build" in r else ""
+            print(f"  round {rnd + 1}/{ROUNDS} {engine:13} {threads}t{extra}: median {r['median_ms']:.0f} ms, "
+                  f"min {r['min_ms']:.0f} ms", flush=True)
+    for r in results.values():
+        times = sorted(r["times"])
+        r.update(times=times, runs=len(times), median_ms=statistics.median(times), min_ms=times[0])
+    return results
 
 
 def native_ours(threads):
@@ -271,34 +303,20 @@ def main():
     base, dist_base = f"http://127.0.0.1:{root_port}", f"http://127.0.0.1:{dist_port}"
     chromium = subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip()
     b = Browser()
-    results = {}
     try:
-        for engine in ("ours", "ort", "tfjs"):
-            for threads in (1, THREADS):
-                # Ours at several threads is the threaded build (nightly, shared memory).
-                name = "ours_mt" if engine == "ours" and threads > 1 else engine
-                r = in_browser(b, base, name, threads)
-                if "error" in r:
-                    raise SystemExit(f"{engine} {threads}t failed: {r['error']}")
-                results[(engine, threads)] = r
-                print(f"  {engine:5} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
-        # LiteRT.js where litert-torch could make its model: its relaxed-SIMD builds (threaded at
-        # several threads), then the build without relaxed SIMD beside our plain fallbacks.
-        litert_runs = (("litert", 1), ("litert", THREADS), ("litert_compat", 1)) if os.path.exists(TFLITE) else ()
-        for name, threads in litert_runs:
-            r = in_browser(b, base, name, threads)
-            if "error" in r:
-                raise SystemExit(f"{name} {threads}t failed: {r['error']}")
-            results[(name, threads)] = r
-            print(f"  {name} {threads}t ({r['build']}): median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms",
-                  flush=True)
-        # The plain-SIMD fallbacks (browsers without relaxed SIMD), for the record.
-        for name, threads in (("ours_plain", 1), ("ours_mt_plain", THREADS)):
-            r = in_browser(b, base, name, threads)
-            if "error" in r:
-                raise SystemExit(f"{name} {threads}t failed: {r['error']}")
-            results[(name, threads)] = r
-            print(f"  {name} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms", flush=True)
+        # Ours at several threads is the threaded build (nightly, shared memory). LiteRT.js where
+        # litert-torch could make its model: its relaxed-SIMD builds (threaded at several
+        # threads), and the build without relaxed SIMD beside our plain fallbacks.
+        pages = [(("ours", 1), "ours", 1), (("ours", THREADS), "ours_mt", THREADS)]
+        pages += [((e, t), e, t) for e in ("ort", "tfjs") for t in (1, THREADS)]
+        if os.path.exists(TFLITE):
+            pages += [(("litert", 1), "litert", 1), (("litert", THREADS), "litert", THREADS),
+                      (("litert_compat", 1), "litert_compat", 1)]
+        pages += [(("ours_plain", 1), "ours_plain", 1), (("ours_mt_plain", THREADS), "ours_mt_plain", THREADS)]
+        results = in_rounds(b, base, pages)
+        for (engine, threads), r in results.items():
+            print(f"  {engine:13} {threads}t: median {r['median_ms']:.0f} ms, min {r['min_ms']:.0f} ms "
+                  f"over {r['runs']} runs in {ROUNDS} rounds", flush=True)
         ready_ms = page_ready_ms(b, dist_base)
         memory = page_memory(b, dist_base, served_weights())
         lab = lab_rows(b, dist_base)
@@ -325,9 +343,13 @@ def main():
     logits = {k: v["first_logit"] for k, v in results.items()}
     ref = logits[("ours", 1)]
     agree = all(abs(v - ref) <= 1e-3 * max(1.0, abs(ref)) for v in logits.values())
-    n1, n2 = native_ours(1), native_ours(THREADS)
+    # Natively too, ours and ONNX Runtime take turns, and each keeps the median of its rounds.
+    native_rounds = [(native_ours(1), native_ort()) for _ in range(ROUNDS)]
+    n1 = {"median_ms": statistics.median(o["median_ms"] for o, _ in native_rounds)}
+    nort = {"median_ms": statistics.median(t["median_ms"] for _, t in native_rounds),
+            "version": native_rounds[0][1]["version"]}
+    n2 = native_ours(THREADS)
     ngpu = native_gpu()
-    nort = native_ort()
     # The engine worker's four builds (see src/web/worker_build.rs); the plain one is trunk's.
     builds = {name: open(os.path.join(ROOT, "dist", sub, "worker_bg.wasm"), "rb").read()
               for name, sub in (("plain", ""), ("relaxed", "relaxed"), ("mt", "mt"), ("mt-relaxed", "mt-relaxed"))}
@@ -356,6 +378,7 @@ def main():
         "machine": f"{platform.machine()}, {THREADS} cores, {cpu_model()}",
         "threads": THREADS,
         "runs": RUNS,
+        "rounds": ROUNDS,
         "ours_1t_ms": ours_1t,
         "ours_mt_ms": ours_mt,
         "ours_mt_threads": results[("ours", THREADS)].get("threads_used", THREADS),
@@ -506,7 +529,9 @@ def main():
     ]
     text = "\n".join([
         "# Benchmarks", "",
-        f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; 3 warm-ups, median of {RUNS} runs.",
+        f"Latest `make bench`: {latest['date']}, {chromium}, {latest['machine']}; each CPU engine timed in {ROUNDS} "
+        f"rounds (a page each: 3 warm-ups, then {-(-RUNS // ROUNDS)} runs), the engines taking turns; the median of all "
+        f"{ROUNDS * -(-RUNS // ROUNDS)} runs (natively, the median of {ROUNDS} rounds' medians of {RUNS} runs).",
         "Timings on this shared machine swing ±20 % between runs; compare ratios from one run.", "",
         *rows, "", *profile_rows, "", *native, "", *lab_table, "", *cam_table, "", *gpu_rows, "", *other, "",
         *first_visit.section(visit),

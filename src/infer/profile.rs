@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Head, Skips};
 use crate::model::conv::{run_conv, PreparedConv};
 use crate::model::max_pool::max_pool_3x3_s2;
+use crate::model::residual_add::add_relu;
 use crate::model::ResNet;
 use crate::Result;
 
@@ -128,7 +129,7 @@ pub fn profile_forward(
             None => h.clone(),
         };
         h = p.timed("ReLU / residual add".into(), 0.0, || {
-            Ok((&residual + &shortcut)?.relu()?)
+            add_relu(&residual, &shortcut)
         })?;
     }
     let pooled = p.timed("global average pool".into(), 0.0, || {

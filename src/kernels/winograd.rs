@@ -194,7 +194,8 @@ const MIRROR: [usize; 4] = [3, 1, 2, 0];
 
 /// `Y = Aᵀ M A` per tile (A = [1 0; 1 1; 1 −1; 0 −1]) for `channels` output channels, plus
 /// the bias, cropped to H×W, then the ReLU when asked; ranges of output channels on the
-/// threads there are.
+/// threads there are. A row of tiles at a time: each step runs along the row's tiles, whose
+/// values lie side by side in every `M[e]`, so that it vectorizes.
 fn transform_output(
     m: &[f32],
     (channels, bias): (usize, Option<&[f32]>),
@@ -204,35 +205,43 @@ fn transform_output(
 ) {
     let floor = if relu { 0.0 } else { f32::NEG_INFINITY };
     let plane = channels * tiles;
+    let th = tiles / tw;
     let y = &mut y[..channels * h * w];
     for_each_chunk_mut(y, h * w, &|outs, ys| {
+        // Aᵀ M for one row of tiles: its two rows, column by column, `tw` tiles each.
+        let mut am = [vec![0f32; 4 * tw], vec![0f32; 4 * tw]];
         for (o, yo) in outs.zip(ys.chunks_exact_mut(h * w)) {
             let b = bias.map_or(0.0, |b| b[o]);
-            for t in 0..tiles {
-                let base = o * tiles + t;
-                let mut mm = [0f32; 16];
-                for (e, v) in mm.iter_mut().enumerate() {
-                    *v = m[e * plane + base];
-                }
-                // Aᵀ M: 2×4.
-                let mut am = [[0f32; 4]; 2];
+            for ty in 0..th {
+                let base = o * tiles + ty * tw;
+                let m_at = |e: usize| &m[e * plane + base..][..tw];
+                let [am0, am1] = &mut am;
                 for col in 0..4 {
-                    let (m0, m1, m2, m3) = (mm[col], mm[4 + col], mm[8 + col], mm[12 + col]);
-                    am[0][col] = m0 + m1 + m2;
-                    am[1][col] = m1 - m2 - m3;
+                    let (m0, m1, m2, m3) =
+                        (m_at(col), m_at(4 + col), m_at(8 + col), m_at(12 + col));
+                    let (a0, a1) = (&mut am0[col * tw..][..tw], &mut am1[col * tw..][..tw]);
+                    for t in 0..tw {
+                        a0[t] = m0[t] + m1[t] + m2[t];
+                        a1[t] = m1[t] - m2[t] - m3[t];
+                    }
                 }
-                let (ty, tx) = (t / tw, t % tw);
-                for (r, row) in am.iter().enumerate() {
+                for (r, a) in am.iter().enumerate() {
                     let oy = 2 * ty + r;
                     if oy >= h {
                         continue;
                     }
-                    let pair = [row[0] + row[1] + row[2], row[1] - row[2] - row[3]];
-                    for (s, val) in pair.iter().enumerate() {
-                        let ox = 2 * tx + s;
-                        if ox < w {
-                            yo[oy * w + ox] = (val + b).max(floor);
-                        }
+                    let (a0, a1) = (&a[..tw], &a[tw..2 * tw]);
+                    let (a2, a3) = (&a[2 * tw..3 * tw], &a[3 * tw..]);
+                    let row = &mut yo[oy * w..(oy + 1) * w];
+                    let mut pairs = row.chunks_exact_mut(2);
+                    for (t, pair) in (&mut pairs).enumerate() {
+                        pair[0] = (a0[t] + a1[t] + a2[t] + b).max(floor);
+                        pair[1] = (a1[t] - a2[t] - a3[t] + b).max(floor);
+                    }
+                    // An odd width: the last tile's left column only.
+                    if let [last] = pairs.into_remainder() {
+                        let t = tw - 1;
+                        *last = (a0[t] + a1[t] + a2[t] + b).max(floor);
                     }
                 }
             }
@@ -242,7 +251,9 @@ fn transform_output(
 
 /// `V = Bᵀ d B` for every 4×4 input tile d (stride 2, starting one pixel up-left: the padding),
 /// with Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]; `v` is `[16, C, tiles]`. Ranges of
-/// channels run on the threads there are.
+/// channels run on the threads there are. A row of tiles at a time: `Bᵀ d` is the same
+/// combination of the four input rows for every tile of the row, so it runs along whole
+/// (zero-padded) rows, and `(Bᵀ d) B` along the row's tiles.
 fn transform_input(
     x: &[f32],
     c: usize,
@@ -257,8 +268,13 @@ fn transform_input(
         v.len() >= 16 * plane,
         "winograd: input transform buffer too short"
     );
+    let th = tiles / tw;
+    // Input columns −1 ..= 2·tw of a row (tw = ⌈w/2⌉, so w + 2 fit), zero outside the image.
+    let padded = 2 * tw + 2;
     let v_ptr = SendPtr(v.as_mut_ptr());
     for_each_range(c, &|channels| {
+        let mut d: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0f32; padded]);
+        let mut bd: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0f32; padded]);
         for ch in channels {
             // SAFETY: channel ch owns v[e·plane + ch·tiles ..][..tiles] in each of the 16
             // planes; ranges of channels are disjoint and `v` (asserted long enough) outlives
@@ -267,39 +283,38 @@ fn transform_input(
                 std::slice::from_raw_parts_mut(v_ptr.get().add(e * plane + ch * tiles), tiles)
             });
             let xc = &x[ch * h * w..(ch + 1) * h * w];
-            for t in 0..tiles {
-                let (ty, tx) = (t / tw, t % tw);
-                let mut d = [[0f32; 4]; 4];
+            for ty in 0..th {
+                // The tile row's input rows 2·ty − 1 ..= 2·ty + 2.
                 for (r, row) in d.iter_mut().enumerate() {
-                    let iy = (2 * ty + r) as isize - 1;
-                    if iy < 0 || iy >= h as isize {
-                        continue;
-                    }
-                    for (s, val) in row.iter_mut().enumerate() {
-                        let ix = (2 * tx + s) as isize - 1;
-                        if ix >= 0 && ix < w as isize {
-                            *val = xc[iy as usize * w + ix as usize];
-                        }
+                    match (2 * ty + r).checked_sub(1).filter(|&iy| iy < h) {
+                        Some(iy) => row[1..=w].copy_from_slice(&xc[iy * w..(iy + 1) * w]),
+                        None => row[1..=w].fill(0.0),
                     }
                 }
-                // Bᵀ d (rows), then (Bᵀ d) B (columns).
-                let mut bd = [[0f32; 4]; 4];
-                for s in 0..4 {
-                    bd[0][s] = d[0][s] - d[2][s];
-                    bd[1][s] = d[1][s] + d[2][s];
-                    bd[2][s] = d[2][s] - d[1][s];
-                    bd[3][s] = d[1][s] - d[3][s];
+                // Bᵀ d, along the rows.
+                let [d0, d1, d2, d3] = &d;
+                let [b0, b1, b2, b3] = &mut bd;
+                for s in 0..padded {
+                    b0[s] = d0[s] - d2[s];
+                    b1[s] = d1[s] + d2[s];
+                    b2[s] = d2[s] - d1[s];
+                    b3[s] = d1[s] - d3[s];
                 }
-                let out = bd.map(|row| {
-                    [
-                        row[0] - row[2],
-                        row[1] + row[2],
-                        row[2] - row[1],
-                        row[1] - row[3],
-                    ]
-                });
-                for (plane_e, val) in planes.iter_mut().zip(out.as_flattened()) {
-                    plane_e[t] = *val;
+                // (Bᵀ d) B, tile by tile along the row: tile tx reads padded columns 2·tx ..
+                // 2·tx + 3.
+                let tile_row = ty * tw..(ty + 1) * tw;
+                for (row, out) in bd.iter().zip(planes.chunks_exact_mut(4)) {
+                    let [p0, p1, p2, p3] = out else {
+                        continue; // never: chunks of four
+                    };
+                    let (p0, p1) = (&mut p0[tile_row.clone()], &mut p1[tile_row.clone()]);
+                    let (p2, p3) = (&mut p2[tile_row.clone()], &mut p3[tile_row.clone()]);
+                    for (t, q) in row.windows(4).step_by(2).take(tw).enumerate() {
+                        p0[t] = q[0] - q[2];
+                        p1[t] = q[1] + q[2];
+                        p2[t] = q[2] - q[1];
+                        p3[t] = q[1] - q[3];
+                    }
                 }
             }
         }

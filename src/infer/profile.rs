@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Head, Skips};
 use crate::model::conv::{run_conv, PreparedConv};
 use crate::model::max_pool::max_pool_3x3_s2;
-use crate::model::residual_add::add_relu;
 use crate::model::ResNet;
 use crate::Result;
 
@@ -129,7 +128,7 @@ pub fn profile_forward(
             None => h.clone(),
         };
         h = p.timed("ReLU / residual add".into(), 0.0, || {
-            add_relu(&residual, &shortcut)
+            Ok((&residual + &shortcut)?.relu()?)
         })?;
     }
     let pooled = p.timed("global average pool".into(), 0.0, || {

@@ -12,7 +12,6 @@ pub mod gemm_conv;
 pub mod im2col;
 pub mod packed_gemm;
 pub mod pool_grad;
-pub mod residual_add;
 pub mod scratch;
 pub mod thread_pool;
 pub mod winograd;

@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use super::batch_norm::BatchNorm;
 use super::conv::{run_conv, PreparedConv};
 use super::parameters::{batch_norm, conv};
-use super::residual_add::add_relu;
 use super::stem::conv_bn_relu;
 use crate::config::{NormMode, Variant, BLOCKS_PER_STAGE};
 use crate::weights::Weights;
@@ -149,7 +148,7 @@ impl Bottleneck {
             }
             None => x.clone(),
         };
-        let output = add_relu(&residual, &shortcut)?;
+        let output = (&residual + &shortcut)?.relu()?;
         Ok(BlockOutput {
             shortcut: Some(shortcut),
             residual,

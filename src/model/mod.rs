@@ -10,7 +10,6 @@ mod differentiable_conv;
 pub mod forward_pass;
 pub mod max_pool;
 mod parameters;
-pub mod residual_add;
 pub mod resnet;
 pub mod stem;
 pub mod values;

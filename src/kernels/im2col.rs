@@ -31,22 +31,21 @@ pub fn im2col<T: Copy + Default + Send + Sync>(
                 for ky in 0..k {
                     for kx in 0..k {
                         let Some(row) = rows.next() else { return };
+                        // The outputs whose column ox·s + kx − pad lies inside the row (the same
+                        // for every row): a copy at stride 1, a strided gather otherwise, with no
+                        // test per value (the padding's zeros are already there).
+                        let inside = inside_columns(w, wo, kx, s, pad);
+                        if inside.is_empty() {
+                            continue;
+                        }
+                        let first = inside.start * s + kx - pad;
                         for (r, oy) in out_rows.clone().enumerate() {
                             let iy = (oy * s + ky) as isize - pad as isize;
                             if iy < 0 || iy >= h as isize {
                                 continue;
                             }
                             let src = &plane[iy as usize * w..(iy as usize + 1) * w];
-                            let dst = &mut row[r * wo..(r + 1) * wo];
-                            // The outputs whose column ox·s + kx − pad lies inside the row: a
-                            // copy at stride 1, a strided gather otherwise, with no test per
-                            // value (the padding's zeros are already there).
-                            let inside = inside_columns(w, wo, kx, s, pad);
-                            if inside.is_empty() {
-                                continue;
-                            }
-                            let first = inside.start * s + kx - pad;
-                            let dst = &mut dst[inside];
+                            let dst = &mut row[r * wo..(r + 1) * wo][inside.clone()];
                             if s == 1 {
                                 dst.copy_from_slice(&src[first..first + dst.len()]);
                             } else {

@@ -82,6 +82,8 @@ pub fn max_pool_3x3_s2_values<T: Real + PartialOrd>(
     let max = |a: T, b: T| if b > a { b } else { a };
     // The three-column maxima of the input rows an output row reads.
     let mut cols = vec![T::default(); 3 * ow];
+    // Outputs 1.. whose window holds three columns; the last holds two when w is odd.
+    let full = w.saturating_sub(2) / 2;
     for (plane, pooled) in x
         .chunks_exact(h * w)
         .zip(out.chunks_exact_mut(oh * ow))
@@ -94,7 +96,6 @@ pub fn max_pool_3x3_s2_values<T: Real + PartialOrd>(
                 let row = &plane[r * w..(r + 1) * w];
                 // Column 0 reads two values; the others three, but the last one two when w is odd.
                 maxima[0] = row[..2.min(w)].iter().fold(row[0], |a, &b| max(a, b));
-                let full = w.saturating_sub(2) / 2;
                 for (m, window) in maxima[1..].iter_mut().zip(row[1..].windows(3).step_by(2)) {
                     *m = max(max(window[0], window[1]), window[2]);
                 }

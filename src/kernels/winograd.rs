@@ -303,10 +303,7 @@ fn transform_input(
                 // (Bᵀ d) B, tile by tile along the row: tile tx reads padded columns 2·tx ..
                 // 2·tx + 3.
                 let tile_row = ty * tw..(ty + 1) * tw;
-                for (row, out) in bd.iter().zip(planes.chunks_exact_mut(4)) {
-                    let [p0, p1, p2, p3] = out else {
-                        continue; // never: chunks of four
-                    };
+                for (row, [p0, p1, p2, p3]) in bd.iter().zip(planes.as_chunks_mut::<4>().0) {
                     let (p0, p1) = (&mut p0[tile_row.clone()], &mut p1[tile_row.clone()]);
                     let (p2, p3) = (&mut p2[tile_row.clone()], &mut p3[tile_row.clone()]);
                     for (t, q) in row.windows(4).step_by(2).take(tw).enumerate() {

@@ -10,9 +10,7 @@ use crate::Result;
 /// PyTorch defines it (padding never wins).
 ///
 /// One pass of [`max_pool_3x3_s2_values`] over the planes. Nothing differentiates through it:
-/// the Gradient lab runs its own kernels, with the pool's backward (`kernels::pool_grad`). It
-/// was a chain of candle's pad, narrow and maximum, which took 7 % of a native forward in
-/// their copies.
+/// the Gradient lab runs its own kernels, with the pool's backward (`kernels::pool_grad`).
 pub fn max_pool_3x3_s2(x: &Tensor) -> Result<Tensor> {
     Ok(x.contiguous()?.apply_op1_no_bwd(&MaxPool3x3S2)?)
 }

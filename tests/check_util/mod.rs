@@ -56,6 +56,13 @@ pub fn rel_err(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
         .zip(b)
         .map(|(x, y)| (x - y).abs())
-        .fold(0f32, f32::max)
+        // A NaN difference is the worst there is (`f32::max` would skip it).
+        .fold(0f32, |worst, d| {
+            if d.is_nan() {
+                f32::INFINITY
+            } else {
+                worst.max(d)
+            }
+        })
         / scale
 }

@@ -4,6 +4,7 @@
 
 #[cfg(target_arch = "wasm32")]
 use super::packed_gemm::PackedMatrix;
+pub use super::packed_gemm::Start;
 
 /// `c += a · b` for row-major `a` (`m×k`), `b` (`k×n`) and `c` (`m×n`), with the `gemm` crate
 /// spreading its work over rayon's threads.
@@ -66,36 +67,60 @@ impl WeightMatrix {
     /// `c += self · b` for row-major `b` (`depth × n`) and `c` (`rows × n`), then `max(c, 0)`
     /// when `relu` is set; spread over the threads there are.
     pub fn mul_acc(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
-        #[cfg(target_arch = "wasm32")]
-        self.mul_acc_split(n, b, c, relu);
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            matmul_acc(self.rows, n, self.depth, &self.plain, b, c);
-            relu_if(relu, &mut c[..self.rows * n]);
-        }
+        self.product(n, b, c, Start::Accumulate, relu, false)
     }
 
-    /// [`WeightMatrix::mul_acc`] on the calling thread only (for callers that split the work
+    /// `c = start + self · b` ([`Start`]: in wasm a zero or bias start is written as the
+    /// products are stored, with no pass over `c` before), then `max(c, 0)` when `relu` is
+    /// set; spread over the threads there are unless `serial` (for callers that split the work
     /// themselves).
-    pub fn mul_acc_serial(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
-        #[cfg(target_arch = "wasm32")]
-        self.packed.mul_acc(n, b, c, relu);
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            matmul_acc_serial(self.rows, n, self.depth, &self.plain, b, c);
-            relu_if(relu, &mut c[..self.rows * n]);
-        }
-    }
-
-    /// The threaded wasm build splits the product over its pool (see [`Split`]).
-    #[cfg(target_arch = "wasm32")]
-    fn mul_acc_split(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
+    ///
+    /// Panics if a slice is shorter than its shape says (a bug in the caller).
+    pub fn product(
+        &self,
+        n: usize,
+        b: &[f32],
+        c: &mut [f32],
+        start: Start,
+        relu: bool,
+        serial: bool,
+    ) {
         assert!(
-            b.len() >= self.depth * n && c.len() >= self.rows * n,
+            b.len() >= self.depth * n && c.len() >= self.rows * n && start.covers(self.rows),
             "gemm shapes"
         );
         // SAFETY: `b` holds depth·n values row-major (asserted).
-        unsafe { split_product(&self.packed, false, false, n, b.as_ptr(), (n, 1), c, relu) }
+        #[cfg(target_arch = "wasm32")]
+        unsafe {
+            split_product(
+                &self.packed,
+                false,
+                serial,
+                n,
+                b.as_ptr(),
+                (n, 1),
+                c,
+                (start, relu),
+            )
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let c = &mut c[..self.rows * n];
+            match start {
+                Start::Accumulate => {}
+                Start::Zero => c.fill(0.0),
+                Start::Bias(bias) => {
+                    for (row, v) in c.chunks_exact_mut(n.max(1)).zip(bias) {
+                        row.fill(*v);
+                    }
+                }
+            }
+            match serial {
+                true => matmul_acc_serial(self.rows, n, self.depth, &self.plain, b, c),
+                false => matmul_acc(self.rows, n, self.depth, &self.plain, b, c),
+            }
+            relu_if(relu, c);
+        }
     }
 
     /// `c += selfᵀ · b` for row-major `b` (`rows × n`) and `c` (`depth × n`), from the same
@@ -109,7 +134,16 @@ impl WeightMatrix {
         // SAFETY: `b` holds k·n values row-major (asserted).
         #[cfg(target_arch = "wasm32")]
         unsafe {
-            split_product(&self.packed, true, serial, n, b.as_ptr(), (n, 1), c, false)
+            split_product(
+                &self.packed,
+                true,
+                serial,
+                n,
+                b.as_ptr(),
+                (n, 1),
+                c,
+                (Start::Accumulate, false),
+            )
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -132,8 +166,8 @@ impl WeightMatrix {
     }
 }
 
-/// `c += packed · B`, or `packedᵀ · B` when `transposed` (`B` has element (p, j) at
-/// `b[p·rs + j·cs]`), then `max(c, 0)` when `relu`, split over the pool of the threaded wasm build (see
+/// `c = start + packed · B`, or `start + packedᵀ · B` when `transposed` (`B` has element (p, j)
+/// at `b[p·rs + j·cs]`), then `max(c, 0)` when `relu`, split over the pool of the threaded wasm build (see
 /// [`packed_gemm::Split`](super::packed_gemm::Split)): four parts per thread, claimed
 /// dynamically, so that a thread that starts late takes fewer (one part when `serial`, for
 /// callers that split the work themselves).
@@ -150,7 +184,7 @@ unsafe fn split_product(
     b: *const f32,
     (rs, cs): (usize, usize),
     c: &mut [f32],
-    relu: bool,
+    (start, relu): (Start, bool),
 ) {
     use super::packed_gemm::Split;
     let (m, k) = match transposed {
@@ -165,7 +199,7 @@ unsafe fn split_product(
         4 * threads
     };
     let (b_ptr, c_ptr) = (SendPtr(b.cast_mut()), SendPtr(c.as_mut_ptr()));
-    let split = Split::of(m, n, parts);
+    let split = Split::of(n, parts);
     super::thread_pool::for_each_part(parts, &|part| {
         let (strips, cols) = split.part(m, n, part);
         // SAFETY: the parts' blocks of `c` are disjoint (row strips or column ranges), `c`
@@ -179,7 +213,16 @@ unsafe fn split_product(
         };
         // SAFETY: as above.
         unsafe {
-            packed.mul_acc_block_strided(transposed, strips, cols.len(), b, (rs, cs), c, n, relu)
+            packed.product_block(
+                transposed,
+                strips,
+                cols.len(),
+                b,
+                (rs, cs),
+                c,
+                n,
+                (start, relu),
+            )
         };
     });
 }
@@ -199,7 +242,18 @@ pub fn matmul_transposed_acc(m: usize, n: usize, k: usize, a: &[f32], b: &[f32],
     {
         let packed = PackedMatrix::new(m, k, a);
         // SAFETY: `b` holds n·k values (asserted): B = bᵀ has element (p, j) at b[j·k + p].
-        unsafe { split_product(&packed, false, false, n, b.as_ptr(), (1, k), c, false) }
+        unsafe {
+            split_product(
+                &packed,
+                false,
+                false,
+                n,
+                b.as_ptr(),
+                (1, k),
+                c,
+                (Start::Accumulate, false),
+            )
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     // SAFETY: the slices hold m·k, n·k and m·n values (asserted); b is read as its transpose.

@@ -3,7 +3,7 @@
 //! itself, any other builds the patch matrix (im2col) once.
 
 use super::conv_io::check_buffers;
-use super::gemm::WeightMatrix;
+use super::gemm::{Start, WeightMatrix};
 use super::im2col::{col2im_add, im2col};
 use super::scratch::with_scratch;
 use super::thread_pool::for_each_chunk_mut;
@@ -207,12 +207,9 @@ impl GemmConv {
                 } else {
                     &mut band_out[..self.shape.cout * len]
                 };
-                for_each_chunk_mut(part, len, &|outs, rows| {
-                    for (o, row) in outs.zip(rows.chunks_exact_mut(len)) {
-                        row.fill(self.bias[o]);
-                    }
-                });
-                self.weight.mul_acc(len, patches, part, relu);
+                // The bias is each row's starting value: no pass over the output before.
+                self.weight
+                    .product(len, patches, part, Start::Bias(&self.bias), relu, false);
                 if !whole {
                     for (o, row) in band_out[..self.shape.cout * len]
                         .chunks_exact(len)

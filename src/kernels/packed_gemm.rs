@@ -13,6 +13,8 @@
 
 use std::cell::RefCell;
 
+use super::thread_pool::shrinking_range;
+
 /// Rows of `C` per kernel call (one splat of `A` each per step of `k`).
 pub const MR: usize = 4;
 /// Columns of `C` per kernel call (two 4-lane vectors).
@@ -78,20 +80,29 @@ impl PackedMatrix {
     ///
     /// Panics if a slice is shorter than its shape says.
     pub fn mul_acc(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
+        self.product(n, b, c, Start::Accumulate, relu)
+    }
+
+    /// `c = start + self · b` ([`Start`]), then `max(c, 0)` when `relu` is set, on the calling
+    /// thread.
+    ///
+    /// Panics if a slice is shorter than its shape says.
+    pub fn product(&self, n: usize, b: &[f32], c: &mut [f32], start: Start, relu: bool) {
         assert!(
-            b.len() >= self.depth * n && c.len() >= self.rows * n,
+            b.len() >= self.depth * n && c.len() >= self.rows * n && start.covers(self.rows),
             "packed gemm shapes"
         );
         // SAFETY: `b` holds depth·n and `c` rows·n values (asserted), `c` is borrowed mutably.
         unsafe {
-            self.mul_acc_block(
+            self.product_block(
+                false,
                 0..self.rows.div_ceil(MR),
                 n,
                 b.as_ptr(),
-                n,
+                (n, 1),
                 c.as_mut_ptr(),
                 n,
-                relu,
+                (start, relu),
             )
         };
     }
@@ -135,10 +146,44 @@ impl PackedMatrix {
         strips: std::ops::Range<usize>,
         n: usize,
         b: *const f32,
-        (rs, cs): (usize, usize),
+        strides: (usize, usize),
         c: *mut f32,
         ldc: usize,
         relu: bool,
+    ) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            self.product_block(
+                transposed,
+                strips,
+                n,
+                b,
+                strides,
+                c,
+                ldc,
+                (Start::Accumulate, relu),
+            )
+        }
+    }
+
+    /// [`PackedMatrix::mul_acc_block_strided`] from `start` instead of `C`'s values: with
+    /// [`Start::Zero`] or [`Start::Bias`] the block of `C` is written, never read, so a caller
+    /// need not clear or fill it first (one pass over the output fewer).
+    ///
+    /// # Safety
+    /// As [`PackedMatrix::mul_acc_block_strided`]; a [`Start::Bias`] holds a value for every
+    /// row of the product.
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn product_block(
+        &self,
+        transposed: bool,
+        strips: std::ops::Range<usize>,
+        n: usize,
+        b: *const f32,
+        (rs, cs): (usize, usize),
+        c: *mut f32,
+        ldc: usize,
+        (start, relu): (Start, bool),
     ) {
         if n == 0 || strips.is_empty() {
             return;
@@ -149,12 +194,14 @@ impl PackedMatrix {
             true => (self.depth, self.rows),
         };
         if k == 0 {
-            // Nothing to add; only the ReLU.
-            if relu {
-                for s in strips {
-                    for r in s * MR..((s + 1) * MR).min(m) {
-                        for j in 0..n {
-                            let v = unsafe { &mut *c.add(r * ldc + j) };
+            // Nothing to add: the start, then the ReLU.
+            for s in strips {
+                for r in s * MR..((s + 1) * MR).min(m) {
+                    for j in 0..n {
+                        // SAFETY: row r of the caller's strips, column j < n.
+                        let v = unsafe { &mut *c.add(r * ldc + j) };
+                        *v = start.value(r).unwrap_or(*v);
+                        if relu {
                             *v = v.max(0.0);
                         }
                     }
@@ -184,7 +231,12 @@ impl PackedMatrix {
                     for s in strips.clone() {
                         let rows = MR.min(m - s * MR);
                         let packed_b = &buf[..kc * nc.next_multiple_of(NR)];
-                        let tile = (j0, n, relu && last);
+                        // The first block of depth starts from `start` (unless it accumulates).
+                        let init = match p0 {
+                            0 => start.strip_values(s * MR, rows),
+                            _ => None,
+                        };
+                        let tile = (j0, n, relu && last, init);
                         // SAFETY: row s·MR of the caller's block.
                         let c_strip = unsafe { c.add(s * MR * ldc) };
                         let a = if transposed {
@@ -215,25 +267,67 @@ impl PackedMatrix {
     }
 }
 
+/// What a product's block of `C` starts from.
+#[derive(Clone, Copy, Debug)]
+pub enum Start<'a> {
+    /// `C += A · B`: the values `C` holds.
+    Accumulate,
+    /// `C = A · B`: `C` is written, never read.
+    Zero,
+    /// `C = bias·1ᵀ + A · B` (`bias[i]` in every column of row `i`): `C` is written, never read.
+    Bias(&'a [f32]),
+}
+
+impl Start<'_> {
+    /// Whether it has a value for each of `rows` rows.
+    pub fn covers(self, rows: usize) -> bool {
+        match self {
+            Start::Bias(bias) => bias.len() >= rows,
+            _ => true,
+        }
+    }
+
+    /// Row `r`'s starting value, or `None` when the product adds to `C`.
+    fn value(self, r: usize) -> Option<f32> {
+        match self {
+            Start::Accumulate => None,
+            Start::Zero => Some(0.0),
+            Start::Bias(bias) => Some(bias[r]),
+        }
+    }
+
+    /// The starting values of the `rows` rows from `first` (zero past them), or `None`.
+    fn strip_values(self, first: usize, rows: usize) -> Option<[f32; MR]> {
+        self.value(first)?;
+        Some(std::array::from_fn(|r| {
+            (r < rows)
+                .then(|| self.value(first + r))
+                .flatten()
+                .unwrap_or(0.0)
+        }))
+    }
+}
+
 /// How a product with `rows` rows and `n` columns is cut into disjoint blocks for the threads:
 /// by columns when there are enough (each part then packs only its own columns of `B`), else by
-/// `MR`-row strips (every part packs all of `B`, which is small then).
+/// `MR`-row strips (every part packs all of `B`, which is small then). The parts shrink as they
+/// go ([`shrinking_range`]), so that the threads finish close together.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Split {
-    /// Each part takes this many columns (a multiple of `NR`, so no tile straddles two parts).
+    /// Into this many ranges of columns (multiples of `NR`, so no tile straddles two parts).
     Columns(usize),
-    /// Each part takes this many `MR`-row strips.
+    /// Into this many ranges of `MR`-row strips.
     Strips(usize),
 }
 
 impl Split {
-    /// The split of a `rows × n` product into `parts` parts.
-    pub fn of(rows: usize, n: usize, parts: usize) -> Split {
+    /// The split of a product with `n` columns into `parts` parts.
+    pub fn of(n: usize, parts: usize) -> Split {
         let parts = parts.max(1);
         if n >= 2 * NR * parts {
-            Split::Columns(n.div_ceil(parts).next_multiple_of(NR))
+            Split::Columns(parts)
         } else {
-            Split::Strips(rows.div_ceil(MR).div_ceil(parts))
+            Split::Strips(parts)
         }
     }
 
@@ -246,11 +340,8 @@ impl Split {
     ) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
         let strips = rows.div_ceil(MR);
         match self {
-            Split::Columns(cols) => (0..strips, (part * cols).min(n)..((part + 1) * cols).min(n)),
-            Split::Strips(per) => (
-                (part * per).min(strips)..((part + 1) * per).min(strips),
-                0..n,
-            ),
+            Split::Columns(parts) => (0..strips, shrinking_range(n, parts, part, NR)),
+            Split::Strips(parts) => (shrinking_range(strips, parts, part, 1), 0..n),
         }
     }
 }
@@ -300,7 +391,7 @@ unsafe fn strip_tiles(
     a: &[f32],
     packed_b: &[f32],
     kc: usize,
-    (j0, n, relu): (usize, usize, bool),
+    (j0, n, relu, init): Tile,
     c: *mut f32,
     ldc: usize,
     rows: usize,
@@ -309,12 +400,27 @@ unsafe fn strip_tiles(
         let j = j0 + t * NR;
         // SAFETY: the MR×NR tile at (0, j) of the strip lies inside it (clipped to `rows` ×
         // the columns left).
-        unsafe { kernel(kc, a, strip, c.add(j), ldc, rows, NR.min(n - j), relu) };
+        unsafe {
+            kernel(
+                kc,
+                a,
+                strip,
+                c.add(j),
+                ldc,
+                (rows, NR.min(n - j)),
+                relu,
+                init,
+            )
+        };
     }
 }
 
+/// Where a strip's tiles lie and how they end: first column, the product's columns, the ReLU,
+/// and the rows' starting values when the tiles overwrite `C` (`None`: they add to it).
+type Tile = (usize, usize, bool, Option<[f32; MR]>);
+
 /// `C[rows × cols] += A · B` for one `MR × NR` tile: `a` is `kc × MR`, `b` `kc × NR` (packed),
-/// then `max(·, 0)` when `relu`.
+/// then `max(·, 0)` when `relu`. With `init`, `C = init·1ᵀ + A · B` instead (`C` unread).
 ///
 /// # Safety
 /// `c` must point at `rows` rows of `cols` writable values `ldc` apart.
@@ -326,13 +432,17 @@ unsafe fn kernel(
     b: &[f32],
     c: *mut f32,
     ldc: usize,
-    rows: usize,
-    cols: usize,
+    (rows, cols): (usize, usize),
     relu: bool,
+    init: Option<[f32; MR]>,
 ) {
     use lanes::*;
     debug_assert!(a.len() >= kc * MR && b.len() >= kc * NR);
-    let mut acc = [[zero(); NR / 4]; MR];
+    let mut acc = match init {
+        Some(v) => v.map(|x| [splat(x); NR / 4]),
+        None => [[zero(); NR / 4]; MR],
+    };
+    let read = init.is_none();
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kc) {
         let bv: [Lanes; NR / 4] = std::array::from_fn(|v| load(&bp[4 * v..4 * v + 4]));
         for (r, acc_r) in acc.iter_mut().enumerate() {
@@ -348,7 +458,7 @@ unsafe fn kernel(
                 // SAFETY: row r, columns 4v..4v+4 of the tile are writable (full tile).
                 unsafe {
                     let p = c.add(r * ldc + 4 * v);
-                    let sum = add(load_ptr(p), *lane);
+                    let sum = if read { add(load_ptr(p), *lane) } else { *lane };
                     store_ptr(p, if relu { max0(sum) } else { sum });
                 }
             }
@@ -363,7 +473,7 @@ unsafe fn kernel(
                 // SAFETY: (r, j) lies inside the clipped tile.
                 unsafe {
                     let p = c.add(r * ldc + j);
-                    let sum = *p + val;
+                    let sum = if read { *p + val } else { *val };
                     *p = if relu { sum.max(0.0) } else { sum };
                 }
             }

@@ -4,7 +4,7 @@
 //! Neural Networks", 2016). The filters are transformed once, when the layer is prepared.
 
 use super::conv_io::check_buffers;
-use super::gemm::{SendPtr, WeightMatrix};
+use super::gemm::{SendPtr, Start, WeightMatrix};
 use super::scratch::with_scratch;
 use super::thread_pool::{for_each_chunk_mut, for_each_range};
 use crate::{Error, Result};
@@ -161,15 +161,13 @@ impl Winograd3x3 {
         };
         let (cc, co) = (c_in * tiles, c_out * tiles);
         let product = |e: usize, m_e: &mut [f32], serial: bool| {
-            m_e.fill(0.0);
             let v_e = &v[e * cc..(e + 1) * cc];
             if backward {
+                m_e.fill(0.0);
                 let mirrored = 4 * MIRROR[e / 4] + MIRROR[e % 4];
                 self.u[mirrored].mul_acc_transposed(tiles, v_e, m_e, serial);
-            } else if serial {
-                self.u[e].mul_acc_serial(tiles, v_e, m_e, false);
             } else {
-                self.u[e].mul_acc(tiles, v_e, m_e, false);
+                self.u[e].product(tiles, v_e, m_e, Start::Zero, false, serial);
             }
         };
         if super::thread_pool::threads() > 1 {

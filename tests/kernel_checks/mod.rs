@@ -13,7 +13,7 @@ use check_util::{flat, rel_err, Rng};
 use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig, Module};
 use resnet_lab::infer::FastConv;
-use resnet_lab::kernels::packed_gemm::{PackedMatrix, Split};
+use resnet_lab::kernels::packed_gemm::{PackedMatrix, Split, Start};
 
 /// A random convolution of `k`×`k` with the given stride and padding (bias on every other).
 fn random_conv(
@@ -167,7 +167,7 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
         worst = worst.max(err);
         // As the threaded build splits it (by columns or by row strips), the parts one by one.
         for parts in [2, 3, 8] {
-            let split = Split::of(m, n, parts);
+            let split = Split::of(n, parts);
             let mut got = c.clone();
             for part in 0..parts {
                 let (strips, cols) = split.part(m, n, part);
@@ -190,10 +190,59 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
                 "packed gemm case {case}: {m}×{n}×{k} split {split:?}: {err:e}"
             );
         }
+        // From zero and from a bias instead of C's values, whole and split: C holds NaN,
+        // which a read would carry into the result.
+        let bias = rng.values(m);
+        for start in [Start::Zero, Start::Bias(&bias)] {
+            let mut want = vec![0f32; m * n];
+            for i in 0..m {
+                let first = match start {
+                    Start::Bias(bias) => bias[i] as f64,
+                    _ => 0.0,
+                };
+                for j in 0..n {
+                    let dot: f64 = (0..k)
+                        .map(|p| a[i * k + p] as f64 * b[p * n + j] as f64)
+                        .sum();
+                    let v = (first + dot) as f32;
+                    want[i * n + j] = if relu { v.max(0.0) } else { v };
+                }
+            }
+            let mut got = vec![f32::NAN; m * n];
+            packed.product(n, &b, &mut got, start, relu);
+            let err = rel_err(&got, &want);
+            assert!(
+                err < 1e-5,
+                "packed gemm case {case}: {m}×{n}×{k} from {start:?}: {err:e}"
+            );
+            let split = Split::of(n, 3);
+            let mut got = vec![f32::NAN; m * n];
+            for part in 0..3 {
+                let (strips, cols) = split.part(m, n, part);
+                // SAFETY: `b` and `got` hold the whole product; one part at a time.
+                unsafe {
+                    packed.product_block(
+                        false,
+                        strips,
+                        cols.len(),
+                        b.as_ptr().add(cols.start),
+                        (n, 1),
+                        got.as_mut_ptr().add(cols.start),
+                        n,
+                        (start, relu),
+                    )
+                };
+            }
+            let err = rel_err(&got, &want);
+            assert!(
+                err < 1e-5,
+                "packed gemm case {case}: {m}×{n}×{k} from {start:?}, split {split:?}: {err:e}"
+            );
+        }
         // B read as the transpose of a row-major n×k matrix (the filter gradient's cols(x)ᵀ),
         // split the same way.
         let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
-        let split = Split::of(m, n, 3);
+        let split = Split::of(n, 3);
         let mut got = c.clone();
         for part in 0..3 {
             let (strips, cols) = split.part(m, n, part);
@@ -229,7 +278,7 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
             }
         }
         for parts in [1, 3] {
-            let split = Split::of(k, n, parts);
+            let split = Split::of(n, parts);
             let mut got = c2.clone();
             for part in 0..parts {
                 let (strips, cols) = split.part(k, n, part);

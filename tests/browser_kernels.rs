@@ -15,6 +15,12 @@ fn winograd_matches_direct_convolution_over_random_shapes() {
 }
 
 #[wasm_bindgen_test]
+fn winograd_f4_matches_direct_convolution_over_random_shapes() {
+    let worst = kernel_checks::winograd4_cases(40, 43);
+    console_log!("winograd F(4,3) in wasm: worst relative error {worst:e}");
+}
+
+#[wasm_bindgen_test]
 fn gemm_conv_matches_candle_over_kernels_strides_and_paddings() {
     let worst = kernel_checks::gemm_conv_cases(40, 8);
     console_log!("gemm conv in wasm: worst relative error {worst:e}");

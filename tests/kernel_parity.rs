@@ -10,6 +10,17 @@ fn winograd_matches_direct_convolution_over_random_shapes() {
 }
 
 #[test]
+fn winograd_f4_matches_direct_convolution_over_random_shapes() {
+    let worst = kernel_checks::winograd4_cases(60, 42);
+    // The same cases as F(2,3) above (same seed): how much its larger transforms add.
+    let f2 = kernel_checks::winograd_cases(60, 42);
+    eprintln!(
+        "winograd F(4,3): worst relative error {worst:e}, {:.1}x F(2,3)'s {f2:e}",
+        worst / f2
+    );
+}
+
+#[test]
 fn gemm_conv_matches_candle_over_kernels_strides_and_paddings() {
     let worst = kernel_checks::gemm_conv_cases(60, 7);
     eprintln!("gemm conv: worst relative error {worst:e}");

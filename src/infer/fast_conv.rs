@@ -1,5 +1,6 @@
-//! The inference network's convolutions in their fastest form: Winograd for stride-1 3×3, one
-//! direct matrix product (after im2col where needed) for every other. Built once per weights
+//! The inference network's convolutions in their fastest form: Winograd for stride-1 3×3
+//! (F(4×4, 3×3) where its larger filters fit the memory budget), one direct matrix product
+//! (after im2col where needed) for every other. Built once per weights
 //! load from a (folded) candle convolution; run on its tensors through `crate::kernels`.
 
 use candle_core::{DType, Device, Tensor};
@@ -8,6 +9,7 @@ use candle_nn::Conv2d;
 use crate::kernels::gemm_conv::{ConvShape, GemmConv};
 use crate::kernels::scratch::with_scratch;
 use crate::kernels::winograd::Winograd3x3;
+use crate::kernels::winograd4::Winograd4x4;
 use crate::model::batch_norm::BatchNorm;
 use crate::model::conv::PreparedConv;
 use crate::model::values::with_values;
@@ -16,8 +18,10 @@ use crate::Result;
 /// A convolution of the folded network in its fastest available form.
 #[derive(Clone, Debug)]
 pub enum FastConv {
-    /// 3×3, stride 1, padding 1.
+    /// 3×3, stride 1, padding 1, by F(2×2, 3×3) (it has a backward).
     Winograd(Winograd3x3),
+    /// 3×3, stride 1, padding 1, by F(4×4, 3×3): forward only.
+    Winograd4(Winograd4x4),
     /// Any other: 1×1 straight into the product, others through im2col.
     Gemm(GemmConv),
 }
@@ -40,6 +44,38 @@ pub fn shape_of(conv: &Conv2d) -> Result<Option<ConvShape>> {
 /// True for the 3×3 / stride 1 / padding 1 convolutions that Winograd's F(2×2, 3×3) takes.
 pub fn is_winograd(shape: ConvShape) -> bool {
     (shape.k, shape.stride, shape.pad) == (3, 1, 1)
+}
+
+/// The most `C_in·C_out` that the inference network runs by F(4×4, 3×3): its 36 filter matrices
+/// hold 20·C_in·C_out values more than F(2,3)'s 16: 4.7 MB over ResNet-50's Stages 2–3 (64 and
+/// 128 channels, `tests/engine_memory.rs`) but 100 MB over all stages, past the page's memory
+/// budget.
+pub const F4_MAX_FILTERS: usize = 128 * 128;
+
+/// The prepared form of a convolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    Gemm,
+    Winograd2,
+    Winograd4,
+}
+
+impl Form {
+    /// The fastest form with a backward: F(2,3) for a 3×3 / stride 1 / padding 1 `shape`.
+    fn with_backward(shape: ConvShape) -> Form {
+        match is_winograd(shape) {
+            true => Form::Winograd2,
+            false => Form::Gemm,
+        }
+    }
+
+    /// The inference network's: F(4,3) instead of F(2,3) for small filter banks.
+    fn inference(shape: ConvShape) -> Form {
+        match Form::with_backward(shape) {
+            Form::Winograd2 if shape.cin * shape.cout <= F4_MAX_FILTERS => Form::Winograd4,
+            form => form,
+        }
+    }
 }
 
 /// The values Winograd's filter transform stages for `shape`, one transform point at a time
@@ -66,14 +102,28 @@ impl FastConv {
     /// The fast form of `conv`, if it has one.
     pub fn of(conv: &Conv2d) -> Result<Option<Self>> {
         shape_of(conv)?
-            .map(|shape| Self::gemm_or_winograd(conv, shape))
+            .map(|shape| Self::prepared(conv, shape, Form::inference(shape)))
             .transpose()
     }
 
-    /// The Winograd form, or `None` when `conv` is not a 3×3 / stride 1 / padding 1 one.
+    /// The Winograd F(2×2, 3×3) form, or `None` when `conv` is not a 3×3 / stride 1 /
+    /// padding 1 one.
     pub fn winograd(conv: &Conv2d) -> Result<Option<Self>> {
         match shape_of(conv)? {
-            Some(shape) if is_winograd(shape) => Self::gemm_or_winograd(conv, shape).map(Some),
+            Some(shape) if is_winograd(shape) => {
+                Self::prepared(conv, shape, Form::Winograd2).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The Winograd F(4×4, 3×3) form (forward only), or `None` when `conv` is not a 3×3 /
+    /// stride 1 / padding 1 one.
+    pub fn winograd4(conv: &Conv2d) -> Result<Option<Self>> {
+        match shape_of(conv)? {
+            Some(shape) if is_winograd(shape) => {
+                Self::prepared(conv, shape, Form::Winograd4).map(Some)
+            }
             _ => Ok(None),
         }
     }
@@ -87,12 +137,12 @@ impl FastConv {
         Ok(Some(FastConv::Gemm(GemmConv::new(&filters, shape, bias)?)))
     }
 
-    /// The fastest form of a convolution of geometry `shape` with row-major `filters`
-    /// (`[C_out, C_in, k, k]`) and no bias: Winograd for 3×3 / stride 1 / padding 1, the
-    /// matrix product otherwise.
+    /// The fastest form with a backward of a convolution of geometry `shape` with row-major
+    /// `filters` (`[C_out, C_in, k, k]`) and no bias: Winograd F(2×2, 3×3) for 3×3 / stride 1
+    /// / padding 1, the matrix product otherwise.
     pub fn new(shape: ConvShape, filters: &[f32]) -> Result<Self> {
         with_scratch([staged_len(shape), 0], |u, _| {
-            Self::from_values(shape, filters, None, u)
+            Self::from_values(shape, filters, None, u, Form::with_backward(shape))
         })
     }
 
@@ -106,30 +156,48 @@ impl FastConv {
                 stride: 1,
                 pad: 1,
             },
+            FastConv::Winograd4(k) => ConvShape {
+                cout: k.out_channels(),
+                cin: k.in_channels(),
+                k: 3,
+                stride: 1,
+                pad: 1,
+            },
             FastConv::Gemm(k) => k.shape(),
         }
     }
 
-    /// The Winograd form for a 3×3 / stride 1 / padding 1 `shape`, else the matrix product.
-    fn gemm_or_winograd(conv: &Conv2d, shape: ConvShape) -> Result<Self> {
+    /// `conv` (of geometry `shape`) in `form`.
+    fn prepared(conv: &Conv2d, shape: ConvShape, form: Form) -> Result<Self> {
         let (filters, bias) = parameters(conv)?;
-        Self::from_values(shape, &filters, bias, &mut vec![0f32; staged_len(shape)])
+        Self::from_values(
+            shape,
+            &filters,
+            bias,
+            &mut vec![0f32; staged_len(shape)],
+            form,
+        )
     }
 
-    /// The form `shape` calls for, from row-major `filters` and an optional bias; `u` stages
-    /// Winograd's transform (`C_out·C_in` values, one transform point at a time; unused otherwise).
+    /// `form` (a Winograd one only for a 3×3 / stride 1 / padding 1 `shape`) from row-major
+    /// `filters` and an optional bias; `u` stages Winograd's transform (`C_out·C_in` values, one
+    /// transform point at a time; unused otherwise).
     fn from_values(
         shape: ConvShape,
         filters: &[f32],
         bias: Option<Vec<f32>>,
         u: &mut [f32],
+        form: Form,
     ) -> Result<Self> {
-        Ok(if is_winograd(shape) {
-            FastConv::Winograd(Winograd3x3::new_in(
-                filters, shape.cout, shape.cin, bias, u,
-            )?)
-        } else {
-            FastConv::Gemm(GemmConv::new(filters, shape, bias)?)
+        let (cout, cin) = (shape.cout, shape.cin);
+        Ok(match form {
+            Form::Winograd2 => {
+                FastConv::Winograd(Winograd3x3::new_in(filters, cout, cin, bias, u)?)
+            }
+            Form::Winograd4 => {
+                FastConv::Winograd4(Winograd4x4::new_in(filters, cout, cin, bias, u)?)
+            }
+            Form::Gemm => FastConv::Gemm(GemmConv::new(filters, shape, bias)?),
         })
     }
 
@@ -159,7 +227,8 @@ impl FastConv {
                             *d = w * scale[o];
                         }
                     }
-                    Self::from_values(shape, filters, Some(bias), u).map(Some)
+                    Self::from_values(shape, filters, Some(bias), u, Form::inference(shape))
+                        .map(Some)
                 },
             )
         })
@@ -190,6 +259,7 @@ impl FastConv {
         let mut out = vec![0f32; dims[0] * cout * ho * wo];
         match self {
             FastConv::Winograd(k) => k.forward(input, dims, relu, &mut out)?,
+            FastConv::Winograd4(k) => k.forward(input, dims, relu, &mut out)?,
             FastConv::Gemm(k) => k.forward(input, dims, relu, &mut out)?,
         }
         Ok(out)
@@ -207,6 +277,13 @@ impl FastConv {
         let mut dx = vec![0f32; dims[0] * self.shape().cin * h * w];
         match self {
             FastConv::Winograd(k) => k.input_grad(dy, dims, &mut dx)?,
+            FastConv::Winograd4(_) => {
+                return Err(crate::Error::InvalidArgument(
+                    "Winograd F(4,3) has no input gradient: prepare the layer with a backward \
+                     (FastConv::new)"
+                        .into(),
+                ))
+            }
             FastConv::Gemm(k) => k.input_grad(dy, dims[0], (h, w), &mut dx)?,
         }
         Ok(dx)
@@ -221,6 +298,7 @@ impl PreparedConv for FastConv {
     fn label(&self) -> &'static str {
         match self {
             FastConv::Winograd(_) => " (Winograd F(2,3))",
+            FastConv::Winograd4(_) => " (Winograd F(4,3))",
             FastConv::Gemm(_) => " (GEMM)",
         }
     }
@@ -263,9 +341,28 @@ mod tests {
                 ..Default::default()
             },
         );
+        // Inference takes F(4,3) up to F4_MAX_FILTERS, F(2,3) past it; the form with a
+        // backward is always F(2,3).
         assert!(matches!(
             FastConv::of(&same).unwrap(),
+            Some(FastConv::Winograd4(_))
+        ));
+        let wide = Conv2d::new(
+            zeros((129, 128, 3, 3)),
+            None,
+            Conv2dConfig {
+                padding: 1,
+                ..Default::default()
+            },
+        );
+        assert!(matches!(
+            FastConv::of(&wide).unwrap(),
             Some(FastConv::Winograd(_))
+        ));
+        let shape = shape_of(&same).unwrap().unwrap();
+        assert!(matches!(
+            FastConv::new(shape, &[0.0; 4 * 4 * 9]).unwrap(),
+            FastConv::Winograd(_)
         ));
     }
 

@@ -15,3 +15,4 @@ pub mod pool_grad;
 pub mod scratch;
 pub mod thread_pool;
 pub mod winograd;
+pub mod winograd4;

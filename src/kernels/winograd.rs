@@ -170,19 +170,34 @@ impl Winograd3x3 {
                 self.u[e].product(tiles, v_e, m_e, Start::Zero, false, serial);
             }
         };
-        if super::thread_pool::threads() > 1 {
-            let m_ptr = SendPtr(m.as_mut_ptr());
-            super::thread_pool::for_each_part(16, &|e| {
-                // SAFETY: part e writes only m[e·co .. (e+1)·co], disjoint from every other
-                // part's, and `m` outlives the call (for_each_part waits for every part).
-                let m_e = unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * co), co) };
-                product(e, m_e, true);
-            });
-            return;
-        }
-        for (e, m_e) in m[..16 * co].chunks_exact_mut(co).enumerate() {
-            product(e, m_e, false);
-        }
+        for_each_point(16, co, m, &product);
+    }
+}
+
+/// Calls `product(e, m_e, serial)` for each of `points` transform points, `m_e` being
+/// `m[e·len .. (e+1)·len]`: one point per part over the pool where it has threads (each product
+/// then `serial`), else one after another (each product spread over the threads there are, as
+/// natively).
+pub(super) fn for_each_point(
+    points: usize,
+    len: usize,
+    m: &mut [f32],
+    product: &(dyn Fn(usize, &mut [f32], bool) + Sync),
+) {
+    let m = &mut m[..points * len];
+    if super::thread_pool::threads() > 1 {
+        let m_ptr = SendPtr(m.as_mut_ptr());
+        super::thread_pool::for_each_part(points, &|e| {
+            // SAFETY: part e writes only m[e·len .. (e+1)·len], inside `m` (sliced above) and
+            // disjoint from every other part's; `m` outlives the call (for_each_part waits for
+            // every part).
+            let m_e = unsafe { std::slice::from_raw_parts_mut(m_ptr.get().add(e * len), len) };
+            product(e, m_e, true);
+        });
+        return;
+    }
+    for (e, m_e) in m.chunks_exact_mut(len).enumerate() {
+        product(e, m_e, false);
     }
 }
 

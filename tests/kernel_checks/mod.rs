@@ -52,30 +52,48 @@ fn compare(
 
 /// Winograd F(2×2, 3×3) against candle's conv2d (+ ReLU on some); the worst relative error.
 pub fn winograd_cases(cases: usize, seed: u64) -> f32 {
+    winograd_form_cases(cases, seed, "F(2,3)", FastConv::winograd)
+}
+
+/// Winograd F(4×4, 3×3) against candle's conv2d, as [`winograd_cases`] (the same cases for the
+/// same seed): widths and heights 1–17 leave every remainder of the 4-wide tiles.
+pub fn winograd4_cases(cases: usize, seed: u64) -> f32 {
+    winograd_form_cases(cases, seed, "F(4,3)", FastConv::winograd4)
+}
+
+/// A Winograd form made by `prepare` against candle's conv2d (+ ReLU on some) over random
+/// shapes: the worst relative error.
+fn winograd_form_cases(
+    cases: usize,
+    seed: u64,
+    form: &str,
+    prepare: fn(&Conv2d) -> resnet_lab::Result<Option<FastConv>>,
+) -> f32 {
     let mut rng = Rng::new(seed);
     let mut worst = 0f32;
     for case in 0..cases {
-        // The first case is the largest, so later ones run on a dirty scratch buffer.
-        let big = case == 0;
-        let (n, cin, cout) = if big {
-            (2, 20, 20)
-        } else {
-            (rng.range(1, 2), rng.range(1, 20), rng.range(1, 20))
-        };
-        let (h, w) = if big {
-            (17, 17)
-        } else {
-            (rng.range(1, 17), rng.range(1, 17))
+        // The first case is the largest, so later ones run on a dirty scratch buffer; the
+        // second sums over as many channels as ResNet-50's Stage 2.
+        let (n, cin, cout, h, w) = match case {
+            0 => (2, 20, 20, 17, 17),
+            1 => (1, 64, 64, 14, 14),
+            _ => (
+                rng.range(1, 2),
+                rng.range(1, 20),
+                rng.range(1, 20),
+                rng.range(1, 17),
+                rng.range(1, 17),
+            ),
         };
         let x = rng.tensor(&[n, cin, h, w]);
         let conv = random_conv(&mut rng, cin, cout, 3, 1, 1, case % 2 == 0);
         let err = compare(&conv, &x, case % 4 >= 2, |conv, x, relu| {
-            let fast = FastConv::winograd(conv).unwrap().unwrap();
+            let fast = prepare(conv).unwrap().unwrap();
             fast.forward(x, relu).unwrap()
         });
         assert!(
             err < 1e-5,
-            "winograd case {case}: n {n} cin {cin} cout {cout} {h}×{w}: {err:e}"
+            "winograd {form} case {case}: n {n} cin {cin} cout {cout} {h}×{w}: {err:e}"
         );
         worst = worst.max(err);
     }

@@ -46,6 +46,17 @@ pub fn is_winograd(shape: ConvShape) -> bool {
     (shape.k, shape.stride, shape.pad) == (3, 1, 1)
 }
 
+/// The geometry of a Winograd layer (3×3, stride 1, padding 1).
+fn winograd_shape(cout: usize, cin: usize) -> ConvShape {
+    ConvShape {
+        cout,
+        cin,
+        k: 3,
+        stride: 1,
+        pad: 1,
+    }
+}
+
 /// The most `C_in·C_out` that the inference network runs by F(4×4, 3×3): its 36 filter matrices
 /// hold 20·C_in·C_out values more than F(2,3)'s 16: 4.7 MB over ResNet-50's Stages 2–3 (64 and
 /// 128 channels, `tests/engine_memory.rs`) but 100 MB over all stages, past the page's memory
@@ -109,21 +120,19 @@ impl FastConv {
     /// The Winograd F(2×2, 3×3) form, or `None` when `conv` is not a 3×3 / stride 1 /
     /// padding 1 one.
     pub fn winograd(conv: &Conv2d) -> Result<Option<Self>> {
-        match shape_of(conv)? {
-            Some(shape) if is_winograd(shape) => {
-                Self::prepared(conv, shape, Form::Winograd2).map(Some)
-            }
-            _ => Ok(None),
-        }
+        Self::winograd_in(conv, Form::Winograd2)
     }
 
     /// The Winograd F(4×4, 3×3) form (forward only), or `None` when `conv` is not a 3×3 /
     /// stride 1 / padding 1 one.
     pub fn winograd4(conv: &Conv2d) -> Result<Option<Self>> {
+        Self::winograd_in(conv, Form::Winograd4)
+    }
+
+    /// `conv` in the Winograd `form`, or `None` when it is not a 3×3 / stride 1 / padding 1 one.
+    fn winograd_in(conv: &Conv2d, form: Form) -> Result<Option<Self>> {
         match shape_of(conv)? {
-            Some(shape) if is_winograd(shape) => {
-                Self::prepared(conv, shape, Form::Winograd4).map(Some)
-            }
+            Some(shape) if is_winograd(shape) => Self::prepared(conv, shape, form).map(Some),
             _ => Ok(None),
         }
     }
@@ -149,20 +158,8 @@ impl FastConv {
     /// Its geometry.
     pub fn shape(&self) -> ConvShape {
         match self {
-            FastConv::Winograd(k) => ConvShape {
-                cout: k.out_channels(),
-                cin: k.in_channels(),
-                k: 3,
-                stride: 1,
-                pad: 1,
-            },
-            FastConv::Winograd4(k) => ConvShape {
-                cout: k.out_channels(),
-                cin: k.in_channels(),
-                k: 3,
-                stride: 1,
-                pad: 1,
-            },
+            FastConv::Winograd(k) => winograd_shape(k.out_channels(), k.in_channels()),
+            FastConv::Winograd4(k) => winograd_shape(k.out_channels(), k.in_channels()),
             FastConv::Gemm(k) => k.shape(),
         }
     }

@@ -64,12 +64,6 @@ impl WeightMatrix {
         }
     }
 
-    /// `c += self · b` for row-major `b` (`depth × n`) and `c` (`rows × n`), then `max(c, 0)`
-    /// when `relu` is set; spread over the threads there are.
-    pub fn mul_acc(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
-        self.product(n, b, c, Start::Accumulate, relu, false)
-    }
-
     /// `c = start + self · b` ([`Start`]: in wasm a zero or bias start is written as the
     /// products are stored, with no pass over `c` before), then `max(c, 0)` when `relu` is
     /// set; spread over the threads there are unless `serial` (for callers that split the work
@@ -382,7 +376,7 @@ mod tests {
         let a: Vec<f32> = (0..m * k).map(|i| i as f32 * 0.5 - 3.0).collect();
         let b: Vec<f32> = (0..k * n).map(|i| 1.0 - i as f32 * 0.25).collect();
         let mut c = vec![1.0f32; m * n];
-        WeightMatrix::new(m, k, &a).mul_acc(n, &b, &mut c, false);
+        WeightMatrix::new(m, k, &a).product(n, &b, &mut c, Start::Accumulate, false, false);
         for i in 0..m {
             for j in 0..n {
                 let want = 1.0 + (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum::<f32>();

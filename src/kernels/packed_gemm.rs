@@ -75,14 +75,6 @@ impl PackedMatrix {
         self.depth
     }
 
-    /// `c += self · b` for row-major `b` (`depth × n`) and `c` (`rows × n`), then `max(c, 0)`
-    /// when `relu` is set, on the calling thread.
-    ///
-    /// Panics if a slice is shorter than its shape says.
-    pub fn mul_acc(&self, n: usize, b: &[f32], c: &mut [f32], relu: bool) {
-        self.product(n, b, c, Start::Accumulate, relu)
-    }
-
     /// `c = start + self · b` ([`Start`]), then `max(c, 0)` when `relu` is set, on the calling
     /// thread.
     ///
@@ -107,72 +99,19 @@ impl PackedMatrix {
         };
     }
 
-    /// The rows of strips `strips` (`MR` rows each) of `c += self · b` for an `n`-column block
-    /// whose rows lie `ldb` (`b`) and `ldc` (`c`) apart; `c` points at the block's row 0.
-    ///
-    /// # Safety
-    /// `b` must point at `depth` rows of `n` readable values `ldb` apart, `c` at `rows` rows of
-    /// `n` values `ldc` apart of which the rows in `strips` are writable and accessed by
-    /// nothing else meanwhile.
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn mul_acc_block(
-        &self,
-        strips: std::ops::Range<usize>,
-        n: usize,
-        b: *const f32,
-        ldb: usize,
-        c: *mut f32,
-        ldc: usize,
-        relu: bool,
-    ) {
-        // SAFETY: the caller's contract, with B's element (p, j) at `b[p·ldb + j]`.
-        unsafe { self.mul_acc_block_strided(false, strips, n, b, (ldb, 1), c, ldc, relu) }
-    }
-
-    /// `C += A · B` for the rows of strips `strips` (`MR` rows each) of `A`: `self`, or its
-    /// transpose when `transposed` (read from the same packed values: its rows are `depth`,
-    /// its depth `rows`), where `B`'s element (p, j) lies at `b[p·rs + j·cs]` — `(ldb, 1)` for
-    /// a row-major block, `(1, ld)` for the transpose of a row-major matrix (the filter
-    /// gradient's `cols(x)ᵀ`); then `max(C, 0)` when `relu`.
+    /// `C = start + A · B` ([`Start`]) for the rows of strips `strips` (`MR` rows each) of `A`:
+    /// `self`, or its transpose when `transposed` (read from the same packed values: its rows
+    /// are `depth`, its depth `rows`), where `B`'s element (p, j) lies at `b[p·rs + j·cs]` —
+    /// `(ldb, 1)` for a row-major block, `(1, ld)` for the transpose of a row-major matrix (the
+    /// filter gradient's `cols(x)ᵀ`); then `max(C, 0)` when `relu`. With [`Start::Zero`] or
+    /// [`Start::Bias`] the block of `C` is written, never read, so a caller need not clear or
+    /// fill it first.
     ///
     /// # Safety
     /// `b` must address `A`'s depth × `n` readable values with those strides, `c` point at
     /// `A`'s rows, `n` values each, `ldc` apart, of which the rows in `strips` are writable and
-    /// accessed by nothing else meanwhile.
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn mul_acc_block_strided(
-        &self,
-        transposed: bool,
-        strips: std::ops::Range<usize>,
-        n: usize,
-        b: *const f32,
-        strides: (usize, usize),
-        c: *mut f32,
-        ldc: usize,
-        relu: bool,
-    ) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            self.product_block(
-                transposed,
-                strips,
-                n,
-                b,
-                strides,
-                c,
-                ldc,
-                (Start::Accumulate, relu),
-            )
-        }
-    }
-
-    /// [`PackedMatrix::mul_acc_block_strided`] from `start` instead of `C`'s values: with
-    /// [`Start::Zero`] or [`Start::Bias`] the block of `C` is written, never read, so a caller
-    /// need not clear or fill it first (one pass over the output fewer).
-    ///
-    /// # Safety
-    /// As [`PackedMatrix::mul_acc_block_strided`]; a [`Start::Bias`] holds a value for every
-    /// row of the product.
+    /// accessed by nothing else meanwhile; a [`Start::Bias`] holds a value for every row of the
+    /// product.
     #[allow(clippy::too_many_arguments)]
     pub unsafe fn product_block(
         &self,
@@ -299,11 +238,9 @@ impl Start<'_> {
     /// The starting values of the `rows` rows from `first` (zero past them), or `None`.
     fn strip_values(self, first: usize, rows: usize) -> Option<[f32; MR]> {
         self.value(first)?;
-        Some(std::array::from_fn(|r| {
-            (r < rows)
-                .then(|| self.value(first + r))
-                .flatten()
-                .unwrap_or(0.0)
+        Some(std::array::from_fn(|r| match r < rows {
+            true => self.value(first + r).unwrap_or(0.0),
+            false => 0.0,
         }))
     }
 }

@@ -38,17 +38,6 @@ impl Winograd3x3 {
         bias: Option<Vec<f32>>,
         u: &mut [f32],
     ) -> Result<Self> {
-        let plane = cout * cin;
-        if filters.len() != plane * 9
-            || bias.as_ref().is_some_and(|b| b.len() != cout)
-            || u.len() < plane
-        {
-            return Err(Error::InvalidArgument(format!(
-                "winograd conv: {} filter values and {:?} biases for {cout}×{cin}×3×3",
-                filters.len(),
-                bias.as_ref().map(Vec::len)
-            )));
-        }
         // U = G g Gᵀ with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]: point (r, c) of the 4×4 result is
         // row r of G applied down the filter's columns, then row c of G across.
         let g_row = |r: usize, [a, b, d]: [f32; 3]| match r {
@@ -57,17 +46,19 @@ impl Winograd3x3 {
             2 => 0.5 * (a - b + d),
             _ => d,
         };
-        let u = &mut u[..plane];
-        let matrices = (0..16)
-            .map(|e| {
+        let matrices = transformed_filters(
+            "winograd conv",
+            filters,
+            (cout, cin),
+            &bias,
+            u,
+            16,
+            |e, f| {
                 let (r, c) = (e / 4, e % 4);
-                for (dst, f) in u.iter_mut().zip(filters.chunks_exact(9)) {
-                    let col = |j: usize| g_row(r, [f[j], f[3 + j], f[6 + j]]);
-                    *dst = g_row(c, [col(0), col(1), col(2)]);
-                }
-                WeightMatrix::new(cout, cin, u)
-            })
-            .collect();
+                let col = |j: usize| g_row(r, [f[j], f[3 + j], f[6 + j]]);
+                g_row(c, [col(0), col(1), col(2)])
+            },
+        )?;
         Ok(Self {
             u: matrices,
             bias,
@@ -172,6 +163,41 @@ impl Winograd3x3 {
         };
         for_each_point(16, co, m, &product);
     }
+}
+
+/// The transformed filters `U[e]` (`[C_out, C_in]` each, packed) for the `points` points of a
+/// Winograd transform, `point(e, f)` being point e of one 3×3 filter `f` (row-major), after
+/// checking `filters` (`[C_out, C_in, 3, 3]`), `bias` (`[C_out]`) and `u`, which stages one
+/// point at a time (at least `C_out·C_in` values); `form` names the kernel in the message.
+pub(super) fn transformed_filters(
+    form: &str,
+    filters: &[f32],
+    (cout, cin): (usize, usize),
+    bias: &Option<Vec<f32>>,
+    u: &mut [f32],
+    points: usize,
+    point: impl Fn(usize, &[f32]) -> f32,
+) -> Result<Vec<WeightMatrix>> {
+    let plane = cout * cin;
+    if filters.len() != plane * 9
+        || bias.as_ref().is_some_and(|b| b.len() != cout)
+        || u.len() < plane
+    {
+        return Err(Error::InvalidArgument(format!(
+            "{form}: {} filter values and {:?} biases for {cout}×{cin}×3×3",
+            filters.len(),
+            bias.as_ref().map(Vec::len)
+        )));
+    }
+    let u = &mut u[..plane];
+    Ok((0..points)
+        .map(|e| {
+            for (dst, f) in u.iter_mut().zip(filters.chunks_exact(9)) {
+                *dst = point(e, f);
+            }
+            WeightMatrix::new(cout, cin, u)
+        })
+        .collect())
 }
 
 /// Calls `product(e, m_e, serial)` for each of `points` transform points, `m_e` being

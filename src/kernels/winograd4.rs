@@ -10,8 +10,8 @@ use super::conv_io::check_buffers;
 use super::gemm::{SendPtr, Start, WeightMatrix};
 use super::scratch::with_scratch;
 use super::thread_pool::{for_each_chunk_mut, for_each_range};
-use super::winograd::for_each_point;
-use crate::{Error, Result};
+use super::winograd::{for_each_point, transformed_filters};
+use crate::Result;
 
 /// Points of the 6×6 transform.
 const POINTS: usize = 36;
@@ -38,17 +38,6 @@ impl Winograd4x4 {
         bias: Option<Vec<f32>>,
         u: &mut [f32],
     ) -> Result<Self> {
-        let plane = cout * cin;
-        if filters.len() != plane * 9
-            || bias.as_ref().is_some_and(|b| b.len() != cout)
-            || u.len() < plane
-        {
-            return Err(Error::InvalidArgument(format!(
-                "winograd F(4,3) conv: {} filter values and {:?} biases for {cout}×{cin}×3×3",
-                filters.len(),
-                bias.as_ref().map(Vec::len)
-            )));
-        }
         // U = G g Gᵀ with G's rows [¼ 0 0], −⅙[1 1 1], −⅙[1 −1 1], [1 2 4]/24, [1 −2 4]/24,
         // [0 0 1]; in f64, once per layer, so that only the final value is rounded.
         let g_row = |r: usize, [a, b, d]: [f64; 3]| match r {
@@ -59,18 +48,14 @@ impl Winograd4x4 {
             4 => (a - 2.0 * b + 4.0 * d) / 24.0,
             _ => d,
         };
-        let u = &mut u[..plane];
-        let matrices = (0..POINTS)
-            .map(|e| {
+        let form = "winograd F(4,3) conv";
+        let matrices =
+            transformed_filters(form, filters, (cout, cin), &bias, u, POINTS, |e, f| {
                 let (r, c) = (e / 6, e % 6);
-                for (dst, f) in u.iter_mut().zip(filters.chunks_exact(9)) {
-                    let f = |i: usize| f64::from(f[i]);
-                    let col = |j: usize| g_row(r, [f(j), f(3 + j), f(6 + j)]);
-                    *dst = g_row(c, [col(0), col(1), col(2)]) as f32;
-                }
-                WeightMatrix::new(cout, cin, u)
-            })
-            .collect();
+                let f = |i: usize| f64::from(f[i]);
+                let col = |j: usize| g_row(r, [f(j), f(3 + j), f(6 + j)]);
+                g_row(c, [col(0), col(1), col(2)]) as f32
+            })?;
         Ok(Self {
             u: matrices,
             bias,

@@ -179,29 +179,15 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
         }
         let packed = PackedMatrix::new(m, k, &a);
         let mut got = c.clone();
-        packed.mul_acc(n, &b, &mut got, relu);
+        packed.product(n, &b, &mut got, Start::Accumulate, relu);
         let err = rel_err(&got, &want);
         assert!(err < 1e-5, "packed gemm case {case}: {m}×{n}×{k}: {err:e}");
         worst = worst.max(err);
         // As the threaded build splits it (by columns or by row strips), the parts one by one.
         for parts in [2, 3, 8] {
-            let split = Split::of(n, parts);
             let mut got = c.clone();
-            for part in 0..parts {
-                let (strips, cols) = split.part(m, n, part);
-                // SAFETY: `b` and `got` hold the whole product; one part at a time.
-                unsafe {
-                    packed.mul_acc_block(
-                        strips,
-                        cols.len(),
-                        b.as_ptr().add(cols.start),
-                        n,
-                        got.as_mut_ptr().add(cols.start),
-                        n,
-                        relu,
-                    )
-                };
-            }
+            let start = (Start::Accumulate, relu);
+            let split = by_parts(&packed, false, parts, (m, n), &b, (n, 1), &mut got, start);
             let err = rel_err(&got, &want);
             assert!(
                 err < 1e-5,
@@ -233,24 +219,17 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
                 err < 1e-5,
                 "packed gemm case {case}: {m}×{n}×{k} from {start:?}: {err:e}"
             );
-            let split = Split::of(n, 3);
             let mut got = vec![f32::NAN; m * n];
-            for part in 0..3 {
-                let (strips, cols) = split.part(m, n, part);
-                // SAFETY: `b` and `got` hold the whole product; one part at a time.
-                unsafe {
-                    packed.product_block(
-                        false,
-                        strips,
-                        cols.len(),
-                        b.as_ptr().add(cols.start),
-                        (n, 1),
-                        got.as_mut_ptr().add(cols.start),
-                        n,
-                        (start, relu),
-                    )
-                };
-            }
+            let split = by_parts(
+                &packed,
+                false,
+                3,
+                (m, n),
+                &b,
+                (n, 1),
+                &mut got,
+                (start, relu),
+            );
             let err = rel_err(&got, &want);
             assert!(
                 err < 1e-5,
@@ -260,24 +239,9 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
         // B read as the transpose of a row-major n×k matrix (the filter gradient's cols(x)ᵀ),
         // split the same way.
         let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
-        let split = Split::of(n, 3);
         let mut got = c.clone();
-        for part in 0..3 {
-            let (strips, cols) = split.part(m, n, part);
-            // SAFETY: `bt` (n×k) and `got` hold the whole product; one part at a time.
-            unsafe {
-                packed.mul_acc_block_strided(
-                    false,
-                    strips,
-                    cols.len(),
-                    bt.as_ptr().add(cols.start * k),
-                    (1, k),
-                    got.as_mut_ptr().add(cols.start),
-                    n,
-                    relu,
-                )
-            };
-        }
+        let start = (Start::Accumulate, relu);
+        by_parts(&packed, false, 3, (m, n), &bt, (1, k), &mut got, start);
         let err = rel_err(&got, &want);
         assert!(
             err < 1e-5,
@@ -296,24 +260,9 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
             }
         }
         for parts in [1, 3] {
-            let split = Split::of(n, parts);
             let mut got = c2.clone();
-            for part in 0..parts {
-                let (strips, cols) = split.part(k, n, part);
-                // SAFETY: `b2` (m×n) and `got` (k×n) hold the whole product; one part at a time.
-                unsafe {
-                    packed.mul_acc_block_strided(
-                        true,
-                        strips,
-                        cols.len(),
-                        b2.as_ptr().add(cols.start),
-                        (n, 1),
-                        got.as_mut_ptr().add(cols.start),
-                        n,
-                        false,
-                    )
-                };
-            }
+            let start = (Start::Accumulate, false);
+            let split = by_parts(&packed, true, parts, (k, n), &b2, (n, 1), &mut got, start);
             let err = rel_err(&got, &want);
             assert!(
                 err < 1e-5,
@@ -322,6 +271,57 @@ pub fn packed_gemm_cases(cases: usize, seed: u64) -> f32 {
         }
     }
     worst
+}
+
+/// `c = start + A · B` (`A` being `packed`, or its transpose when `transposed`; `c` is
+/// `rows × n`, B's element (p, j) at `b[p·rs + j·cs]`) as the threaded build splits it into
+/// `parts`, the parts one by one; the split it used.
+#[allow(clippy::too_many_arguments)]
+fn by_parts(
+    packed: &PackedMatrix,
+    transposed: bool,
+    parts: usize,
+    (rows, n): (usize, usize),
+    b: &[f32],
+    (rs, cs): (usize, usize),
+    c: &mut [f32],
+    start: (Start, bool),
+) -> Split {
+    let depth = if transposed {
+        packed.rows()
+    } else {
+        packed.depth()
+    };
+    assert_eq!(
+        rows,
+        if transposed {
+            packed.depth()
+        } else {
+            packed.rows()
+        }
+    );
+    assert!(
+        c.len() >= rows * n && (n == 0 || depth == 0 || b.len() > (depth - 1) * rs + (n - 1) * cs)
+    );
+    let split = Split::of(n, parts);
+    for part in 0..parts {
+        let (strips, cols) = split.part(rows, n, part);
+        // SAFETY: `b` addresses depth × n values with these strides and `c` holds rows × n
+        // (asserted); one part at a time.
+        unsafe {
+            packed.product_block(
+                transposed,
+                strips,
+                cols.len(),
+                b.as_ptr().add(cols.start * cs),
+                (rs, cs),
+                c.as_mut_ptr().add(cols.start),
+                n,
+                start,
+            )
+        };
+    }
+    split
 }
 
 /// Batch norm in training mode (one op with its analytic backward) against candle's autograd
